@@ -1,0 +1,147 @@
+// Drives the lab's bhyve and bhyvectl directly, as a host's shell would, for
+// the lab's own tests. Every vm gets a fresh run root so tests never share state.
+import { execa, type ResultPromise } from 'execa';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const LAB_BIN = resolve(import.meta.dirname, '../../fixtures/lab/bin');
+export const labGuestDir = () =>
+  join(process.env.BHYVE_LAB_CACHE ?? join(process.env.HOME ?? '/root', '.cache/bhyve-smoke/lab'), 'guest');
+export const LAB_PASSWORD = 'bhyve-lab';
+
+/** A run root of its own (short: unix socket paths are limited). */
+export function labRunRoot(): { root: string; env: Record<string, string>; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'bl-'));
+  return { root, env: { BHYVE_LAB_RUNDIR: root }, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export interface LabVm {
+  name: string;
+  dir: string;
+  console: string;
+  env: Record<string, string>;
+  bhyve: ResultPromise;
+  bhyvectl(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  consoleText(): string;
+  waitForConsole(pattern: RegExp, timeoutMs: number, from?: number): Promise<void>;
+  /** Starts bhyve again on the same vm, as the supervisor does after a reboot. */
+  restart(): ResultPromise;
+}
+
+export function bhyveArgs(name: string, consolePath: string, extra: string[] = []): string[] {
+  return [
+    '-c', '1', '-m', '256M', '-H',
+    '-s', '0,hostbridge', '-s', '1,lpc',
+    '-s', '6,virtio-net-viona,vnic0',
+    ...extra,
+    '-l', `com1,socket,${consolePath}`,
+    '-l', `bootrom,${labGuestDir()}`,
+    name,
+  ];
+}
+
+export function startLabVm(name: string, env: Record<string, string>, extra: string[] = []): LabVm {
+  const dir = join(env.BHYVE_LAB_RUNDIR, 'vmm', name);
+  const consolePath = join(env.BHYVE_LAB_RUNDIR, `${name}.sock`);
+  const start = () =>
+    execa(join(LAB_BIN, 'bhyve'), bhyveArgs(name, consolePath, extra), { env, reject: false, detached: true });
+  const vm: LabVm = {
+    name, dir, console: consolePath, env,
+    bhyve: start(),
+    bhyvectl: async (...args) => {
+      const r = await execa(join(LAB_BIN, 'bhyvectl'), [`--vm=${name}`, ...args], { env, reject: false, timeout: 30_000 });
+      return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+    },
+    consoleText: () => (existsSync(join(dir, 'console.log')) ? readFileSync(join(dir, 'console.log'), 'latin1') : ''),
+    async waitForConsole(pattern, timeoutMs, from = 0) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(vm.consoleText().slice(from))) {
+        if (Date.now() > deadline) {
+          throw new Error(`console of ${name} did not show ${pattern} within ${timeoutMs} ms; tail:\n${vm.consoleText().slice(-600)}`);
+        }
+        await sleep(100);
+      }
+    },
+    restart: () => (vm.bhyve = start()),
+  };
+  return vm;
+}
+
+/** A serial console connection that logs in and runs commands, for checking the guest's side. */
+export class Serial {
+  private buffer = '';
+  private constructor(private socket: Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => (this.buffer += d));
+    socket.on('error', () => {});
+  }
+
+  static async open(path: string, timeoutMs = 10_000): Promise<Serial> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const socket = await new Promise<Socket>((res, rej) => {
+          const s = connect(path, () => res(s));
+          s.once('error', rej);
+        });
+        return new Serial(socket);
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await sleep(100);
+      }
+    }
+  }
+
+  async expect(pattern: RegExp, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.buffer.match(pattern);
+      if (m) {
+        this.buffer = this.buffer.slice((m.index ?? 0) + m[0].length);
+        return m[0];
+      }
+      if (Date.now() > deadline) throw new Error(`serial: no ${pattern} within ${timeoutMs} ms; got:\n${this.buffer.slice(-500)}`);
+      await sleep(50);
+    }
+  }
+
+  write(text: string): void {
+    this.socket.write(text);
+  }
+
+  async login(password = LAB_PASSWORD): Promise<void> {
+    this.write('\n');
+    await this.expect(/login: $/m, 20_000);
+    this.write('root\n');
+    await this.expect(/Password: $/m, 10_000);
+    this.write(`${password}\n`);
+    // busybox ash asks the terminal for the cursor position (ESC [6n) after each prompt.
+    await this.expect(/# (\x1b\[6n)?$/, 10_000);
+  }
+
+  /** Runs a command and returns its output, framed by markers so echo and prompts do not matter. */
+  async run(command: string, timeoutMs = 10_000): Promise<string> {
+    const tag = `T${Math.random().toString(36).slice(2, 8)}`;
+    this.buffer = '';
+    this.write(`echo ${tag}B; ${command}; echo ${tag}E\n`);
+    await this.expect(new RegExp(`\\n${tag}B\\r?\\n`), timeoutMs);
+    const out = await this.expect(new RegExp(`[\\s\\S]*?${tag}E\\r?\\n`), timeoutMs);
+    return out.replace(new RegExp(`${tag}E\\r?\\n$`), '').replace(/\r/g, '');
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

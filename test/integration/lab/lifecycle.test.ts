@@ -1,0 +1,138 @@
+// The lab host's bhyve and bhyvectl against a real QEMU guest: boot, log in,
+// write-lock cycles, pause, reset, poweroff, halt, destroy.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { isAlive, labRunRoot, Serial, startLabVm, type LabVm } from '../../helpers/lab.ts';
+
+const BOOT_MS = 60_000;
+
+const vcpuTime = async (vm: LabVm) => {
+  const { stdout } = await vm.bhyvectl('--get-stats');
+  const m = stdout.match(/^lab: vcpu thread cpu time \(ns\)\s*\t(\d+)$/m);
+  assert.ok(m, `no progress counter in:\n${stdout}`);
+  return Number(m[1]);
+};
+
+const iperf3Port = (vm: LabVm) =>
+  Number(JSON.parse(readFileSync(`${vm.dir}/net.json`, 'utf8')).nics[0].forwards['5201'].split(':')[1]);
+
+describe('lab vm lifecycle', () => {
+  const run = labRunRoot();
+  let vm: LabVm;
+  let serial: Serial;
+
+  before(async () => {
+    vm = startLabVm('lc1', run.env, ['-s', '4,virtio-blk,' + `${process.env.HOME}/.cache/bhyve-smoke/lab/guest/disk.img,ro`]);
+    await vm.waitForConsole(/login: /, BOOT_MS);
+    serial = await Serial.open(vm.console);
+  });
+  after(async () => {
+    serial?.close();
+    await vm?.bhyvectl('--destroy');
+    run.cleanup();
+  });
+
+  it('boots to a login prompt on the serial socket and accepts the lab password', async () => {
+    await serial.login();
+    assert.equal((await serial.run('hostname')).trim(), 'lc1');
+    assert.match(await serial.run('dd if=/dev/vda bs=24 count=1 2>/dev/null'), /BHYVE-SMOKE-LAB-DISK v1/);
+    assert.match(await serial.run('ip -o addr show eth0'), /inet 10\.0\.2\.15\/24/);
+  });
+
+  it('rejects a wrong password at the login prompt', async () => {
+    serial.write('exit\n');
+    await serial.expect(/login: $/m, 20_000);
+    serial.write('root\n');
+    await serial.expect(/Password: $/m, 10_000);
+    serial.write('not-the-password\n');
+    await serial.expect(/Login incorrect/, 15_000);
+    await serial.login();
+  });
+
+  it('a write-lock cycle exits 0 and the guest keeps running; iperf3 works after', async () => {
+    const t0 = await vcpuTime(vm);
+    for (let i = 0; i < 20; i++) assert.equal((await vm.bhyvectl('--wrlock-cycle')).exitCode, 0);
+    const r = await execa('iperf3', ['-c', '127.0.0.1', '-p', String(iperf3Port(vm)), '-t', '2', '-J'], { timeout: 20_000 });
+    const bps = JSON.parse(String(r.stdout)).end.sum_received.bits_per_second;
+    assert.ok(bps > 10e6, `iperf3 after wrlock cycles: ${bps} bit/s`);
+    assert.ok((await vcpuTime(vm)) > t0, 'vCPU counter did not advance');
+    assert.match(await serial.run('echo alive'), /alive/);
+  });
+
+  it('pause freezes the vCPUs until resume; a second pause or resume is EALREADY (149)', async () => {
+    assert.equal((await vm.bhyvectl('--pause')).exitCode, 0);
+    const again = await vm.bhyvectl('--pause');
+    assert.equal(again.exitCode, 149);
+    assert.match(again.stderr, /vm_pause error 149/);
+    const t0 = await vcpuTime(vm);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(await vcpuTime(vm), t0, 'a paused vCPU made progress');
+    assert.equal((await vm.bhyvectl('--resume')).exitCode, 0);
+    assert.equal((await vm.bhyvectl('--resume')).exitCode, 149);
+    assert.match(await serial.run('echo resumed'), /resumed/);
+  });
+
+  it('reports active cpus and per-vCPU stats in the illumos format', async () => {
+    assert.equal((await vm.bhyvectl('--get-active-cpus')).stdout, 'active cpus:\t 0');
+    const { stdout } = await vm.bhyvectl('--get-stats', '--cpu=0');
+    assert.match(stdout, /^vcpu0 stats:\n(.{40}\t\d+\n)+$/);
+  });
+
+  it('force-reset makes bhyve exit 0 and a restart boots again, counters still monotonic', async () => {
+    const before = await vcpuTime(vm);
+    const consoleAt = vm.consoleText().length;
+    serial.close();
+    assert.equal((await vm.bhyvectl('--force-reset')).exitCode, 0);
+    assert.equal((await vm.bhyve).exitCode, 0);
+    assert.ok(existsSync(vm.dir), 'the vm must outlive its bhyve');
+    vm.restart();
+    await vm.waitForConsole(/login: /, BOOT_MS, consoleAt);
+    assert.ok((await vcpuTime(vm)) >= before, 'vCPU counter went backwards across a reboot');
+    serial = await Serial.open(vm.console);
+    await serial.login();
+  });
+
+  it('a guest-initiated reboot exits 0 and poweroff exits 1', async () => {
+    serial.write('reboot\n');
+    assert.equal((await vm.bhyve).exitCode, 0);
+    serial.close();
+    const consoleAt = vm.consoleText().length;
+    vm.restart();
+    await vm.waitForConsole(/login: /, BOOT_MS, consoleAt);
+    serial = await Serial.open(vm.console);
+    await serial.login();
+    serial.write('poweroff\n');
+    assert.equal((await vm.bhyve).exitCode, 1);
+    serial.close();
+  });
+
+  it('a guest halt exits 2', async () => {
+    const consoleAt = vm.consoleText().length;
+    vm.restart();
+    await vm.waitForConsole(/login: /, BOOT_MS, consoleAt);
+    serial = await Serial.open(vm.console);
+    await serial.login();
+    serial.write('halt\n');
+    assert.equal((await vm.bhyve).exitCode, 2);
+    serial.close();
+  });
+
+  it('force-poweroff exits 1, and destroy leaves no process and no run folder', async () => {
+    vm.restart();
+    await new Promise((r) => setTimeout(r, 1500));
+    const qemuPid = Number(readFileSync(`${vm.dir}/qemu.pid`, 'utf8'));
+    assert.equal((await vm.bhyvectl('--force-poweroff')).exitCode, 0);
+    assert.equal((await vm.bhyve).exitCode, 1);
+    vm.restart();
+    await new Promise((r) => setTimeout(r, 1500));
+    const qemuPid2 = Number(readFileSync(`${vm.dir}/qemu.pid`, 'utf8'));
+    const bhyvePid = vm.bhyve.pid!;
+    assert.equal((await vm.bhyvectl('--destroy')).exitCode, 0);
+    await vm.bhyve;
+    for (const pid of [qemuPid, qemuPid2, bhyvePid]) assert.equal(isAlive(pid), false, `pid ${pid} survived destroy`);
+    assert.equal(existsSync(vm.dir), false);
+    assert.equal((await vm.bhyvectl('--get-stats')).exitCode, 1, 'a destroyed vm must be unknown');
+  });
+});
