@@ -18,13 +18,33 @@ export function labRunRoot(): { root: string; env: Record<string, string>; clean
   return { root, env: { BHYVE_LAB_RUNDIR: root }, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
+/**
+ * Runs a lab command with a deadline. The command's own children (bhyvectl's
+ * socat) would keep execa waiting after a plain kill, so it runs in a process
+ * group of its own and the whole group is killed at the deadline.
+ */
+export async function runBounded(file: string, args: string[], env: Record<string, string>, timeoutMs: number) {
+  const child = execa(file, args, { env, reject: false, detached: true });
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }, timeoutMs);
+  const r = await child;
+  clearTimeout(timer);
+  const timedOut = r.signal === 'SIGKILL';
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), timedOut };
+}
+
 export interface LabVm {
   name: string;
   dir: string;
   console: string;
   env: Record<string, string>;
   bhyve: ResultPromise;
-  bhyvectl(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  bhyvectl(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean }>;
   consoleText(): string;
   waitForConsole(pattern: RegExp, timeoutMs: number, from?: number): Promise<void>;
   /** Starts bhyve again on the same vm, as the supervisor does after a reboot. */
@@ -51,10 +71,7 @@ export function startLabVm(name: string, env: Record<string, string>, extra: str
   const vm: LabVm = {
     name, dir, console: consolePath, env,
     bhyve: start(),
-    bhyvectl: async (...args) => {
-      const r = await execa(join(LAB_BIN, 'bhyvectl'), [`--vm=${name}`, ...args], { env, reject: false, timeout: 30_000 });
-      return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
-    },
+    bhyvectl: (...args) => runBounded(join(LAB_BIN, 'bhyvectl'), [`--vm=${name}`, ...args], env, 30_000),
     consoleText: () => (existsSync(join(dir, 'console.log')) ? readFileSync(join(dir, 'console.log'), 'latin1') : ''),
     async waitForConsole(pattern, timeoutMs, from = 0) {
       const deadline = Date.now() + timeoutMs;

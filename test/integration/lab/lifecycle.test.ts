@@ -18,7 +18,7 @@ const vcpuTime = async (vm: LabVm) => {
 const iperf3Port = (vm: LabVm) =>
   Number(JSON.parse(readFileSync(`${vm.dir}/net.json`, 'utf8')).nics[0].forwards['5201'].split(':')[1]);
 
-describe('lab vm lifecycle', () => {
+describe('lab vm lifecycle', { timeout: 300_000 }, () => {
   const run = labRunRoot();
   let vm: LabVm;
   let serial: Serial;

@@ -1,0 +1,15 @@
+// npm run bench -- [NAME...]: runs the named benchmarks (all when none) and prints figures.
+const benches: Record<string, () => Promise<void>> = {
+  lab: async () => (await import('./lab.ts')).benchLab(),
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in benches));
+if (unknown.length) {
+  console.error(`bench: unknown benchmark ${unknown.join(', ')} (known: ${Object.keys(benches).join(', ')})`);
+  process.exit(2);
+}
+for (const name of wanted.length ? wanted : Object.keys(benches)) {
+  console.log(`== ${name}`);
+  await benches[name]();
+}
