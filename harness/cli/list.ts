@@ -1,0 +1,24 @@
+// bhyve-smoke list: the tests the config yields (suites × hosts × guests).
+import { planTests } from '../run/plan.ts';
+import { loadSuites } from '../run/suites.ts';
+import type { Command } from './command.ts';
+import { loadWithHost } from './context.ts';
+
+export const listCommand: Command = {
+  name: 'list',
+  summary: 'list the tests (suite/host/guest) the config yields, and why any would be skipped',
+  usage: 'bhyve-smoke list [SUITE...] [options]',
+  options: {
+    config: { type: 'string', help: 'config file (default: bhyve-smoke.config.ts/.yaml here, else the built-in lab)' },
+    host: { type: 'string', help: 'only this configured host' },
+    guest: { type: 'string', help: 'only this configured guest' },
+  },
+  async run(values, positionals) {
+    const { config, source } = await loadWithHost(values.config as string | undefined, undefined);
+    const suites = await loadSuites();
+    const tests = planTests(config, suites, { suites: positionals, host: values.host as string | undefined, guest: values.guest as string | undefined, repeatEach: 1 });
+    process.stdout.write(`config: ${source}\n`);
+    for (const t of tests) process.stdout.write(`${t.id.padEnd(40)} ${t.skip ? `skip: ${t.skip}` : t.suite.description}\n`);
+    return 0;
+  },
+};

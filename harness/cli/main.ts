@@ -1,0 +1,48 @@
+// bhyve-smoke: the command line. Exit codes: 0 passed, 1 a check failed,
+// 2 usage or config error, 3 infrastructure error; 130/143 when interrupted.
+import { parseArgs } from 'node:util';
+import { ConfigError, EXIT, exitCodeFor, messageOf } from '../errors.ts';
+import { cleanCommand } from './clean.ts';
+import { helpText, type Command } from './command.ts';
+import { doctorCommand } from './doctor.ts';
+import { listCommand } from './list.ts';
+import { runCommand } from './run.ts';
+
+const COMMANDS: Command[] = [runCommand, listCommand, doctorCommand, cleanCommand];
+
+const mainHelp = () =>
+  `usage: bhyve-smoke COMMAND [options]\n\nCommands:\n${COMMANDS.map((c) => `  ${c.name.padEnd(8)}${c.summary}`).join('\n')}\n\n` +
+  'bhyve-smoke COMMAND --help shows its options. With no config file, the built-in lab host and guest are used.\n' +
+  'Exit codes: 0 passed, 1 a check failed, 2 usage or config error, 3 infrastructure error, 130/143 interrupted.\n';
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp());
+    return name ? EXIT.passed : EXIT.usage;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  try {
+    if (!command) throw new ConfigError(`unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        strict: true,
+        options: { ...Object.fromEntries(Object.entries(command.options).map(([k, o]) => [k, { type: o.type }])), help: { type: 'boolean' } },
+      });
+    } catch (e) {
+      throw new ConfigError(`${messageOf(e).replace(/\. To specify a positional.*$/s, '')} (see bhyve-smoke ${name} --help)`);
+    }
+    if (parsed.values.help) {
+      process.stdout.write(helpText(command));
+      return EXIT.passed;
+    }
+    return await command.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
+  } catch (e) {
+    const code = exitCodeFor(e);
+    process.stderr.write(`bhyve-smoke${command ? ` ${command.name}` : ''}: ${code === EXIT.usage ? '' : 'error: '}${messageOf(e)}\n`);
+    return code;
+  }
+}

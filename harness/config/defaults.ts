@@ -1,0 +1,25 @@
+// The built-in config: the lab host on this machine and the lab's Linux guest.
+// With no config file, `bhyve-smoke run` uses these.
+import type { ConfigInput } from './schema.ts';
+
+export const BUILTIN_CONFIG: ConfigInput = {
+  hosts: {
+    lab: { transport: 'local', platform: 'lab', capacity: 2, nic: 'user' },
+  },
+  guests: {
+    linux: {
+      os: 'linux',
+      image: { bootrom: '@lab/guest', disk: '@lab/guest/disk.img' },
+      vcpus: 1,
+      memory: '256M',
+      access: 'serial',
+      // Unset, the lab guest's password comes from fixtures/lab/lab.json.
+      credentials: { user: 'root', passwordEnv: 'BHYVE_LAB_PASSWORD' },
+    },
+  },
+  profiles: {
+    quick: { thresholds: { bootReady: '60s', rebootReady: '60s' }, testTimeout: '5m' },
+    nightly: { repeatEach: 1, retries: 1 },
+    gate: { repeatEach: 3, retries: 0 },
+  },
+};

@@ -1,0 +1,81 @@
+// The config: hosts, guests, thresholds and profiles, validated with zod.
+// Durations are strings with units ('90s'); credentials are named by the
+// environment variable that holds them, never written in the file.
+import { z } from 'zod';
+import { PLATFORM_KINDS } from '../platform/types.ts';
+
+const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as "90s", "2m" or "500ms"');
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'a name of letters, digits, "_" and "-" (at most 32)');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
+
+export const hostSchema = z.strictObject({
+  transport: z.enum(['local', 'ssh']),
+  /** ssh destination: [user@]host[:port] or ssh://[user@]host[:port]. */
+  ssh: z.string().optional(),
+  /** known_hosts file to verify the host key against (default: the user's). */
+  knownHosts: z.string().optional(),
+  identityFile: z.string().optional(),
+  platform: z.enum(PLATFORM_KINDS as [string, ...string[]]),
+  /** How many vms the host runs at once. */
+  capacity: z.number().int().min(1).max(64).default(1),
+  labels: z.array(z.string()).default([]),
+  /** The vm network backend: a vnic (illumos), a tap (FreeBSD); anything in the lab. */
+  nic: z.string().default('vnic0'),
+  /** The lab's folder on the host (lab platform only; default: this checkout's fixtures/lab). */
+  labDir: z.string().optional(),
+});
+
+export const guestSchema = z.strictObject({
+  os: z.enum(['linux', 'freebsd', 'windows']),
+  image: z.strictObject({
+    /** Firmware, or the lab's boot bundle (`@lab/guest`). */
+    bootrom: z.string(),
+    /** The golden disk; each vm boots from its own copy. */
+    disk: z.string(),
+  }),
+  vcpus: z.number().int().min(1).max(32).default(1),
+  memory: z.string().regex(/^\d+[MG]$/, 'a size such as "256M" or "2G"').default('256M'),
+  access: z.enum(['serial', 'ssh']).default('serial'),
+  credentials: z.strictObject({
+    user: z.string().default('root'),
+    /** The environment variable holding the password. */
+    passwordEnv: envName,
+  }),
+});
+
+export const thresholdsSchema = z.strictObject({
+  /** Power-on to a login prompt. */
+  bootReady: duration.default('120s'),
+  /** Reboot request to a login prompt. */
+  rebootReady: duration.default('120s'),
+  /** One command in the guest. */
+  command: duration.default('60s'),
+});
+
+export const profileSchema = z.strictObject({
+  thresholds: thresholdsSchema.partial().optional(),
+  testTimeout: duration.optional(),
+  globalTimeout: duration.optional(),
+  repeatEach: z.number().int().min(1).optional(),
+  retries: z.number().int().min(0).optional(),
+});
+
+export const configSchema = z.strictObject({
+  /** Prefix of every vm name: `<prefix>-<run id>-<n>`. */
+  prefix: z.string().regex(/^[a-z][a-z0-9]{1,7}$/, '2 to 8 lower-case letters and digits').default('bsm'),
+  hosts: z.record(name, hostSchema),
+  guests: z.record(name, guestSchema),
+  thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
+  testTimeout: duration.default('15m'),
+  globalTimeout: duration.default('4h'),
+  profiles: z.record(name, profileSchema).default({}),
+});
+
+export type HostConfig = z.infer<typeof hostSchema>;
+export type GuestConfig = z.infer<typeof guestSchema>;
+export type Thresholds = z.infer<typeof thresholdsSchema>;
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Typed config for bhyve-smoke.config.ts. */
+export const defineConfig = (config: ConfigInput): ConfigInput => config;

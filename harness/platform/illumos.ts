@@ -1,0 +1,46 @@
+// illumos: raw bhyve in the global zone (bhyve(8), bhyvectl(8) of illumos-gate).
+import type { Platform, VmLaunch } from './types.ts';
+import { shQuote } from '../transport/quote.ts';
+
+/**
+ * The bhyve command line, in the shape of bhyve(8)'s example: hostbridge and
+ * lpc, the boot disk at slot 4, the NIC at 6 (viona), com1 on a unix socket
+ * (illumos's `socket,PATH` backend), the bootrom, and the vm name last.
+ */
+export const illumosBhyveArgv = (vm: VmLaunch): string[] => [
+  '/usr/sbin/bhyve',
+  '-c', String(vm.cpus),
+  '-m', `${vm.memoryMiB}M`,
+  '-H', '-w',
+  '-s', '0,hostbridge',
+  '-s', '4,virtio-blk,' + vm.disk,
+  '-s', `6,virtio-net-viona,${vm.nic}`,
+  '-s', '31,lpc',
+  '-l', `com1,socket,${vm.console}`,
+  '-l', `bootrom,${vm.bootrom}`,
+  vm.name,
+];
+
+export const illumosPlatform = (): Platform => ({
+  kind: 'illumos',
+  capabilities: { wrlock: true },
+  bhyve: '/usr/sbin/bhyve',
+  bhyvectl: '/usr/sbin/bhyvectl',
+  uname: 'SunOS',
+  // freemem is in pages (kstat unix:0:system_pages), pagesize(1) in bytes.
+  freeMemoryMiB: "echo $(( $(kstat -p unix:0:system_pages:freemem | awk '{ print $2 }') * $(pagesize) / 1048576 ))",
+  workRoot: '/var/tmp/bhyve-smoke',
+  bhyveArgv: illumosBhyveArgv,
+  consolePath: (vmDir, index) => `${vmDir}/com${index}.sock`,
+  listVms: () => 'ls /dev/vmm 2>/dev/null; true',
+  // illumos has no setsid(1); nohup keeps bhyve alive when the session ends.
+  detach: (command) => `nohup ${command} </dev/null >/dev/null 2>&1 &`,
+  imagePath: shQuote,
+  evidence: (vm, pid) => [
+    { name: 'kernel-stacks', command: `mdb -ke ${shQuote(`0t${pid}::pid2proc | ::walk thread | ::findstack -v`)}` },
+    { name: 'stacks-vmm', command: `mdb -ke '::stacks -m vmm'` },
+    { name: 'stacks-viona', command: `mdb -ke '::stacks -m viona'` },
+    { name: 'pstack', command: `pstack ${pid}` },
+    { name: 'vmm', command: `mdb -ke ${shQuote(`::vmm -n ${vm}`)}` },
+  ],
+});

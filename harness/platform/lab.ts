@@ -1,0 +1,36 @@
+// The lab platform: fixtures/lab's bhyve and bhyvectl over QEMU on a Linux host
+// (see fixtures/lab/README.md). The same command lines as illumos, plus the
+// lab's own paths.
+import { resolve } from 'node:path';
+import type { Platform, VmLaunch } from './types.ts';
+import { illumosBhyveArgv } from './illumos.ts';
+import { shQuote } from '../transport/quote.ts';
+
+/** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
+export const LOCAL_LAB_DIR = resolve(import.meta.dirname, '../../fixtures/lab');
+export const LINUX_FREE_MIB = "awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo";
+const LAB_CACHE = '${BHYVE_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bhyve-smoke/lab}';
+
+export function labPlatform(labDir: string = LOCAL_LAB_DIR): Platform {
+  return {
+    kind: 'lab',
+    capabilities: { wrlock: true },
+    bhyve: `${labDir}/bin/bhyve`,
+    bhyvectl: `${labDir}/bin/bhyvectl`,
+    uname: 'Linux',
+    freeMemoryMiB: LINUX_FREE_MIB,
+    workRoot: '/tmp/bhyve-smoke',
+    bhyveArgv: (vm: VmLaunch) => [`${labDir}/bin/bhyve`, ...illumosBhyveArgv(vm).slice(1)],
+    consolePath: (vmDir, index) => `${vmDir}/com${index}.sock`,
+    listVms: () => 'ls "${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm" 2>/dev/null; true',
+    detach: (command) => `setsid ${command} </dev/null >/dev/null 2>&1 &`,
+    imagePath: (path) => (path.startsWith('@lab/') ? `"${LAB_CACHE}"/${shQuote(path.slice(5))}` : shQuote(path)),
+    evidence: (vm, bhyvePid) => {
+      const run = `"\${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm/${vm}"`;
+      return [
+        { name: 'pstack', command: `${labDir}/bin/pstack "$(cat ${run}/qemu.pid)"` },
+        { name: 'bhyve-state', command: `cat ${run}/state.json; echo; cat ${run}/exits.log; echo "bhyve pid ${bhyvePid}"` },
+      ];
+    },
+  };
+}

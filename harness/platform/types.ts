@@ -1,0 +1,44 @@
+// A platform is the recipes for one kind of bhyve host: the exact commands,
+// and beside them the parsers of their output. Suites never spell these.
+
+export type PlatformKind = 'lab' | 'illumos' | 'freebsd';
+export const PLATFORM_KINDS: readonly PlatformKind[] = ['lab', 'illumos', 'freebsd'];
+
+/** What the harness asks of a vm, with every path already on the host. */
+export interface VmLaunch {
+  name: string;
+  cpus: number;
+  memoryMiB: number;
+  bootrom: string;
+  disk: string;
+  /** The serial console: a unix socket path (illumos, lab) or an nmdm device (FreeBSD). */
+  console: string;
+  /** The vm's network backend (a vnic on illumos, a tap on FreeBSD, anything in the lab). */
+  nic: string;
+}
+
+export interface Platform {
+  readonly kind: PlatformKind;
+  /** What the host can do for tests; a test that needs what is missing is skipped with the reason. */
+  readonly capabilities: { wrlock: boolean };
+  readonly bhyve: string;
+  readonly bhyvectl: string;
+  /** What `uname -s` prints on such a host. */
+  readonly uname: string;
+  /** A shell command printing the host's free memory in MiB. */
+  readonly freeMemoryMiB: string;
+  /** Root of the harness's folders on the host; one sub-folder per run. */
+  readonly workRoot: string;
+  /** The bhyve command line for a vm. */
+  bhyveArgv(vm: VmLaunch): string[];
+  /** Where a vm's console is on the host, given its work folder. */
+  consolePath(vmDir: string, index: number): string;
+  /** A shell command printing the names of every vm on the host, one a line. */
+  listVms(): string;
+  /** Wraps a command so it runs detached from the ssh session that starts it. */
+  detach(command: string): string;
+  /** A shell expression for an image path in config (the lab expands `@lab/`). */
+  imagePath(path: string): string;
+  /** Commands whose output is evidence of a hung or failed vm (given the bhyve pid). */
+  evidence(vmName: string, bhyvePid: string): Array<{ name: string; command: string }>;
+}

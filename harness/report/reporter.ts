@@ -1,0 +1,32 @@
+// Reporters consume the run as it happens; they never steer it. A reporter
+// that throws is reported and ignored, so it cannot end a run.
+import type { PlannedTest } from '../run/plan.ts';
+import type { RunResult, TestResult } from './results.ts';
+
+export interface Reporter {
+  onBegin?(runId: string, tests: PlannedTest[]): void;
+  onTestBegin?(test: PlannedTest): void;
+  onProgress?(test: PlannedTest, line: string): void;
+  onTestEnd?(result: TestResult): void;
+  onEnd?(run: RunResult): void;
+}
+
+/** Fans each hook out to every reporter, isolating their failures. */
+export function multiplex(reporters: Reporter[]): Required<Reporter> {
+  const call = <K extends keyof Reporter>(hook: K, ...args: Parameters<Required<Reporter>[K]>) => {
+    for (const r of reporters) {
+      try {
+        (r[hook] as ((...a: unknown[]) => void) | undefined)?.apply(r, args);
+      } catch (e) {
+        process.stderr.write(`bhyve-smoke: reporter failed in ${hook}: ${(e as Error).message}\n`);
+      }
+    }
+  };
+  return {
+    onBegin: (...a) => call('onBegin', ...a),
+    onTestBegin: (...a) => call('onTestBegin', ...a),
+    onProgress: (...a) => call('onProgress', ...a),
+    onTestEnd: (...a) => call('onTestEnd', ...a),
+    onEnd: (...a) => call('onEnd', ...a),
+  };
+}

@@ -1,0 +1,41 @@
+// Reaping what dead runs left behind: their vms (found by prefix + run id on
+// each host they used) and their folders. Nothing else on a host is touched.
+import { createHost } from '../host.ts';
+import { destroyVmCommand } from '../platform/teardown.ts';
+import { messageOf } from '../errors.ts';
+import { deadRuns, removeRecord, vmNamePrefix, type RunRecord } from './records.ts';
+import { shQuote } from '../transport/quote.ts';
+
+export interface Reaped {
+  runId: string;
+  vms: string[];
+  errors: string[];
+}
+
+export async function reapRun(record: RunRecord): Promise<Reaped> {
+  const reaped: Reaped = { runId: record.runId, vms: [], errors: [] };
+  const owned = vmNamePrefix(record.prefix, record.runId);
+  for (const [name, { config, runDir }] of Object.entries(record.hosts)) {
+    const host = createHost(name, config);
+    try {
+      const listed = await host.exec(host.platform.listVms(), { doing: `listing vms of dead run ${record.runId}` });
+      for (const vm of listed.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(owned))) {
+        await host.exec(destroyVmCommand(host.platform, vm, `${runDir}/${vm}`), { doing: `reaping ${vm}` });
+        reaped.vms.push(`${vm} on ${name}`);
+      }
+      await host.exec(`rm -rf ${shQuote(runDir)}`, { doing: `removing ${runDir}` });
+    } catch (e) {
+      reaped.errors.push(`${name}: ${messageOf(e)}`);
+    } finally {
+      await host.close();
+    }
+  }
+  if (reaped.errors.length === 0) removeRecord(record.runId);
+  return reaped;
+}
+
+export async function reapDeadRuns(): Promise<Reaped[]> {
+  const results: Reaped[] = [];
+  for (const record of deadRuns()) results.push(await reapRun(record));
+  return results;
+}

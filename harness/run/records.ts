@@ -1,0 +1,59 @@
+// Run records: a file per live run, written before its first vm exists, naming
+// the hosts it uses. A run killed with SIGKILL cannot clean up after itself;
+// its record lets `clean` and the next `run` find and reap exactly its vms —
+// and only its vms: ownership is the prefix plus a run id that has a record.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { HostConfig } from '../config/schema.ts';
+import { writeFileAtomic } from '../report/results.ts';
+
+export interface RunRecord {
+  runId: string;
+  pid: number;
+  startedAt: string;
+  prefix: string;
+  hosts: Record<string, { config: HostConfig; runDir: string }>;
+}
+
+export const recordsDir = () =>
+  process.env.BHYVE_SMOKE_STATE ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'bhyve-smoke', 'runs');
+
+/** 8 lower-case characters: short enough for every platform's vm-name limit. */
+export const newRunId = (): string => (Date.now().toString(36).slice(-5) + randomBytes(2).toString('hex')).slice(0, 8);
+
+export const vmNamePrefix = (prefix: string, runId: string) => `${prefix}-${runId}-`;
+
+export function writeRecord(record: RunRecord): void {
+  mkdirSync(recordsDir(), { recursive: true });
+  writeFileAtomic(join(recordsDir(), `${record.runId}.json`), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+export function removeRecord(runId: string): void {
+  rmSync(join(recordsDir(), `${runId}.json`), { force: true });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Records of runs whose process is gone: what they left behind is ours to reap. */
+export function deadRuns(): RunRecord[] {
+  if (!existsSync(recordsDir())) return [];
+  return readdirSync(recordsDir())
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => {
+      try {
+        return JSON.parse(readFileSync(join(recordsDir(), f), 'utf8')) as RunRecord;
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((r): r is RunRecord => r !== undefined && !alive(r.pid));
+}

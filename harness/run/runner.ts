@@ -1,0 +1,283 @@
+// Runs a plan: schedules tests on their hosts by capacity (p-limit), runs each
+// with its deadline, collects evidence before teardown, tears every vm down,
+// and writes the reports — also when the run is interrupted.
+import pLimit from 'p-limit';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import { Aborted, CheckFailure, EXIT, HangDetected, InfraError, messageOf } from '../errors.ts';
+import { adapterFor } from '../guest/adapters.ts';
+import { createHost, type Host } from '../host.ts';
+import { writeJunit } from '../report/junit.ts';
+import { multiplex, type Reporter } from '../report/reporter.ts';
+import { summarize, writeResults, type RunResult, type TestResult, type TestStatus } from '../report/results.ts';
+import type { ResolvedThresholds } from '../suite.ts';
+import { Timeline } from '../timeline.ts';
+import { shQuote } from '../transport/quote.ts';
+import { Checks } from '../verdict/checks.ts';
+import { Vm } from '../vm.ts';
+import { resolvePassword } from './credentials.ts';
+import type { PlannedTest } from './plan.ts';
+import { newRunId, removeRecord, vmNamePrefix, writeRecord } from './records.ts';
+
+export interface RunOptions {
+  config: Config;
+  configSource: string;
+  profile?: string;
+  tests: PlannedTest[];
+  output: string;
+  reporters: { line?: Reporter; junit: boolean; json: boolean };
+  retries: number;
+  testTimeoutMs: number;
+  globalTimeoutMs: number;
+  thresholds: ResolvedThresholds;
+  keepOnFailure: boolean;
+  /** Builds the command that reruns one test. */
+  reproduce: (test: PlannedTest) => string;
+  runId?: string;
+}
+
+/** Everything the run has started, for teardown on abort. */
+interface Live {
+  vms: Set<Vm>;
+  abort: AbortController;
+}
+
+export async function executeRun(o: RunOptions): Promise<RunResult> {
+  const runId = o.runId ?? newRunId();
+  const startedAt = new Date();
+  const report = multiplex(o.reporters.line ? [o.reporters.line] : []);
+  const live: Live = { vms: new Set(), abort: new AbortController() };
+
+  // 1. Hosts and the run record, before any vm exists.
+  const hostNames = [...new Set(o.tests.map((t) => t.host))];
+  const hosts = new Map<string, Host>(hostNames.map((n) => [n, createHost(n, o.config.hosts[n])]));
+  const runDirs = new Map(hostNames.map((n) => [n, `${hosts.get(n)!.platform.workRoot}/${runId}`]));
+  writeRecord({
+    runId, pid: process.pid, startedAt: startedAt.toISOString(), prefix: o.config.prefix,
+    hosts: Object.fromEntries(hostNames.map((n) => [n, { config: o.config.hosts[n], runDir: runDirs.get(n)! }])),
+  });
+
+  // 2. Interrupts and the global deadline abort the run; the reports are still written.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (live.abort.signal.aborted) process.exit(128 + (signal === 'SIGINT' ? 2 : 15)); // a second one: leave now
+    live.abort.abort(new Aborted(`interrupted by ${signal}`));
+    for (const vm of live.vms) vm.console.close();
+  };
+  const sigint = () => onSignal('SIGINT');
+  const sigterm = () => onSignal('SIGTERM');
+  process.on('SIGINT', sigint);
+  process.on('SIGTERM', sigterm);
+  const globalTimer = setTimeout(() => {
+    live.abort.abort(new Aborted(`global timeout of ${o.globalTimeoutMs} ms reached`));
+    for (const vm of live.vms) vm.console.close();
+  }, o.globalTimeoutMs);
+
+  report.onBegin(runId, o.tests);
+  const results: TestResult[] = [];
+  const kept: string[] = [];
+  try {
+    // 3. Prepare each host once: its run folder; a host that fails gets its tests errored.
+    const prepared = new Map<string, Promise<void>>();
+    for (const [name, host] of hosts) {
+      const p = host.exec(`mkdir -p ${shQuote(runDirs.get(name)!)}`, { doing: `preparing host ${name}`, timeoutMs: 30_000 }).then(() => {});
+      p.catch(() => {}); // awaited by each of the host's tests, which report the error
+      prepared.set(name, p);
+    }
+    // 4. Schedule by host capacity.
+    const limits = new Map(hostNames.map((n) => [n, pLimit(o.config.hosts[n].capacity)]));
+    let vmCounter = 0;
+    await Promise.all(
+      o.tests.map((test) =>
+        limits.get(test.host)!(async () => {
+          const result = await runWithRetries(test, async (attempt) => {
+            if (live.abort.signal.aborted) return aborted(test, live.abort.signal.reason, o);
+            await prepared.get(test.host);
+            return runOnce({ o, test, attempt, runId, host: hosts.get(test.host)!, runDir: runDirs.get(test.host)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report });
+          }, o.retries).catch((e) => errorResult(test, e, o));
+          if (result.kept) kept.push(result.kept);
+          results.push(result);
+          report.onTestEnd(result);
+        }),
+      ),
+    );
+  } finally {
+    clearTimeout(globalTimer);
+    process.off('SIGINT', sigint);
+    process.off('SIGTERM', sigterm);
+    // 5. Nothing of the run stays on a host, unless kept for inspection.
+    for (const [name, host] of hosts) {
+      if (kept.length === 0) await host.exec(`rm -rf ${shQuote(runDirs.get(name)!)}`, { doing: `removing the run folder on ${name}`, check: false }).catch(() => {});
+      await host.close().catch(() => {});
+    }
+    if (kept.length === 0) removeRecord(runId);
+  }
+
+  // 6. The reports.
+  const order = new Map(o.tests.map((t, i) => [t.id, i]));
+  results.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+  const finishedAt = new Date();
+  const interrupted = live.abort.signal.aborted ? messageOf(live.abort.signal.reason) : undefined;
+  const run: RunResult = {
+    version: 1, runId, config: o.configSource, ...(o.profile ? { profile: o.profile } : {}),
+    startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: finishedAt.getTime() - startedAt.getTime(),
+    ...(interrupted ? { interrupted } : {}),
+    hosts: hostNames.map((n) => ({ name: n, platform: o.config.hosts[n].platform, transport: hosts.get(n)!.transport.name })),
+    tests: results,
+    exitCode: exitCodeOf(results, interrupted),
+  };
+  if (o.reporters.json) writeResults(join(o.output, 'results.json'), run);
+  if (o.reporters.junit) writeJunit(join(o.output, 'junit.xml'), run);
+  report.onEnd(run);
+  return run;
+}
+
+/** 0 all passed (flaky counts as passed), 1 a check failed, 3 infrastructure error; 130/143 interrupted. */
+function exitCodeOf(tests: TestResult[], interrupted?: string): number {
+  if (interrupted?.includes('SIGINT')) return 130;
+  if (interrupted?.includes('SIGTERM')) return 143;
+  const s = summarize(tests);
+  if (s.failed) return EXIT.checkFailed;
+  if (s.error) return EXIT.infra;
+  return EXIT.passed;
+}
+
+/**
+ * Retries only infrastructure errors; a hang, a failed check or a timeout is a
+ * finding and is never retried away. A pass after a retry is reported as flaky.
+ */
+async function runWithRetries(test: PlannedTest, once: (attempt: number) => Promise<TestResult>, retries: number): Promise<TestResult> {
+  const attempts: TestResult['attempts'] = [];
+  for (let attempt = 0; ; attempt++) {
+    const r = await once(attempt);
+    attempts.push({ status: r.status, ...(r.error ? { error: r.error.message } : {}) });
+    const retryable = r.status === 'error' && r.error?.type === 'InfraError';
+    if (!retryable || attempt >= retries) {
+      const status: TestStatus = r.status === 'passed' && attempt > 0 ? 'flaky' : r.status;
+      return { ...r, status, attempt, attempts };
+    }
+  }
+}
+
+interface OnceArgs {
+  o: RunOptions;
+  test: PlannedTest;
+  attempt: number;
+  runId: string;
+  host: Host;
+  runDir: string;
+  vmName: string;
+  live: Live;
+  report: Required<Reporter>;
+}
+
+async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }: OnceArgs): Promise<TestResult> {
+  const base = baseResult(test, o);
+  if (test.skip) return { ...base, status: 'skipped', skipReason: test.skip };
+  report.onTestBegin(test);
+  const guest = o.config.guests[test.guest];
+  const timeline = new Timeline();
+  const check = new Checks();
+  const testDir = join(o.output, 'tests', `${test.id.replace(/[^A-Za-z0-9_.#-]+/g, '_')}${attempt ? `.retry${attempt}` : ''}`);
+  const vm = new Vm({
+    host, name: vmName, index: 0, guestName: test.guest, guest,
+    adapter: adapterFor(guest.os, test.guest), password: resolvePassword(test.guest, guest),
+    runDir, timeline, commandTimeoutMs: o.thresholds.commandMs,
+  });
+  live.vms.add(vm);
+  const started = Date.now();
+  let error: unknown;
+  let timer: NodeJS.Timeout | undefined;
+  const log = (line: string) => report.onProgress(test, line);
+  try {
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new TestTimeout(`test did not finish within ${o.testTimeoutMs} ms`));
+        vm.console.close();
+      }, o.testTimeoutMs);
+    });
+    const aborted = new Promise<never>((_, reject) => {
+      live.abort.signal.addEventListener('abort', () => reject(live.abort.signal.reason), { once: true });
+      if (live.abort.signal.aborted) reject(live.abort.signal.reason);
+    });
+    await Promise.race([test.suite.run({ vm, host, check, timeline, thresholds: o.thresholds, log }), deadline, aborted]);
+  } catch (e) {
+    error = live.abort.signal.aborted ? live.abort.signal.reason : e;
+  } finally {
+    clearTimeout(timer);
+  }
+
+  const status: TestStatus = error instanceof CheckFailure || error instanceof HangDetected || (!error && check.failed)
+    ? 'failed'
+    : error ? 'error' : check.failed ? 'failed' : 'passed';
+  const result: TestResult = {
+    ...base,
+    status,
+    vm: vmName,
+    startedAt: new Date(started).toISOString(),
+    checks: check.results,
+    ...(error ? { error: { type: (error as Error).name ?? 'Error', message: messageOf(error) } } : {}),
+    consoleTail: vm.console.tail(),
+    timeline: timeline.toJSON(),
+  };
+
+  // Evidence before teardown, then teardown (or keep the vm for inspection).
+  mkdirSync(testDir, { recursive: true });
+  writeFileSync(join(testDir, 'console.log'), vm.console.tail(4 * 1024 * 1024));
+  result.attachments.push({ name: 'console', path: join(testDir, 'console.log') });
+  if (status === 'failed' || status === 'error') await collectEvidence(host, vmName, runDir, testDir, result);
+  if (o.keepOnFailure && (status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
+    vm.console.close();
+    result.kept = `${vmName} on ${host.name} (${host.transport.name}); its console socket is ${host.platform.consolePath(vm.dir, 1)}; remove it with \`bhyve-smoke clean\``;
+  } else {
+    await vm.destroy().catch((e) => {
+      result.status = 'error';
+      result.error ??= { type: 'InfraError', message: `teardown failed: ${messageOf(e)}` };
+    });
+  }
+  live.vms.delete(vm);
+  result.durationMs = Date.now() - started;
+  return result;
+}
+
+class TestTimeout extends Error {
+  override name = 'Timeout';
+}
+
+/** Host-side evidence of a failed vm, each command's output in a file of its own. */
+async function collectEvidence(host: Host, vmName: string, runDir: string, testDir: string, result: TestResult): Promise<void> {
+  const pid = `$(cat ${shQuote(`${runDir}/${vmName}/bhyve.pid`)} 2>/dev/null)`;
+  const commands = [
+    { name: 'bhyvectl-stats', command: `${shQuote(host.platform.bhyvectl)} --vm=${shQuote(vmName)} --get-stats` },
+    { name: 'bhyve-log', command: `cat ${shQuote(`${runDir}/${vmName}/bhyve.log`)} ${shQuote(`${runDir}/${vmName}/exits`)}` },
+    ...host.platform.evidence(vmName, pid),
+  ];
+  for (const { name, command } of commands) {
+    const r = await host.exec(command, { doing: `collecting ${name} of ${vmName}`, timeoutMs: 30_000, check: false }).catch((e) => ({ stdout: '', stderr: messageOf(e), exitCode: -1 }));
+    const path = join(testDir, `${name}.txt`);
+    writeFileSync(path, `$ ${command}\n(exit ${r.exitCode})\n${r.stdout}${r.stderr}`);
+    result.attachments.push({ name, path });
+  }
+}
+
+function baseResult(test: PlannedTest, o: RunOptions): TestResult {
+  return {
+    id: test.id, suite: test.suite.name, host: test.host, guest: test.guest, repeat: test.repeat,
+    status: 'passed', attempt: 0, attempts: [], startedAt: new Date().toISOString(), durationMs: 0,
+    checks: [], attachments: [], timeline: { samples: [], events: [] }, reproduce: o.reproduce(test),
+  };
+}
+
+function aborted(test: PlannedTest, reason: unknown, o: RunOptions): TestResult {
+  return errorResult(test, reason instanceof Aborted ? reason : new Aborted(messageOf(reason)), o);
+}
+
+function errorResult(test: PlannedTest, e: unknown, o: RunOptions): TestResult {
+  return {
+    id: test.id, suite: test.suite.name, host: test.host, guest: test.guest, repeat: test.repeat,
+    status: 'error', attempt: 0, attempts: [], startedAt: new Date().toISOString(), durationMs: 0,
+    checks: [], attachments: [], timeline: { samples: [], events: [] },
+    error: { type: e instanceof InfraError ? 'InfraError' : (e as Error)?.name ?? 'Error', message: messageOf(e) },
+    reproduce: o.reproduce(test),
+  };
+}

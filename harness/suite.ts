@@ -1,0 +1,37 @@
+// How a suite is written: a name, the guests and capabilities it needs, and a
+// body that reads like the engineer's notes of the test.
+import type { GuestOs } from './guest/adapter.ts';
+import type { Host } from './host.ts';
+import type { Timeline } from './timeline.ts';
+import type { Checks } from './verdict/checks.ts';
+import type { Vm } from './vm.ts';
+
+/** Thresholds in ms, resolved from config and profile. */
+export interface ResolvedThresholds {
+  bootReadyMs: number;
+  rebootReadyMs: number;
+  commandMs: number;
+}
+
+export interface SuiteContext {
+  vm: Vm;
+  host: Host;
+  check: Checks;
+  timeline: Timeline;
+  thresholds: ResolvedThresholds;
+  /** Progress lines for the live reporter and the test log. */
+  log: (line: string) => void;
+}
+
+export interface SuiteDefinition {
+  name: string;
+  /** One line for `list` and reports. */
+  description: string;
+  /** Guest OS families the suite runs on. */
+  guests: readonly GuestOs[];
+  /** Host capabilities the suite needs; a host without them skips the test with the reason. */
+  needs: ReadonlyArray<'wrlock'>;
+  run(ctx: SuiteContext): Promise<void>;
+}
+
+export const suite = (definition: SuiteDefinition): SuiteDefinition => definition;

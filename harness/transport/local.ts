@@ -1,0 +1,69 @@
+// The local transport: commands run through /bin/sh on this machine.
+import { execa } from 'execa';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { killGroup, registerGroup, unregisterGroup } from './process-groups.ts';
+import type { ExecOptions, ExecResult, RunningCommand, Transport } from './types.ts';
+
+export class LocalTransport implements Transport {
+  readonly name = 'local';
+
+  exec(command: string, options: ExecOptions): Promise<ExecResult> {
+    return this.start(command, options, options.input).done;
+  }
+
+  start(command: string, { timeoutMs }: Omit<ExecOptions, 'input'>, input?: string): RunningCommand {
+    const started = Date.now();
+    const child = execa('/bin/sh', ['-c', command], {
+      detached: true, // own process group: the deadline kills grandchildren too
+      reject: false,
+      stripFinalNewline: false,
+      buffer: true,
+      ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
+    });
+    registerGroup(child.pid);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, timeoutMs);
+    const done = child.then((r) => {
+      clearTimeout(timer);
+      unregisterGroup(child.pid);
+      return {
+        command,
+        exitCode: r.exitCode ?? (timedOut ? 124 : 128),
+        stdout: String(r.stdout ?? ''),
+        stderr: String(r.stderr ?? ''),
+        durationMs: Date.now() - started,
+        timedOut,
+      };
+    });
+    return {
+      stdout: child.stdout!,
+      stderr: child.stderr!,
+      done,
+      kill: async () => {
+        killGroup(child.pid);
+        await done;
+      },
+    };
+  }
+
+  spawnForZx(command: string, _args: readonly string[], options: SpawnOptions): ChildProcess {
+    const child = spawn(command, [], { ...options, shell: '/bin/sh', detached: true });
+    registerGroup(child.pid);
+    child.once('exit', () => unregisterGroup(child.pid));
+    return child;
+  }
+
+  connectUnix(path: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket: Socket = connect(path, () => resolve(socket));
+      socket.once('error', reject);
+    });
+  }
+
+  async close(): Promise<void> {}
+}

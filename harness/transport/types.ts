@@ -1,0 +1,46 @@
+// How commands reach a host. Commands are POSIX sh strings (see quote.ts);
+// every one has a deadline, and a command past its deadline is killed with its
+// whole process group on the host.
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import type { Duplex } from 'node:stream';
+
+export interface ExecOptions {
+  /** Deadline for the command; past it the command's process group is killed. */
+  timeoutMs: number;
+  /** What the harness was doing, for error messages ("starting vm bsm-x-1"). */
+  doing: string;
+  input?: string;
+}
+
+export interface ExecResult {
+  command: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+/** A command running on a host, streaming its output (the wrlock hammer, iperf3). */
+export interface RunningCommand {
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  done: Promise<ExecResult>;
+  /** Kills the command's process group on the host. */
+  kill(): Promise<void>;
+}
+
+export interface Transport {
+  /** `local` or `ssh://user@host:port`. */
+  readonly name: string;
+  exec(command: string, options: ExecOptions): Promise<ExecResult>;
+  start(command: string, options: Omit<ExecOptions, 'input'>): RunningCommand;
+  /**
+   * child_process.spawn for zx: suites' `host.$` runs through it, so a zx command
+   * reaches the host the same way the engine's do (and a killed one dies there).
+   */
+  spawnForZx(command: string, args: readonly string[], options: SpawnOptions): ChildProcess;
+  /** A stream connection to a unix socket on the host (a vm's serial console). */
+  connectUnix(path: string): Promise<Duplex>;
+  close(): Promise<void>;
+}

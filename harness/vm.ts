@@ -1,0 +1,209 @@
+// A vm: one running instance of a guest on a host, owned by one run. It is
+// provisioned under the host-side supervisor, reached through its serial
+// console, and always destroyed by the runner (unless kept for inspection).
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GuestConfig } from './config/schema.ts';
+import { CheckFailure, InfraError } from './errors.ts';
+import type { GuestAdapter } from './guest/adapter.ts';
+import { ConsoleSession } from './guest/console.ts';
+import type { Host } from './host.ts';
+import { parseExits, SUPERVISOR_SH } from './platform/supervisor.ts';
+import { destroyVmCommand } from './platform/teardown.ts';
+import type { Timeline } from './timeline.ts';
+import { shJoin, shQuote } from './transport/quote.ts';
+
+const CONSOLE_CONNECT_MS = 30_000;
+const LOGIN_STEP_MS = 20_000;
+/** A newline at a quiet console brings the login prompt back. */
+const POKE_EVERY_MS = 3_000;
+const EXIT_POLL_MS = 500;
+
+export interface VmOptions {
+  host: Host;
+  name: string;
+  /** The vm's index in the run, for per-vm resources (FreeBSD nmdm unit). */
+  index: number;
+  guestName: string;
+  guest: GuestConfig;
+  adapter: GuestAdapter;
+  password: string;
+  /** The run's folder on the host. */
+  runDir: string;
+  timeline: Timeline;
+  commandTimeoutMs: number;
+}
+
+export interface CommandResult {
+  command: string;
+  output: string;
+  status: number;
+}
+
+export class Vm {
+  readonly name: string;
+  readonly host: Host;
+  readonly dir: string;
+  readonly console: ConsoleSession;
+  private readonly adapter: GuestAdapter;
+  private provisioned = false;
+
+  constructor(private readonly o: VmOptions) {
+    this.name = o.name;
+    this.host = o.host;
+    this.adapter = o.adapter;
+    this.dir = `${o.runDir}/${o.name}`;
+    const consolePath = o.host.platform.consolePath(this.dir, 1);
+    this.console = new ConsoleSession(() => o.host.transport.connectUnix(consolePath), `${o.name} on ${o.host.name}`);
+  }
+
+  get os() {
+    return this.adapter.os;
+  }
+
+  /** The guest OS's commands for looking around (see guest/adapter.ts). */
+  get probes() {
+    return this.adapter.probes;
+  }
+
+  /** Creates the vm's folder and disk on the host and starts bhyve under the supervisor. */
+  async provision(): Promise<void> {
+    const { host, guest } = this.o;
+    const p = host.platform;
+    this.o.timeline.event('provision', `${this.name} on ${host.name}`);
+    const dir = shQuote(this.dir);
+    await host.exec(`mkdir -p ${dir} && chmod 700 ${dir}`, { doing: `creating ${this.dir}` });
+    this.provisioned = true;
+    const paths = await host.exec(`for f in ${p.imagePath(guest.image.bootrom)} ${p.imagePath(guest.image.disk)}; do [ -e "$f" ] || { echo "missing: $f" >&2; exit 3; }; echo "$f"; done`, {
+      doing: `finding the image of guest ${this.o.guestName}`,
+    });
+    const [bootrom, golden] = paths.stdout.trim().split('\n');
+    const disk = `${this.dir}/disk.img`;
+    await host.exec(`cp ${shQuote(golden)} ${shQuote(disk)}`, { doing: `copying the disk of ${this.name}`, timeoutMs: 600_000 });
+    await host.exec(`cat > ${dir}/supervise.sh`, { doing: 'writing the supervisor', input: SUPERVISOR_SH });
+    const argv = p.bhyveArgv({
+      name: this.name,
+      cpus: guest.vcpus,
+      memoryMiB: guest.memory.endsWith('G') ? Number(guest.memory.slice(0, -1)) * 1024 : Number(guest.memory.slice(0, -1)),
+      bootrom,
+      disk,
+      console: p.consolePath(this.dir, 1),
+      nic: host.config.nic,
+    });
+    await host.exec(p.detach(`sh ${dir}/supervise.sh ${dir} ${shJoin(argv)}`), { doing: `starting ${this.name}` });
+    this.o.timeline.event('started', shJoin(argv));
+    await this.console.connect(CONSOLE_CONNECT_MS);
+  }
+
+  /** Waits for the login prompt: the guest is ready. */
+  async waitReady(timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    await this.console.expect(this.adapter.loginPrompt, timeoutMs, 'login prompt', { text: '\n', everyMs: POKE_EVERY_MS });
+    const ms = Date.now() - started;
+    this.o.timeline.event('ready', `${ms} ms`);
+    return ms;
+  }
+
+  /** Logs in on the console. The password is typed, never logged or recorded. */
+  async login(): Promise<void> {
+    const { adapter, console: con } = this;
+    con.clear();
+    con.write('\n');
+    await con.expect(adapter.loginPrompt, LOGIN_STEP_MS, 'login prompt', { text: '\n', everyMs: POKE_EVERY_MS });
+    con.write(`${this.o.guest.credentials.user}\n`);
+    await con.expect(adapter.passwordPrompt, LOGIN_STEP_MS, 'password prompt');
+    con.write(`${this.o.password}\n`);
+    const m = await con.expect(new RegExp(`${adapter.shellPrompt.source}|Login incorrect`), LOGIN_STEP_MS, 'shell prompt after login');
+    if (/Login incorrect/.test(m[0])) {
+      throw new InfraError(`console ${this.name}: login as ${this.o.guest.credentials.user} was refused (check guests.${this.o.guestName}.credentials)`);
+    }
+    con.write(adapter.shellSetup);
+    await con.expect(adapter.shellPrompt, LOGIN_STEP_MS, 'shell prompt after setup');
+    this.o.timeline.event('logged-in');
+  }
+
+  /** Runs a command in the guest; a non-zero status is a failed check unless allowed. */
+  async run(command: string, opts: { timeoutMs?: number; allowFailure?: boolean } = {}): Promise<CommandResult> {
+    const tag = `BSM${randomBytes(4).toString('hex')}`;
+    const framed = this.adapter.frame(command, tag);
+    this.console.clear();
+    this.console.write(framed.line);
+    const timeoutMs = opts.timeoutMs ?? this.o.commandTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    let text = '';
+    for (;;) {
+      const m = await this.console.expect(/[\s\S]+/, Math.max(1, deadline - Date.now()), `the end of \`${command}\``);
+      text += m[0];
+      const parsed = framed.parse(text);
+      if (parsed) {
+        const result = { command, ...parsed };
+        if (parsed.status !== 0 && !opts.allowFailure) {
+          throw new CheckFailure(`\`${command}\` in ${this.name} exited ${parsed.status}:\n${parsed.output.trim().slice(-2000)}`);
+        }
+        return result;
+      }
+    }
+  }
+
+  /** Runs a command until its output matches (a guest still settling after boot). Returns the last output. */
+  async poll(command: string, pattern: RegExp, timeoutMs: number, everyMs = 1_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { output } = await this.run(command, { allowFailure: true });
+      if (pattern.test(output) || Date.now() + everyMs > deadline) return output;
+      await sleep(everyMs);
+    }
+  }
+
+  /** bhyve's exits so far, from the supervisor's log. */
+  async exits(): Promise<Array<{ at: string; status: number }>> {
+    const r = await this.host.exec(`cat ${shQuote(`${this.dir}/exits`)} 2>/dev/null; true`, { doing: `reading the exits of ${this.name}` });
+    return parseExits(r.stdout);
+  }
+
+  /** Waits until bhyve has exited `count` times in all; returns the last status. */
+  async waitForExit(count: number, timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const exits = await this.exits();
+      if (exits.length >= count) return exits[count - 1].status;
+      if (Date.now() > deadline) throw new InfraError(`${this.name}: bhyve did not exit within ${timeoutMs} ms`, { output: this.console.tail(2000) });
+      await sleep(EXIT_POLL_MS);
+    }
+  }
+
+  /** Guest-initiated reboot: bhyve exits 0, the supervisor restarts it, the guest comes back. Returns ms to ready. */
+  async reboot(timeoutMs: number): Promise<number> {
+    const before = (await this.exits()).length;
+    this.o.timeline.event('reboot-requested');
+    const started = Date.now();
+    this.console.clear();
+    this.console.write(`${this.adapter.rebootCommand}\n`);
+    const status = await this.waitForExit(before + 1, timeoutMs);
+    if (status !== 0) throw new CheckFailure(`${this.name}: reboot ended bhyve with exit ${status}, expected 0 (rebooted)`);
+    this.o.timeline.event('rebooted');
+    await this.console.expect(this.adapter.loginPrompt, Math.max(1, timeoutMs - (Date.now() - started)), 'login prompt after reboot', { text: '\n', everyMs: POKE_EVERY_MS });
+    const ms = Date.now() - started;
+    this.o.timeline.event('ready', `${ms} ms after reboot`);
+    return ms;
+  }
+
+  /** Guest-initiated poweroff: bhyve must exit 1 and the supervisor stop. */
+  async shutdown(timeoutMs: number): Promise<number> {
+    const before = (await this.exits()).length;
+    this.o.timeline.event('shutdown-requested');
+    this.console.write(`${this.adapter.poweroffCommand}\n`);
+    const status = await this.waitForExit(before + 1, timeoutMs);
+    this.o.timeline.event('powered-off', `bhyve exit ${status}`);
+    return status;
+  }
+
+  /** Stops the supervisor and bhyve and removes everything of the vm from the host. Idempotent. */
+  async destroy(): Promise<void> {
+    this.console.close();
+    if (!this.provisioned) return;
+    await this.host.exec(destroyVmCommand(this.host.platform, this.name, this.dir), { doing: `destroying ${this.name}`, timeoutMs: 60_000 });
+    this.provisioned = false;
+    this.o.timeline.event('destroyed');
+  }
+}
