@@ -54,7 +54,9 @@ export function validate(raw: unknown, file: string): Config {
 function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
   const lines = issues.slice(0, 8).map((issue) => {
     const path = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
-    return `${file}: ${path}: ${issue.message}`;
+    // A bad record key (a host or guest name) carries the reason in its inner issues.
+    const inner = issue.code === 'invalid_key' ? issue.issues.map((i) => i.message).join('; ') : '';
+    return `${file}: ${path}: ${inner ? `invalid name: expected ${inner}` : issue.message}`;
   });
   if (issues.length > 8) lines.push(`${file}: … and ${issues.length - 8} more`);
   return lines.join('\n');

@@ -39,8 +39,8 @@ export function buildJunit(run: RunResult): string {
       const tc = suite.testCase().className(className).name(c.name).time(c.durationMs / 1000);
       if (c.measured !== undefined) tc.property('measured', c.measured);
       if (c.threshold !== undefined) tc.property('threshold', c.threshold);
-      if (c.status === 'failed') tc.failure(c.message ?? 'check failed', 'CheckFailure');
-      if (c.status === 'error') tc.error(c.message ?? 'harness error', 'InfraError');
+      if (c.status === 'failed') tc.failure(c.message ?? 'check failed', c.type ?? 'CheckFailure');
+      if (c.status === 'error') tc.error(c.message ?? 'harness error', c.type ?? 'InfraError');
       if (c.status === 'skipped') tc.skipped();
       return { tc, status: c.status };
     });

@@ -177,7 +177,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   report.onTestBegin(test);
   const guest = o.config.guests[test.guest];
   const timeline = new Timeline();
-  const check = new Checks();
+  const check = new Checks(live.abort.signal);
   const testDir = join(o.output, 'tests', `${test.id.replace(/[^A-Za-z0-9_.#-]+/g, '_')}${attempt ? `.retry${attempt}` : ''}`);
   const vm = new Vm({
     host, name: vmName, index: 0, guestName: test.guest, guest,

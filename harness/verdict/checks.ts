@@ -12,11 +12,16 @@ export interface CheckResult {
   measured?: string;
   threshold?: string;
   message?: string;
+  /** The error class behind a failed or errored check (CheckFailure, InfraError, Aborted, ...). */
+  type?: string;
   durationMs: number;
 }
 
 export class Checks {
   readonly results: CheckResult[] = [];
+
+  /** `aborted` tells a step cut short by an interrupt from one that failed on its own. */
+  constructor(private readonly aborted?: AbortSignal) {}
 
   private record(r: CheckResult): boolean {
     this.results.push(r);
@@ -61,8 +66,13 @@ export class Checks {
       return value;
     } catch (e) {
       const ms = Date.now() - started;
+      if (this.aborted?.aborted) {
+        this.record({ name, status: 'error', durationMs: ms, type: 'Aborted', message: messageOf(this.aborted.reason) });
+        throw this.aborted.reason;
+      }
       const status: CheckStatus = e instanceof InfraError && !(thresholdMs && ms >= thresholdMs) ? 'error' : 'failed';
-      this.record({ name, status, durationMs: ms, message: messageOf(e), measured: formatDuration(ms), ...(thresholdMs ? { threshold: `<= ${formatDuration(thresholdMs)}` } : {}) });
+      const type = status === 'error' ? 'InfraError' : e instanceof CheckFailure ? e.name : 'CheckFailure';
+      this.record({ name, status, type, durationMs: ms, message: messageOf(e), measured: formatDuration(ms), ...(thresholdMs ? { threshold: `<= ${formatDuration(thresholdMs)}` } : {}) });
       throw e instanceof CheckFailure || status === 'error' ? e : new CheckFailure(`${name}: ${messageOf(e)}`, { cause: e });
     }
   }

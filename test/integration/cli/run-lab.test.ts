@@ -1,0 +1,69 @@
+// `bhyve-smoke run smoke` on the built-in lab, as a new user runs it: it passes,
+// writes valid reports, and leaves no vm, process or folder behind — also when
+// interrupted with Ctrl-C.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { validateXML } from 'xmllint-wasm';
+import { cliSandbox } from '../../helpers/cli.ts';
+import type { RunResult } from '../../../harness/report/results.ts';
+
+const labVms = () => readdirSync('/tmp/bhyve-lab-0/vmm', { withFileTypes: true }).map((d) => d.name).filter((n) => n.startsWith('bsm-'));
+const qemusOf = async (runId: string) => (await execa('pgrep', ['-f', `bsm-${runId}-`], { reject: false })).stdout.trim();
+
+describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
+  it('runs the smoke suite with no config, passes, writes valid JUnit and results.json, leaves nothing behind', async () => {
+    const box = cliSandbox();
+    try {
+      const r = await box.run(['run', 'smoke', '--output', 'out']);
+      assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(String(r.stdout), /^ok {3}smoke\/lab\/linux/m);
+      const results: RunResult = JSON.parse(readFileSync(join(box.dir, 'out/results.json'), 'utf8'));
+      assert.equal(results.tests[0].status, 'passed');
+      assert.ok(results.tests[0].checks.length >= 10, 'every check is recorded');
+      assert.ok(results.tests[0].timeline.events.some((e) => e.kind === 'ready'));
+      const xml = readFileSync(join(box.dir, 'out/junit.xml'), 'utf8');
+      const xsd = readFileSync(resolve(import.meta.dirname, '../../../fixtures/junit.xsd'), 'utf8');
+      const v = await validateXML({ xml: [{ fileName: 'junit.xml', contents: xml }], schema: [{ fileName: 'junit.xsd', contents: xsd }] });
+      assert.equal(v.valid, true, v.rawOutput);
+      assert.doesNotMatch(xml + readFileSync(join(box.dir, 'out/results.json'), 'utf8'), /bhyve-lab(?!-)/, 'the guest password must not reach the reports');
+      assert.equal(await qemusOf(results.runId), '');
+      assert.ok(!existsSync(`/tmp/bhyve-smoke/${results.runId}`));
+      assert.deepEqual(labVms().filter((n) => n.includes(results.runId)), []);
+      assert.deepEqual(existsSync(join(box.dir, 'state')) ? readdirSync(join(box.dir, 'state')) : [], [], 'the run record is removed');
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('Ctrl-C stops the run within seconds, writes the reports with the test aborted, and leaves no QEMU or folder', async () => {
+    const box = cliSandbox();
+    try {
+      const child = box.run(['run', 'smoke', '--output', 'out']);
+      let vm: string | undefined;
+      for (let i = 0; i < 100 && !vm; i++) {
+        await sleep(200);
+        vm = labVms().find((n) => existsSync(`/tmp/bhyve-lab-0/vmm/${n}/qemu.pid`) && readdirSync(join(box.dir, 'state')).some((f) => n.includes(f.replace('.json', ''))));
+      }
+      assert.ok(vm, 'the run never started its vm');
+      const interruptedAt = Date.now();
+      child.kill('SIGINT');
+      const r = await child;
+      assert.ok(Date.now() - interruptedAt < 15_000, `took ${Date.now() - interruptedAt} ms to stop`);
+      assert.equal(r.exitCode, 130, String(r.stderr));
+      const results: RunResult = JSON.parse(readFileSync(join(box.dir, 'out/results.json'), 'utf8'));
+      assert.match(results.interrupted ?? '', /SIGINT/);
+      assert.equal(results.tests[0].status, 'error');
+      assert.match(readFileSync(join(box.dir, 'out/junit.xml'), 'utf8'), /<error message="interrupted by SIGINT" type="Aborted"/);
+      await sleep(500);
+      assert.equal(await qemusOf(results.runId), '', 'a QEMU of the run survived');
+      assert.ok(!existsSync(`/tmp/bhyve-lab-0/vmm/${vm}`), 'the vm survived');
+      assert.ok(!existsSync(`/tmp/bhyve-smoke/${results.runId}`), 'the run folder survived');
+    } finally {
+      box.cleanup();
+    }
+  });
+});

@@ -1,0 +1,79 @@
+// Config validation names the file, the field and what was expected; the plan
+// is suites × hosts × guests × repeats, with skips that say why.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { validate } from '../../harness/config/load.ts';
+import { BUILTIN_CONFIG } from '../../harness/config/defaults.ts';
+import { planTests } from '../../harness/run/plan.ts';
+import type { SuiteDefinition } from '../../harness/suite.ts';
+import { resolveSettings } from '../../harness/cli/context.ts';
+import { parseSshDestination } from '../../harness/transport/ssh.ts';
+
+const fakeSuite = (name: string, over: Partial<SuiteDefinition> = {}): SuiteDefinition => ({ name, description: name, guests: ['linux'], needs: [], run: async () => {}, ...over });
+const suites = new Map([['smoke', fakeSuite('smoke')], ['wrlock', fakeSuite('wrlock', { needs: ['wrlock'], guests: ['linux', 'freebsd'] })]]);
+
+describe('config validation', () => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['a wrong type', { ...BUILTIN_CONFIG, hosts: { lab: { transport: 'local', platform: 'lab', capacity: 'two' } } }, /^c\.yaml: hosts\.lab\.capacity: Invalid input: expected number, received string$/m],
+    ['an unknown platform', { ...BUILTIN_CONFIG, hosts: { x: { transport: 'local', platform: 'solaris' } } }, /hosts\.x\.platform: Invalid option: expected one of "lab"\|"illumos"\|"freebsd"/],
+    ['a guest name with shell metacharacters', { ...BUILTIN_CONFIG, guests: { 'lin;rm -rf': (BUILTIN_CONFIG.guests as Record<string, unknown>).linux } }, /guests\.lin;rm -rf: .*letters, digits/],
+    ['an ssh host without a destination', { ...BUILTIN_CONFIG, hosts: { b: { transport: 'ssh', platform: 'illumos' } } }, /hosts\.b\.ssh: required with transport "ssh"/],
+    ['a duration without unit', { ...BUILTIN_CONFIG, testTimeout: '90' }, /testTimeout: .*a duration such as "90s"/],
+    ['an unknown key', { ...BUILTIN_CONFIG, hostz: {} }, /\(top level\): Unrecognized key: "hostz"/],
+    ['a password in the config', { ...BUILTIN_CONFIG, guests: { l: { os: 'linux', image: { bootrom: 'b', disk: 'd' }, credentials: { passwordEnv: 'P', password: 'secret' } } } }, /guests\.l\.credentials: Unrecognized key: "password"/],
+  ];
+  for (const [what, raw, message] of cases) {
+    it(`rejects ${what}`, () => assert.throws(() => validate(raw, 'c.yaml'), (e: Error) => e.name === 'ConfigError' && message.test(e.message)));
+  }
+
+  it('accepts the built-in lab config with defaults filled in', () => {
+    const c = validate(BUILTIN_CONFIG, 'built-in');
+    assert.equal(c.prefix, 'bsm');
+    assert.equal(c.thresholds.bootReady, '120s');
+    assert.equal(c.hosts.lab.capacity, 2);
+  });
+});
+
+describe('plan', () => {
+  const config = validate({
+    ...BUILTIN_CONFIG,
+    hosts: { lab: { transport: 'local', platform: 'lab' }, bsd: { transport: 'ssh', ssh: 'root@bsd', platform: 'freebsd' } },
+    guests: { ...BUILTIN_CONFIG.guests, win: { os: 'windows', image: { bootrom: 'b', disk: 'd' }, credentials: { passwordEnv: 'W' } } },
+  }, 'c');
+
+  it('is suites × hosts × guests, skipping with the reason', () => {
+    const tests = planTests(config, suites, { suites: [], repeatEach: 1 });
+    assert.deepEqual(tests.map((t) => `${t.id}${t.skip ? ` (${t.skip})` : ''}`), [
+      'smoke/lab/linux', 'smoke/lab/win (suite smoke does not run on windows guests)',
+      'smoke/bsd/linux', 'smoke/bsd/win (suite smoke does not run on windows guests)',
+      'wrlock/lab/linux', 'wrlock/lab/win (suite wrlock does not run on windows guests)',
+      'wrlock/bsd/linux (host bsd (freebsd) has no wrlock capability)', 'wrlock/bsd/win (suite wrlock does not run on windows guests)',
+    ]);
+  });
+
+  it('filters by suite, host, guest and grep, and repeats', () => {
+    const tests = planTests(config, suites, { suites: ['smoke'], host: 'lab', guest: 'linux', repeatEach: 3 });
+    assert.deepEqual(tests.map((t) => t.id), ['smoke/lab/linux#0', 'smoke/lab/linux#1', 'smoke/lab/linux#2']);
+    assert.deepEqual(planTests(config, suites, { suites: [], grep: /^wrlock\/lab/, repeatEach: 1 }).map((t) => t.id), ['wrlock/lab/linux', 'wrlock/lab/win']);
+  });
+
+  it('names what is unknown', () => {
+    assert.throws(() => planTests(config, suites, { suites: ['nope'], repeatEach: 1 }), /unknown suite "nope" \(known: smoke, wrlock\)/);
+    assert.throws(() => planTests(config, suites, { suites: [], guest: 'beos', repeatEach: 1 }), /unknown guest "beos" \(configured: linux, win\)/);
+    assert.throws(() => planTests(config, suites, { suites: [], host: 'h2', repeatEach: 1 }), /unknown host "h2"/);
+  });
+
+  it('resolves settings command line first, then profile, then config', () => {
+    const s = resolveSettings(config, 'gate', { timeout: '3m' });
+    assert.equal(s.testTimeoutMs, 180_000);
+    assert.equal(s.repeatEach, 3);
+    assert.equal(resolveSettings(config, 'quick', {}).thresholds.bootReadyMs, 60_000);
+    assert.throws(() => resolveSettings(config, 'nope', {}), /--profile: unknown profile "nope"/);
+  });
+
+  it('parses ssh destinations', () => {
+    assert.deepEqual(parseSshDestination('ssh://root@10.1.2.3:2222'), { user: 'root', host: '10.1.2.3', port: 2222 });
+    assert.deepEqual(parseSshDestination('bhyve1'), { user: undefined, host: 'bhyve1', port: undefined });
+    assert.throws(() => parseSshDestination('ssh://root@host;id'), /expected ssh:\/\//);
+  });
+});
