@@ -1,0 +1,108 @@
+// The ssh transport against a real OpenSSH server on 127.0.0.1, and bad input:
+// each a clear error and the documented exit code within seconds, with nothing
+// started and nothing left behind.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { stringify } from 'yaml';
+import { cliSandbox } from '../../helpers/cli.ts';
+import { startSshd, type TestSshd } from '../../helpers/sshd.ts';
+import { SshTransport } from '../../../harness/transport/ssh.ts';
+import type { RunResult } from '../../../harness/report/results.ts';
+
+const labGuest = {
+  os: 'linux', image: { bootrom: '@lab/guest', disk: '@lab/guest/disk.img' }, credentials: { user: 'root', passwordEnv: 'BHYVE_LAB_PASSWORD' },
+};
+
+describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
+  let sshd: TestSshd;
+  before(async () => { sshd = await startSshd(); });
+  after(async () => { await sshd?.stop(); });
+
+  const sshConfig = (knownHosts: string) => ({
+    hosts: { loop: { transport: 'ssh', ssh: `root@127.0.0.1:${sshd.port}`, knownHosts, identityFile: sshd.identityFile, platform: 'lab', nic: 'user' } },
+    guests: { linux: labGuest },
+  });
+
+  it('runs the smoke suite on the lab through ssh and passes', async () => {
+    const box = cliSandbox();
+    try {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify(sshConfig(sshd.knownHosts)));
+      const r = await box.run(['run', 'smoke', '--output', 'out']);
+      assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+      const results: RunResult = JSON.parse(readFileSync(join(box.dir, 'out/results.json'), 'utf8'));
+      assert.equal(results.tests[0].status, 'passed');
+      assert.match(results.hosts[0].transport, /^ssh:\/\/root@127\.0\.0\.1:\d+$/);
+      assert.ok(existsSync(join(box.dir, 'out/junit.xml')));
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('kills the remote process group when a command misses its deadline', async () => {
+    const t = new SshTransport({ user: 'root', host: '127.0.0.1', port: sshd.port, knownHosts: sshd.knownHosts, identityFile: sshd.identityFile });
+    try {
+      const started = Date.now();
+      const r = await t.exec('sleep 417 & sleep 418; echo never', { timeoutMs: 1_500, doing: 'testing the deadline' });
+      assert.equal(r.timedOut, true);
+      assert.ok(Date.now() - started < 10_000);
+      await new Promise((res) => setTimeout(res, 300));
+      assert.equal((await execa('pgrep', ['-f', 'sleep 41[78]'], { reject: false })).stdout, '', 'a remote sleep survived');
+      const ok = await t.exec("printf '%s' \"$((6*7))\"; exit 255", { timeoutMs: 10_000, doing: 'testing exit codes' });
+      assert.deepEqual([ok.stdout, ok.exitCode], ['42', 255], "a command's own exit 255 is not ssh's");
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses a host whose key does not match known_hosts: exit 3, nothing started', async () => {
+    const box = cliSandbox();
+    try {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify(sshConfig(sshd.wrongKnownHosts)));
+      const started = Date.now();
+      const r = await box.run(['run', 'smoke', '--output', 'out']);
+      assert.equal(r.exitCode, 3, String(r.stderr));
+      assert.ok(Date.now() - started < 30_000);
+      const results: RunResult = JSON.parse(readFileSync(join(box.dir, 'out/results.json'), 'utf8'));
+      assert.match(results.tests[0].error?.message ?? '', /host key is not in known_hosts or does not match/);
+      assert.equal(results.tests[0].vm, undefined, 'no vm may be started on an unverified host');
+    } finally {
+      box.cleanup();
+    }
+  });
+});
+
+describe('bad input', { timeout: 120_000 }, () => {
+  const cases: Array<[string, string[], Record<string, string>, number, RegExp]> = [
+    ['a malformed YAML config', ['run', 'smoke'], { 'bhyve-smoke.config.yaml': 'hosts: [unclosed\n' }, 2, /bhyve-smoke\.config\.yaml: cannot read the config/],
+    ['a config with a wrong field', ['run', 'smoke'], { 'bhyve-smoke.config.yaml': stringify({ hosts: { lab: { transport: 'local', platform: 'lab', capacity: 0 } }, guests: { linux: labGuest } }) }, 2, /bhyve-smoke\.config\.yaml: hosts\.lab\.capacity: Too small/],
+    ['a guest name with shell metacharacters', ['run', 'smoke'], { 'bhyve-smoke.config.yaml': stringify({ hosts: { lab: { transport: 'local', platform: 'lab' } }, guests: { 'x$(id)': labGuest } }) }, 2, /guests\.x\$\(id\): invalid name/],
+    ['an unknown suite', ['run', 'nosuchsuite'], {}, 2, /unknown suite "nosuchsuite" \(known: smoke\)/],
+    ['an unknown guest', ['run', 'smoke', '--guest', 'beos'], {}, 2, /unknown guest "beos" \(configured: linux\)/],
+    ['an unknown host', ['run', 'smoke', '--host', 'nosuchhost'], {}, 2, /unknown host "nosuchhost"/],
+    ['an unknown option', ['run', '--frobnicate'], {}, 2, /Unknown option '--frobnicate'/],
+    ['a bad --repeat-each', ['run', '--repeat-each', 'many'], {}, 2, /--repeat-each: expected a whole number >= 1, got "many"/],
+    ['an unknown reporter', ['run', '--reporter', 'tap'], {}, 2, /--reporter: unknown tap/],
+    ['an unreachable host (closed port)', ['run', 'smoke', '--host', 'ssh://root@127.0.0.1:1'], {}, 3, /the host is unreachable while detecting the platform/],
+    ['a missing config file', ['run', '--config', 'nope.yaml'], {}, 2, /nope\.yaml: config file not found/],
+  ];
+  for (const [what, args, files, code, message] of cases) {
+    it(`${what}: exit ${code} with a clear error, nothing started`, async () => {
+      const box = cliSandbox();
+      try {
+        for (const [name, text] of Object.entries(files)) writeFileSync(join(box.dir, name), text);
+        const started = Date.now();
+        const r = await box.run(args, { timeout: 60_000 });
+        assert.equal(r.exitCode, code, `${r.stdout}\n${r.stderr}`);
+        assert.match(String(r.stderr), message);
+        assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
+        assert.equal(existsSync(join(box.dir, 'state')) ? readdirSync(join(box.dir, 'state')).length : 0, 0, 'a run was started');
+        assert.equal(existsSync(join(box.dir, 'reports')), false, 'reports of a run that never started');
+      } finally {
+        box.cleanup();
+      }
+    });
+  }
+});
