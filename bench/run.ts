@@ -1,6 +1,7 @@
 // npm run bench -- [NAME...]: runs the named benchmarks (all when none) and prints figures.
 const benches: Record<string, () => Promise<void>> = {
   lab: async () => (await import('./lab.ts')).benchLab(),
+  smoke: async () => (await import('./smoke.ts')).benchSmoke(),
 };
 
 const wanted = process.argv.slice(2);

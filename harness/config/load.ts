@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, messageOf } from '../errors.ts';
@@ -28,8 +29,9 @@ async function readConfigFile(file: string): Promise<unknown> {
   try {
     if (/\.ya?ml$/.test(file)) return parseYaml(readFileSync(file, 'utf8'));
     if (/\.[cm]?[jt]s$/.test(file)) {
-      const mod = await import(pathToFileURL(file).href);
-      return mod.default;
+      // tsImport loads the file as an ES module whatever the folder's package.json says.
+      const mod = await tsImport(pathToFileURL(file).href, import.meta.url);
+      return mod.default?.default ?? mod.default;
     }
   } catch (e) {
     throw new ConfigError(`${file}: cannot read the config: ${messageOf(e)}`);

@@ -2,7 +2,10 @@
 // is suites × hosts × guests × repeats, with skips that say why.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validate } from '../../harness/config/load.ts';
+import { loadConfig, validate } from '../../harness/config/load.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { BUILTIN_CONFIG } from '../../harness/config/defaults.ts';
 import { planTests } from '../../harness/run/plan.ts';
 import type { SuiteDefinition } from '../../harness/suite.ts';
@@ -25,6 +28,23 @@ describe('config validation', () => {
   for (const [what, raw, message] of cases) {
     it(`rejects ${what}`, () => assert.throws(() => validate(raw, 'c.yaml'), (e: Error) => e.name === 'ConfigError' && message.test(e.message)));
   }
+
+  it('loads a bhyve-smoke.config.ts with defineConfig from any folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bsm-cfg-'));
+    try {
+      writeFileSync(join(dir, 'bhyve-smoke.config.ts'), `import { defineConfig } from '${resolve(import.meta.dirname, '../../harness/config/schema.ts')}';
+export default defineConfig({
+  hosts: { b1: { transport: 'ssh', ssh: 'root@b1', platform: 'illumos', capacity: 3 } },
+  guests: { deb: { os: 'linux', image: { bootrom: '/fw.fd', disk: '/d.raw' }, credentials: { passwordEnv: 'P' } } },
+});\n`);
+      const { config, source } = await loadConfig(undefined, dir);
+      assert.equal(source, join(dir, 'bhyve-smoke.config.ts'));
+      assert.equal(config.hosts.b1.capacity, 3);
+      assert.equal(config.guests.deb.memory, '256M');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('accepts the built-in lab config with defaults filled in', () => {
     const c = validate(BUILTIN_CONFIG, 'built-in');

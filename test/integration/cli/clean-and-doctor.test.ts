@@ -1,0 +1,67 @@
+// A run killed with SIGKILL cannot tidy up; its run record lets `clean` reap
+// exactly its vms. A foreign vm with a similar name is left alone. And
+// `doctor` tells a ready host from one that is not.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { cliSandbox } from '../../helpers/cli.ts';
+import { LAB_BIN, runBounded, startLabVm } from '../../helpers/lab.ts';
+
+const LAB_VMM = '/tmp/bhyve-lab-0/vmm';
+
+describe('clean and doctor', { timeout: 300_000 }, () => {
+  it('clean reaps the vms of a run killed with SIGKILL and leaves a foreign vm alone', async () => {
+    const box = cliSandbox();
+    const foreign = startLabVm('bsm-zz9zz9zz-1', { BHYVE_LAB_RUNDIR: '/tmp/bhyve-lab-0' });
+    try {
+      const child = box.run(['run', 'smoke', '--output', 'out']);
+      let runId: string | undefined;
+      let vm: string | undefined;
+      for (let i = 0; i < 100 && !vm; i++) {
+        await sleep(200);
+        runId = existsSync(join(box.dir, 'state')) ? readdirSync(join(box.dir, 'state'))[0]?.replace('.json', '') : undefined;
+        vm = runId ? readdirSync(LAB_VMM).find((n) => n.startsWith(`bsm-${runId}-`) && existsSync(`${LAB_VMM}/${n}/qemu.pid`)) : undefined;
+      }
+      assert.ok(vm, 'the run never started its vm');
+      child.kill('SIGKILL');
+      await child;
+      await sleep(1_000);
+      assert.ok(existsSync(`${LAB_VMM}/${vm}`), 'the vm should outlive a SIGKILLed harness');
+
+      const r = await box.run(['clean']);
+      assert.equal(r.exitCode, 0, String(r.stderr));
+      assert.match(String(r.stdout), new RegExp(`run ${runId}: destroyed ${vm} on lab`));
+      assert.ok(!existsSync(`${LAB_VMM}/${vm}`), 'clean left the vm');
+      assert.ok(!existsSync(`/tmp/bhyve-smoke/${runId}`), 'clean left the run folder');
+      assert.ok(existsSync(`${LAB_VMM}/bsm-zz9zz9zz-1`), 'clean touched a vm it does not own');
+      assert.equal((await box.run(['clean'])).stdout.toString().trim().startsWith('nothing to clean'), true);
+    } finally {
+      await runBounded(join(LAB_BIN, 'bhyvectl'), ['--vm=bsm-zz9zz9zz-1', '--destroy'], {}, 30_000);
+      await foreign.bhyve;
+      box.cleanup();
+    }
+  });
+
+  it('doctor passes on the lab and names what is missing', async () => {
+    const box = cliSandbox();
+    try {
+      const ok = await box.run(['doctor']);
+      assert.equal(ok.exitCode, 0, String(ok.stdout));
+      for (const what of ['reachable', 'platform lab', 'bhyve present', 'bhyvectl present', 'wrlock capability', 'free memory', 'guest linux bootrom', 'guest linux disk']) {
+        assert.match(String(ok.stdout), new RegExp(`^  ok {3}${what}`, 'm'));
+      }
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({
+        hosts: { lab: { transport: 'local', platform: 'lab' } },
+        guests: { linux: { os: 'linux', image: { bootrom: '@lab/guest', disk: '/nonexistent/golden.img' }, credentials: { passwordEnv: 'X' } } },
+      }));
+      const bad = await box.run(['doctor']);
+      assert.equal(bad.exitCode, 3);
+      assert.match(String(bad.stdout), /FAIL guest linux disk: \/nonexistent\/golden\.img is not on the host/);
+    } finally {
+      box.cleanup();
+    }
+  });
+});
