@@ -11,6 +11,7 @@ import type { Host } from './host.ts';
 import { parseExits, SUPERVISOR_SH } from './platform/supervisor.ts';
 import { destroyVmCommand } from './platform/teardown.ts';
 import type { Timeline } from './timeline.ts';
+import type { ConsoleSpec } from './platform/types.ts';
 import { shJoin, shQuote } from './transport/quote.ts';
 
 const CONSOLE_CONNECT_MS = 30_000;
@@ -45,6 +46,7 @@ export class Vm {
   readonly host: Host;
   readonly dir: string;
   readonly console: ConsoleSession;
+  readonly consoleSpec: ConsoleSpec;
   private readonly adapter: GuestAdapter;
   private provisioned = false;
 
@@ -53,8 +55,12 @@ export class Vm {
     this.host = o.host;
     this.adapter = o.adapter;
     this.dir = `${o.runDir}/${o.name}`;
-    const consolePath = o.host.platform.consolePath(this.dir, 1);
-    this.console = new ConsoleSession(() => o.host.transport.connectUnix(consolePath), `${o.name} on ${o.host.name}`);
+    this.consoleSpec = o.host.platform.console(this.dir, o.name);
+    const attach = this.consoleSpec.attach;
+    this.console = new ConsoleSession(
+      () => (attach.kind === 'unix' ? o.host.transport.connectUnix(attach.path) : o.host.transport.openStream(attach.command)),
+      `${o.name} on ${o.host.name}`,
+    );
   }
 
   get os() {
@@ -87,7 +93,7 @@ export class Vm {
       memoryMiB: guest.memory.endsWith('G') ? Number(guest.memory.slice(0, -1)) * 1024 : Number(guest.memory.slice(0, -1)),
       bootrom,
       disk,
-      console: p.consolePath(this.dir, 1),
+      console: this.consoleSpec.backend,
       nic: host.config.nic,
     });
     await host.exec(p.detach(`sh ${dir}/supervise.sh ${dir} ${shJoin(argv)}`), { doing: `starting ${this.name}` });

@@ -1,5 +1,6 @@
 // FreeBSD: bhyve(8) with the console on an nmdm(4) pair. FreeBSD's bhyvectl has
 // no write-lock cycle, so tests that need it are skipped there.
+import { createHash } from 'node:crypto';
 import type { Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 
@@ -16,12 +17,21 @@ export const freebsdPlatform = (): Platform => ({
     '-c', String(vm.cpus), '-m', `${vm.memoryMiB}M`, '-A', '-H', '-P',
     '-s', '0:0,hostbridge', '-s', '1:0,lpc',
     '-s', `2:0,virtio-net,${vm.nic}`, '-s', `3:0,virtio-blk,${vm.disk}`,
-    '-l', `com1,${vm.console}A`,
+    '-l', `com1,${vm.console}`,
     '-l', `bootrom,${vm.bootrom}`,
     vm.name,
   ],
-  // The harness side of the pair is the B end; the number comes from the vm's index.
-  consolePath: (_vmDir, index) => `/dev/nmdm${index}`,
+  console: (_vmDir, vmName) => {
+    // nmdm(4) pairs are created on first open; a unit derived from the vm name keeps runs apart.
+    const unit = [...createHash('sha256').update(vmName).digest().subarray(0, 3)].reduce((n, b) => n * 256 + b, 0) % 1_000_000;
+    const b = `/dev/nmdm${unit}B`;
+    return {
+      backend: `/dev/nmdm${unit}A`,
+      // The B end in raw mode on fd 3: the guest's output to stdout, stdin to the guest.
+      attach: { kind: 'command', command: `exec 3<>${b} && stty raw -echo <&3 && { cat <&3 & exec cat >&3; }` },
+      describe: `nmdm device ${b} (cu -l ${b})`,
+    };
+  },
   listVms: () => 'ls /dev/vmm 2>/dev/null; true',
   detach: (command) => `daemon -f ${command}`,
   imagePath: shQuote,

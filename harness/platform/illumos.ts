@@ -1,5 +1,5 @@
 // illumos: raw bhyve in the global zone (bhyve(8), bhyvectl(8) of illumos-gate).
-import type { Platform, VmLaunch } from './types.ts';
+import type { ConsoleSpec, Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 
 /**
@@ -16,10 +16,17 @@ export const illumosBhyveArgv = (vm: VmLaunch): string[] => [
   '-s', '4,virtio-blk,' + vm.disk,
   '-s', `6,virtio-net-viona,${vm.nic}`,
   '-s', '31,lpc',
-  '-l', `com1,socket,${vm.console}`,
+  '-l', `com1,${vm.console}`,
   '-l', `bootrom,${vm.bootrom}`,
   vm.name,
 ];
+
+/** illumos's `socket,PATH` uart backend: a unix stream server that takes one client. */
+export const socketConsole = (vmDir: string): ConsoleSpec => ({
+  backend: `socket,${vmDir}/com1.sock`,
+  attach: { kind: 'unix', path: `${vmDir}/com1.sock` },
+  describe: `unix socket ${vmDir}/com1.sock (e.g. socat - UNIX-CONNECT:${vmDir}/com1.sock)`,
+});
 
 export const illumosPlatform = (): Platform => ({
   kind: 'illumos',
@@ -31,7 +38,7 @@ export const illumosPlatform = (): Platform => ({
   freeMemoryMiB: "echo $(( $(kstat -p unix:0:system_pages:freemem | awk '{ print $2 }') * $(pagesize) / 1048576 ))",
   workRoot: '/var/tmp/bhyve-smoke',
   bhyveArgv: illumosBhyveArgv,
-  consolePath: (vmDir, index) => `${vmDir}/com${index}.sock`,
+  console: socketConsole,
   listVms: () => 'ls /dev/vmm 2>/dev/null; true',
   // illumos has no setsid(1); nohup keeps bhyve alive when the session ends.
   detach: (command) => `nohup ${command} </dev/null >/dev/null 2>&1 &`,

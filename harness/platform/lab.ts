@@ -3,7 +3,7 @@
 // lab's own paths.
 import { resolve } from 'node:path';
 import type { Platform, VmLaunch } from './types.ts';
-import { illumosBhyveArgv } from './illumos.ts';
+import { illumosBhyveArgv, socketConsole } from './illumos.ts';
 import { shQuote } from '../transport/quote.ts';
 
 /** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
@@ -21,7 +21,7 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR): Platform {
     freeMemoryMiB: LINUX_FREE_MIB,
     workRoot: '/tmp/bhyve-smoke',
     bhyveArgv: (vm: VmLaunch) => [`${labDir}/bin/bhyve`, ...illumosBhyveArgv(vm).slice(1)],
-    consolePath: (vmDir, index) => `${vmDir}/com${index}.sock`,
+    console: socketConsole,
     listVms: () => 'ls "${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm" 2>/dev/null; true',
     detach: (command) => `setsid ${command} </dev/null >/dev/null 2>&1 &`,
     imagePath: (path) => (path.startsWith('@lab/') ? `"${LAB_CACHE}"/${shQuote(path.slice(5))}` : shQuote(path)),

@@ -11,10 +11,21 @@ export interface VmLaunch {
   memoryMiB: number;
   bootrom: string;
   disk: string;
-  /** The serial console: a unix socket path (illumos, lab) or an nmdm device (FreeBSD). */
+  /** The com1 backend (ConsoleSpec.backend). */
   console: string;
   /** The vm's network backend (a vnic on illumos, a tap on FreeBSD, anything in the lab). */
   nic: string;
+}
+
+/** How the harness reaches a console: a unix socket, or a command whose stdin/stdout are the line. */
+export type ConsoleAttach = { kind: 'unix'; path: string } | { kind: 'command'; command: string };
+
+export interface ConsoleSpec {
+  /** The com1 backend on bhyve's command line. */
+  backend: string;
+  attach: ConsoleAttach;
+  /** Where it is, in words, for a person reaching a kept vm. */
+  describe: string;
 }
 
 export interface Platform {
@@ -31,8 +42,8 @@ export interface Platform {
   readonly workRoot: string;
   /** The bhyve command line for a vm. */
   bhyveArgv(vm: VmLaunch): string[];
-  /** Where a vm's console is on the host, given its work folder. */
-  consolePath(vmDir: string, index: number): string;
+  /** A vm's serial console: what bhyve's `-l com1,…` gets, and how the harness attaches. */
+  console(vmDir: string, vmName: string): ConsoleSpec;
   /** A shell command printing the names of every vm on the host, one a line. */
   listVms(): string;
   /** Wraps a command so it runs detached from the ssh session that starts it. */

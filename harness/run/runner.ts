@@ -228,7 +228,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   if (status === 'failed' || status === 'error') await collectEvidence(host, vmName, runDir, testDir, result);
   if (o.keepOnFailure && (status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
     vm.console.close();
-    result.kept = `${vmName} on ${host.name} (${host.transport.name}); its console socket is ${host.platform.consolePath(vm.dir, 1)}; remove it with \`bhyve-smoke clean\``;
+    result.kept = `${vmName} on ${host.name} (${host.transport.name}); its console is the ${vm.consoleSpec.describe}; remove it with \`bhyve-smoke clean\``;
   } else {
     await vm.destroy().catch((e) => {
       result.status = 'error';

@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { streamOf } from './child-stream.ts';
 import { killGroup, registerGroup, unregisterGroup } from './process-groups.ts';
 import type { ExecOptions, ExecResult, RunningCommand, Transport } from './types.ts';
 
@@ -56,6 +57,12 @@ export class LocalTransport implements Transport {
     registerGroup(child.pid);
     child.once('exit', () => unregisterGroup(child.pid));
     return child;
+  }
+
+  async openStream(command: string): Promise<Duplex> {
+    const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    registerGroup(child.pid);
+    return streamOf(child, () => killGroup(child.pid));
   }
 
   connectUnix(path: string): Promise<Duplex> {

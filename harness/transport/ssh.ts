@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { InfraError } from '../errors.ts';
 import { killGroup, registerGroup, unregisterGroup } from './process-groups.ts';
+import { streamOf } from './child-stream.ts';
 import { shQuote } from './quote.ts';
 import type { ExecOptions, ExecResult, RunningCommand, Transport } from './types.ts';
 
@@ -71,15 +72,18 @@ export class SshTransport implements Transport {
     ];
   }
 
-  /** The remote wrapper: records the process group, runs the command, reports its status. */
-  private wrap(command: string, pgFile: string): string {
+  /**
+   * The remote wrapper: records the process group, runs the command and, when
+   * `report`, writes its status on stderr for exec() to read.
+   */
+  private wrap(command: string, pgFile: string, report = true): string {
     return [
       `F=${pgFile}`,
       'echo $$ >"$F"', // sshd made this shell a session and group leader: $$ is the group id
       `/bin/sh -c ${shQuote(command)}`,
       'rc=$?',
       'rm -f "$F"',
-      `echo "${EXIT_MARK}$rc" >&2`,
+      ...(report ? [`echo "${EXIT_MARK}$rc" >&2`] : []),
       'exit $rc',
     ].join('; ');
   }
@@ -147,14 +151,23 @@ export class SshTransport implements Transport {
 
   spawnForZx(command: string, _args: readonly string[], options: SpawnOptions): ChildProcess {
     const pgFile = this.pgFile();
-    const child = spawn('ssh', [...this.sshArgs(), this.destination, this.wrap(command, pgFile)], { ...options, shell: false, detached: true });
+    const child = spawn('ssh', [...this.sshArgs(), this.destination, this.wrap(command, pgFile, false)], { ...options, shell: false, detached: true });
     registerGroup(child.pid);
-    // zx's timeout or kill() ends the local ssh; the remote group must die too.
-    child.once('exit', (_code, signal) => {
+    // zx's timeout or kill() ends the local ssh (which exits 255 on SIGTERM); the
+    // remote group must die too, or the master keeps our pipes open until it ends.
+    // When the command finished by itself its group file is gone and this is a no-op.
+    child.once('exit', (code, signal) => {
       unregisterGroup(child.pid);
-      if (signal) void this.killRemote(pgFile, child.pid);
+      if (signal || code === 255) void this.killRemote(pgFile, child.pid);
     });
     return child;
+  }
+
+  async openStream(command: string): Promise<Duplex> {
+    const pgFile = this.pgFile();
+    const child = spawn('ssh', [...this.sshArgs(), this.destination, this.wrap(command, pgFile, false)], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    registerGroup(child.pid);
+    return streamOf(child, () => void this.killRemote(pgFile, child.pid));
   }
 
   async connectUnix(remotePath: string): Promise<Duplex> {

@@ -40,6 +40,11 @@ export interface Transport {
    * reaches the host the same way the engine's do (and a killed one dies there).
    */
   spawnForZx(command: string, args: readonly string[], options: SpawnOptions): ChildProcess;
+  /**
+   * A command on the host whose stdin and stdout are one stream (a console on a
+   * tty device). Destroying the stream kills the command's process group.
+   */
+  openStream(command: string): Promise<Duplex>;
   /** A stream connection to a unix socket on the host (a vm's serial console). */
   connectUnix(path: string): Promise<Duplex>;
   close(): Promise<void>;

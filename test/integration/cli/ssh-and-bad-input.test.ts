@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { cliSandbox } from '../../helpers/cli.ts';
 import { startSshd, type TestSshd } from '../../helpers/sshd.ts';
 import { SshTransport } from '../../../harness/transport/ssh.ts';
+import { createHost } from '../../../harness/host.ts';
 import type { RunResult } from '../../../harness/report/results.ts';
 
 const labGuest = {
@@ -54,6 +55,37 @@ describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
       assert.deepEqual([ok.stdout, ok.exitCode], ['42', 255], "a command's own exit 255 is not ssh's");
     } finally {
       await t.close();
+    }
+  });
+
+  it('opens a command as a stream (a console on a tty device), and closing it ends the command', async () => {
+    const t = new SshTransport({ user: 'root', host: '127.0.0.1', port: sshd.port, knownHosts: sshd.knownHosts, identityFile: sshd.identityFile });
+    try {
+      const stream = await t.openStream('exec cat # 419');
+      const echoed = new Promise<string>((resolve) => stream.once('data', (d) => resolve(String(d))));
+      stream.write('hello console\n');
+      assert.equal(await echoed, 'hello console\n');
+      stream.destroy();
+      await new Promise((res) => setTimeout(res, 1_500));
+      assert.equal((await execa('pgrep', ['-f', 'exec cat # 419'], { reject: false })).stdout, '', 'the remote command survived');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("gives suites zx over ssh: host.$ quotes for POSIX sh and a timeout kills the remote command", async () => {
+    const host = createHost('loop', { transport: 'ssh', ssh: `root@127.0.0.1:${sshd.port}`, knownHosts: sshd.knownHosts, identityFile: sshd.identityFile, platform: 'lab', capacity: 1, labels: [], nic: 'user' });
+    try {
+      const hostile = "it's $(id) `id` ;|&";
+      assert.equal((await host.$`printf '%s' ${hostile}`).stdout, hostile);
+      assert.equal((await host.$`exit 3`.nothrow()).exitCode, 3);
+      const started = Date.now();
+      await assert.rejects(host.$({ timeout: '1s' })`sleep 420`);
+      assert.ok(Date.now() - started < 10_000, `the timed-out command took ${Date.now() - started} ms to end`);
+      await new Promise((res) => setTimeout(res, 500));
+      assert.equal((await execa('pgrep', ['-f', 'sleep 420'], { reject: false })).stdout, '', 'the remote sleep survived');
+    } finally {
+      await host.close();
     }
   });
 
