@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then files="$*"; else files=$(find test -name '*.test.ts' | sort); fi
 [ -n "$files" ] || { echo "test/run.sh: no test files found" >&2; exit 1; }
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+rc=$(mktemp)
+trap 'rm -f "$out" "$rc"' EXIT
+# sh has no pipefail: the runner's status goes through a file, past tee.
 # shellcheck disable=SC2086
-node --import tsx --test --test-reporter=spec --test-concurrency=1 $files 2>&1 | tee "$out"
-status=$?
+{ node --import tsx --test --test-reporter=spec --test-concurrency=1 $files; echo $? >"$rc"; } 2>&1 | tee "$out"
+status=$(cat "$rc")
 # node prints "ℹ tests N" with the spec reporter; zero tests is a failure.
 if ! grep -Eq '^ℹ tests [1-9]' "$out"; then
 	echo "test/run.sh: no test ran" >&2

@@ -1,7 +1,7 @@
 // Drives the lab's bhyve and bhyvectl directly, as a host's shell would, for
 // the lab's own tests. Every vm gets a fresh run root so tests never share state.
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +11,10 @@ export const LAB_BIN = resolve(import.meta.dirname, '../../fixtures/lab/bin');
 export const labGuestDir = () =>
   join(process.env.BHYVE_LAB_CACHE ?? join(process.env.HOME ?? '/root', '.cache/bhyve-smoke/lab'), 'guest');
 export const LAB_PASSWORD = 'bhyve-lab';
+
+/** The lab's default run root (as bhyve and bhyvectl pick it), and the vms in it. */
+export const LAB_RUN_ROOT = `/tmp/bhyve-lab-${process.getuid?.() ?? 0}`;
+export const labVmNames = (): string[] => (existsSync(`${LAB_RUN_ROOT}/vmm`) ? readdirSync(`${LAB_RUN_ROOT}/vmm`) : []);
 
 /** A run root of its own (short: unix socket paths are limited). */
 export function labRunRoot(): { root: string; env: Record<string, string>; cleanup: () => void } {

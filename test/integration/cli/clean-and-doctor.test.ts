@@ -8,14 +8,14 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { cliSandbox } from '../../helpers/cli.ts';
-import { LAB_BIN, runBounded, startLabVm } from '../../helpers/lab.ts';
+import { LAB_BIN, LAB_RUN_ROOT, labVmNames, runBounded, startLabVm } from '../../helpers/lab.ts';
 
-const LAB_VMM = '/tmp/bhyve-lab-0/vmm';
+const LAB_VMM = `${LAB_RUN_ROOT}/vmm`;
 
 describe('clean and doctor', { timeout: 300_000 }, () => {
   it('clean reaps the vms of a run killed with SIGKILL and leaves a foreign vm alone', async () => {
     const box = cliSandbox();
-    const foreign = startLabVm('bsm-zz9zz9zz-1', { BHYVE_LAB_RUNDIR: '/tmp/bhyve-lab-0' });
+    const foreign = startLabVm('bsm-zz9zz9zz-1', { BHYVE_LAB_RUNDIR: LAB_RUN_ROOT });
     try {
       const child = box.run(['run', 'smoke', '--output', 'out']);
       let runId: string | undefined;
@@ -23,7 +23,7 @@ describe('clean and doctor', { timeout: 300_000 }, () => {
       for (let i = 0; i < 100 && !vm; i++) {
         await sleep(200);
         runId = existsSync(join(box.dir, 'state')) ? readdirSync(join(box.dir, 'state'))[0]?.replace('.json', '') : undefined;
-        vm = runId ? readdirSync(LAB_VMM).find((n) => n.startsWith(`bsm-${runId}-`) && existsSync(`${LAB_VMM}/${n}/qemu.pid`)) : undefined;
+        vm = runId ? labVmNames().find((n) => n.startsWith(`bsm-${runId}-`) && existsSync(`${LAB_VMM}/${n}/qemu.pid`)) : undefined;
       }
       assert.ok(vm, 'the run never started its vm');
       child.kill('SIGKILL');

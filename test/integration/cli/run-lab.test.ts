@@ -9,9 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { validateXML } from 'xmllint-wasm';
 import { cliSandbox } from '../../helpers/cli.ts';
+import { LAB_RUN_ROOT, labVmNames } from '../../helpers/lab.ts';
 import type { RunResult } from '../../../harness/report/results.ts';
 
-const labVms = () => readdirSync('/tmp/bhyve-lab-0/vmm', { withFileTypes: true }).map((d) => d.name).filter((n) => n.startsWith('bsm-'));
+const labVms = () => labVmNames().filter((n) => n.startsWith('bsm-'));
 const qemusOf = async (runId: string) => (await execa('pgrep', ['-f', `bsm-${runId}-`], { reject: false })).stdout.trim();
 
 describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
@@ -46,7 +47,7 @@ describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
       let vm: string | undefined;
       for (let i = 0; i < 100 && !vm; i++) {
         await sleep(200);
-        vm = labVms().find((n) => existsSync(`/tmp/bhyve-lab-0/vmm/${n}/qemu.pid`) && readdirSync(join(box.dir, 'state')).some((f) => n.includes(f.replace('.json', ''))));
+        vm = labVms().find((n) => existsSync(`${LAB_RUN_ROOT}/vmm/${n}/qemu.pid`) && existsSync(join(box.dir, 'state')) && readdirSync(join(box.dir, 'state')).some((f) => n.includes(f.replace('.json', ''))));
       }
       assert.ok(vm, 'the run never started its vm');
       const interruptedAt = Date.now();
@@ -60,7 +61,7 @@ describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
       assert.match(readFileSync(join(box.dir, 'out/junit.xml'), 'utf8'), /<error message="interrupted by SIGINT" type="Aborted"/);
       await sleep(500);
       assert.equal(await qemusOf(results.runId), '', 'a QEMU of the run survived');
-      assert.ok(!existsSync(`/tmp/bhyve-lab-0/vmm/${vm}`), 'the vm survived');
+      assert.ok(!existsSync(`${LAB_RUN_ROOT}/vmm/${vm}`), 'the vm survived');
       assert.ok(!existsSync(`/tmp/bhyve-smoke/${results.runId}`), 'the run folder survived');
     } finally {
       box.cleanup();
