@@ -204,6 +204,18 @@ export class Vm {
     return status;
   }
 
+  /** Host-forced reset (`bhyvectl --force-reset`): bhyve exits 0 and the supervisor restarts it. */
+  async forceReset(): Promise<void> {
+    this.o.timeline.event('force-reset');
+    await this.host.exec(`${shQuote(this.host.platform.bhyvectl)} --vm=${shQuote(this.name)} --force-reset`, { doing: `resetting ${this.name}` });
+  }
+
+  /** Host-forced poweroff (`bhyvectl --force-poweroff`): bhyve exits 1 and the supervisor stops. */
+  async forcePoweroff(): Promise<void> {
+    this.o.timeline.event('force-poweroff');
+    await this.host.exec(`${shQuote(this.host.platform.bhyvectl)} --vm=${shQuote(this.name)} --force-poweroff`, { doing: `powering off ${this.name}` });
+  }
+
   /** Stops the supervisor and bhyve and removes everything of the vm from the host. Idempotent. */
   async destroy(): Promise<void> {
     this.console.close();

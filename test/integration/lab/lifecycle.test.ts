@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { isAlive, labRunRoot, Serial, startLabVm, type LabVm } from '../../helpers/lab.ts';
+import { isAlive, LAB_BIN, labRunRoot, Serial, startLabVm, type LabVm } from '../../helpers/lab.ts';
 
 const BOOT_MS = 60_000;
 
@@ -78,6 +78,15 @@ describe('lab vm lifecycle', { timeout: 300_000 }, () => {
     assert.equal((await vm.bhyvectl('--get-active-cpus')).stdout, 'active cpus:\t 0');
     const { stdout } = await vm.bhyvectl('--get-stats', '--cpu=0');
     assert.match(stdout, /^vcpu0 stats:(\n.{40}\t\d+)+$/); // execa strips the final newline
+  });
+
+  it('pstack dumps every thread of the vm process, vCPU threads by name', async () => {
+    const qemu = readFileSync(`${vm.dir}/qemu.pid`, 'utf8').trim();
+    const r = await execa(`${LAB_BIN}/pstack`, [qemu], { reject: false, timeout: 60_000 });
+    assert.equal(r.exitCode, 0, String(r.stdout));
+    assert.match(String(r.stdout), /CPU 0\/TCG|CPU 0\/KVM/);
+    assert.match(String(r.stdout), /Thread \d+ .*\n#0 /);
+    assert.match(await serial.run('echo still-alive'), /still-alive/, 'the guest must survive the dump');
   });
 
   it('force-reset makes bhyve exit 0 and a restart boots again, counters still monotonic', async () => {
