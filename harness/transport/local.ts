@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { streamOf } from './child-stream.ts';
 import { killGroup, registerGroup, unregisterGroup } from './process-groups.ts';
+import { watchCommand } from './running.ts';
 import type { ExecOptions, ExecResult, RunningCommand, Transport } from './types.ts';
 
 export class LocalTransport implements Transport {
@@ -15,7 +16,6 @@ export class LocalTransport implements Transport {
   }
 
   start(command: string, { timeoutMs }: Omit<ExecOptions, 'input'>, input?: string): RunningCommand {
-    const started = Date.now();
     const child = execa('/bin/sh', ['-c', command], {
       detached: true, // own process group: the deadline kills grandchildren too
       reject: false,
@@ -23,33 +23,13 @@ export class LocalTransport implements Transport {
       buffer: true,
       ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
     });
-    registerGroup(child.pid);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid);
-    }, timeoutMs);
-    const done = child.then((r) => {
-      clearTimeout(timer);
-      unregisterGroup(child.pid);
-      return {
-        command,
-        exitCode: r.exitCode ?? (timedOut ? 124 : 128),
-        stdout: String(r.stdout ?? ''),
-        stderr: String(r.stderr ?? ''),
-        durationMs: Date.now() - started,
-        timedOut,
-      };
+    return watchCommand({
+      child,
+      command,
+      timeoutMs,
+      kill: () => killGroup(child.pid),
+      outcome: (r, timedOut) => ({ exitCode: r.exitCode ?? (timedOut ? 124 : 128), stderr: String(r.stderr ?? '') }),
     });
-    return {
-      stdout: child.stdout!,
-      stderr: child.stderr!,
-      done,
-      kill: async () => {
-        killGroup(child.pid);
-        await done;
-      },
-    };
   }
 
   spawnForZx(command: string, _args: readonly string[], options: SpawnOptions): ChildProcess {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { InfraError } from '../errors.ts';
 import { killGroup, registerGroup, unregisterGroup } from './process-groups.ts';
+import { watchCommand } from './running.ts';
 import { streamOf } from './child-stream.ts';
 import { shQuote } from './quote.ts';
 import type { ExecOptions, ExecResult, RunningCommand, Transport } from './types.ts';
@@ -104,7 +105,6 @@ export class SshTransport implements Transport {
   }
 
   start(command: string, { timeoutMs, doing }: Omit<ExecOptions, 'input'>, input?: string): RunningCommand {
-    const started = Date.now();
     const pgFile = this.pgFile();
     const child = execa('ssh', [...this.sshArgs(), this.destination, this.wrap(command, pgFile)], {
       detached: true,
@@ -112,41 +112,18 @@ export class SshTransport implements Transport {
       stripFinalNewline: false,
       ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
     });
-    registerGroup(child.pid);
-    let timedOut = false;
-    const killRemote = () => this.killRemote(pgFile, child.pid);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void killRemote();
-    }, timeoutMs);
-    const done = child.then((r) => {
-      clearTimeout(timer);
-      unregisterGroup(child.pid);
-      let stderr = String(r.stderr ?? '');
-      const at = stderr.lastIndexOf(EXIT_MARK);
-      const status = at >= 0 ? Number(stderr.slice(at + EXIT_MARK.length).trim()) : undefined;
-      if (at >= 0) stderr = stderr.slice(0, at);
-      if (status === undefined && !timedOut) {
-        throw sshFailure(this.name, command, doing, r.exitCode ?? -1, stderr);
-      }
-      return {
-        command,
-        exitCode: status ?? 124,
-        stdout: String(r.stdout ?? ''),
-        stderr,
-        durationMs: Date.now() - started,
-        timedOut,
-      };
-    });
-    return {
-      stdout: child.stdout!,
-      stderr: child.stderr!,
-      done,
-      kill: async () => {
-        await killRemote();
-        await done.catch(() => {});
+    return watchCommand({
+      child,
+      command,
+      timeoutMs,
+      kill: () => this.killRemote(pgFile, child.pid),
+      outcome: (r, timedOut) => {
+        const stderr = String(r.stderr ?? '');
+        const at = stderr.lastIndexOf(EXIT_MARK);
+        if (at < 0 && !timedOut) throw sshFailure(this.name, command, doing, r.exitCode ?? -1, stderr);
+        return { exitCode: at >= 0 ? Number(stderr.slice(at + EXIT_MARK.length).trim()) : 124, stderr: at >= 0 ? stderr.slice(0, at) : stderr };
       },
-    };
+    });
   }
 
   spawnForZx(command: string, _args: readonly string[], options: SpawnOptions): ChildProcess {
