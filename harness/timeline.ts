@@ -27,12 +27,6 @@ export class Timeline {
     this.samples.push({ t, series, value });
   }
 
-  /** The time of the last event of a kind, if any. */
-  last(kind: string): TimelineEvent | undefined {
-    for (let i = this.events.length - 1; i >= 0; i--) if (this.events[i].kind === kind) return this.events[i];
-    return undefined;
-  }
-
   toJSON() {
     return { samples: this.samples, events: this.events };
   }

@@ -23,8 +23,6 @@ const EXIT_POLL_MS = 500;
 export interface VmOptions {
   host: Host;
   name: string;
-  /** The vm's index in the run, for per-vm resources (FreeBSD nmdm unit). */
-  index: number;
   guestName: string;
   guest: GuestConfig;
   adapter: GuestAdapter;

@@ -16,8 +16,6 @@ export class ConsoleSession {
   private unread = '';
   private closed = false;
   private waiters = new Set<() => void>();
-  /** Lines as they arrive, for watches (heartbeats) and live logs. */
-  onText: (text: string) => void = () => {};
 
   constructor(
     private readonly open: () => Promise<Duplex>,
@@ -46,7 +44,6 @@ export class ConsoleSession {
     stream.on('data', (chunk: string) => {
       this.transcript = (this.transcript + chunk).slice(-TRANSCRIPT_MAX);
       this.unread = (this.unread + chunk).slice(-TRANSCRIPT_MAX);
-      this.onText(chunk);
       for (const wake of this.waiters) wake();
     });
     stream.on('error', () => {});
@@ -55,10 +52,6 @@ export class ConsoleSession {
       // bhyve restarted (reboot) or went away: keep trying while the session lives.
       if (!this.closed) void this.connect(24 * 3600_000).catch(() => {});
     });
-  }
-
-  get connected(): boolean {
-    return this.stream !== undefined;
   }
 
   write(text: string): void {

@@ -177,10 +177,11 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   report.onTestBegin(test);
   const guest = o.config.guests[test.guest];
   const timeline = new Timeline();
-  const check = new Checks(live.abort.signal);
+  const log = (line: string) => report.onProgress(test, line);
+  const check = new Checks(live.abort.signal, log);
   const testDir = join(o.output, 'tests', `${test.id.replace(/[^A-Za-z0-9_.#-]+/g, '_')}${attempt ? `.retry${attempt}` : ''}`);
   const vm = new Vm({
-    host, name: vmName, index: 0, guestName: test.guest, guest,
+    host, name: vmName, guestName: test.guest, guest,
     adapter: adapterFor(guest.os, test.guest), password: resolvePassword(test.guest, guest),
     runDir, timeline, commandTimeoutMs: o.thresholds.commandMs,
   });
@@ -188,7 +189,6 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   const started = Date.now();
   let error: unknown;
   let timer: NodeJS.Timeout | undefined;
-  const log = (line: string) => report.onProgress(test, line);
   try {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

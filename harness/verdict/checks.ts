@@ -20,8 +20,14 @@ export interface CheckResult {
 export class Checks {
   readonly results: CheckResult[] = [];
 
-  /** `aborted` tells a step cut short by an interrupt from one that failed on its own. */
-  constructor(private readonly aborted?: AbortSignal) {}
+  /**
+   * `aborted` tells a step cut short by an interrupt from one that failed on its
+   * own; `onStep` hears each step as it starts (the live progress line).
+   */
+  constructor(
+    private readonly aborted?: AbortSignal,
+    private readonly onStep: (name: string) => void = () => {},
+  ) {}
 
   private record(r: CheckResult): boolean {
     this.results.push(r);
@@ -39,11 +45,6 @@ export class Checks {
     return this.that(name, pattern.test(text), { measured, threshold: `matches ${pattern}` });
   }
 
-  /** A duration that must stay within its threshold. */
-  within(name: string, ms: number, thresholdMs: number): boolean {
-    return this.that(name, ms <= thresholdMs, { measured: formatDuration(ms), threshold: `<= ${formatDuration(thresholdMs)}` });
-  }
-
   /**
    * A step of the test that must succeed (and, with a threshold, in time). A
    * step that fails ends the test: there is nothing sensible to do after a
@@ -51,6 +52,7 @@ export class Checks {
    */
   async step<T>(name: string, fn: () => Promise<T>, thresholdMs?: number): Promise<T> {
     const started = Date.now();
+    this.onStep(name);
     try {
       const value = await fn();
       const ms = Date.now() - started;

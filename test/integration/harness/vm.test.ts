@@ -18,7 +18,7 @@ describe('vm on the lab', { timeout: 180_000 }, () => {
     const runDir = `/tmp/bhyve-smoke/test-${process.pid}`;
     const timeline = new Timeline();
     const vm = new Vm({
-      host, name: `bsm-vmtest${process.pid % 1000}-1`, index: 0, guestName: 'linux', guest: config.guests.linux,
+      host, name: `bsm-vmtest${process.pid % 1000}-1`, guestName: 'linux', guest: config.guests.linux,
       adapter: linuxAdapter, password: LAB_PASSWORD, runDir, timeline, commandTimeoutMs: 30_000,
     });
     try {
