@@ -5,12 +5,19 @@ import type { Host } from './host.ts';
 import type { Timeline } from './timeline.ts';
 import type { Checks } from './verdict/checks.ts';
 import type { Vm } from './vm.ts';
+import type { WrlockHammer } from './disturbance/wrlock-hammer.ts';
+import type { HeartbeatWatch } from './watch/heartbeat.ts';
 
 /** Thresholds in ms, resolved from config and profile. */
 export interface ResolvedThresholds {
   bootReadyMs: number;
   rebootReadyMs: number;
   commandMs: number;
+  wrlockCycleMs: number;
+  heartbeatGapMs: number;
+  heartbeatIntervalMs: number;
+  reboots: number;
+  upBetweenRebootsMs: number;
 }
 
 export interface SuiteContext {
@@ -19,6 +26,10 @@ export interface SuiteContext {
   check: Checks;
   timeline: Timeline;
   thresholds: ResolvedThresholds;
+  /** The write-lock hammer on this vm's host (needs: ['wrlock']). */
+  hammer: WrlockHammer;
+  /** The serial heartbeat watch; a gap past the threshold ends the test as a hang. */
+  heartbeat: HeartbeatWatch;
   /** Progress lines for the live reporter and the test log. */
   log: (line: string) => void;
 }

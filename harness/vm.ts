@@ -159,6 +159,11 @@ export class Vm {
     }
   }
 
+  /** Starts the guest's heartbeat loop (watch/heartbeat.ts reads it). */
+  async startHeartbeat(intervalMs: number): Promise<void> {
+    await this.run(this.adapter.heartbeat(Math.max(1, Math.round(intervalMs / 1000))));
+  }
+
   /** bhyve's exits so far, from the supervisor's log. */
   async exits(): Promise<Array<{ at: string; status: number }>> {
     const r = await this.host.exec(`cat ${shQuote(`${this.dir}/exits`)} 2>/dev/null; true`, { doing: `reading the exits of ${this.name}` });

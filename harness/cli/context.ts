@@ -59,11 +59,17 @@ export function resolveSettings(config: Config, profileName: string | undefined,
   const profile = profileName ? config.profiles[profileName] : undefined;
   if (profileName && !profile) throw new ConfigError(`--profile: unknown profile "${profileName}" (configured: ${Object.keys(config.profiles).join(', ') || 'none'})`);
   const t = { ...config.thresholds, ...profile?.thresholds };
+  const stress = { ...config.stress, ...profile?.stress };
   return {
     thresholds: {
       bootReadyMs: parseDuration(t.bootReady, 'thresholds.bootReady'),
       rebootReadyMs: parseDuration(t.rebootReady, 'thresholds.rebootReady'),
       commandMs: parseDuration(t.command, 'thresholds.command'),
+      wrlockCycleMs: parseDuration(t.wrlockCycle, 'thresholds.wrlockCycle'),
+      heartbeatGapMs: parseDuration(t.heartbeatGap, 'thresholds.heartbeatGap'),
+      heartbeatIntervalMs: parseDuration(stress.heartbeatInterval, 'stress.heartbeatInterval'),
+      reboots: stress.reboots,
+      upBetweenRebootsMs: parseDuration(stress.upBetweenReboots, 'stress.upBetweenReboots'),
     },
     testTimeoutMs: parseDuration(first(cli.timeout, profile?.testTimeout, config.testTimeout)!, cli.timeout ? '--timeout' : 'testTimeout'),
     globalTimeoutMs: parseDuration(first(profile?.globalTimeout, config.globalTimeout)!, 'globalTimeout'),

@@ -50,10 +50,24 @@ export const thresholdsSchema = z.strictObject({
   rebootReady: duration.default('120s'),
   /** One command in the guest. */
   command: duration.default('60s'),
+  /** One write-lock cycle; a longer one is a blocked write lock (a hang). */
+  wrlockCycle: duration.default('2s'),
+  /** Silence between guest heartbeats; a longer one is a hang. Keep it near 3 heartbeat intervals. */
+  heartbeatGap: duration.default('3s'),
+});
+
+export const stressSchema = z.strictObject({
+  /** Reboots in a reboot loop (wrlock-reboot). */
+  reboots: z.number().int().min(1).default(3),
+  /** How long the guest stays up, hammered and watched, between reboots. */
+  upBetweenReboots: duration.default('3s'),
+  /** How often the guest prints its heartbeat. */
+  heartbeatInterval: duration.default('1s'),
 });
 
 export const profileSchema = z.strictObject({
   thresholds: thresholdsSchema.partial().optional(),
+  stress: stressSchema.partial().optional(),
   testTimeout: duration.optional(),
   globalTimeout: duration.optional(),
   repeatEach: z.number().int().min(1).optional(),
@@ -66,6 +80,7 @@ export const configSchema = z.strictObject({
   hosts: z.record(name, hostSchema),
   guests: z.record(name, guestSchema),
   thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
+  stress: stressSchema.default(stressSchema.parse({})),
   testTimeout: duration.default('15m'),
   globalTimeout: duration.default('4h'),
   profiles: z.record(name, profileSchema).default({}),

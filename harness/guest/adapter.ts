@@ -24,6 +24,8 @@ export interface GuestAdapter {
   frame(command: string, tag: string): FramedCommand;
   readonly rebootCommand: string;
   readonly poweroffCommand: string;
+  /** Starts, in the background, a loop printing `BSM-HB <uptime seconds>` on the console every `seconds`. */
+  heartbeat(seconds: number): string;
   /** Commands the smoke suite looks around with, and how to read their output. */
   readonly probes: GuestProbes;
 }

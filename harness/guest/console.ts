@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InfraError } from '../errors.ts';
 
 const TRANSCRIPT_MAX = 4 * 1024 * 1024;
+/** A heartbeat line as the guest loop prints it (see watch/heartbeat.ts). */
+const HEARTBEAT = /BSM-HB ([\d.]+)\r?\n/g;
 const RECONNECT_EVERY_MS = 200;
 
 export class ConsoleSession {
@@ -16,6 +18,8 @@ export class ConsoleSession {
   private unread = '';
   private closed = false;
   private waiters = new Set<() => void>();
+  /** Called for each `BSM-HB <uptime>` line; those lines never reach expect(). */
+  onHeartbeat: (uptimeS: number) => void = () => {};
 
   constructor(
     private readonly open: () => Promise<Duplex>,
@@ -43,7 +47,12 @@ export class ConsoleSession {
     stream.setEncoding('latin1');
     stream.on('data', (chunk: string) => {
       this.transcript = (this.transcript + chunk).slice(-TRANSCRIPT_MAX);
-      this.unread = (this.unread + chunk).slice(-TRANSCRIPT_MAX);
+      // Heartbeats interleave with command output; take them out (a line split
+      // across chunks is taken once its end arrives).
+      this.unread = (this.unread + chunk).slice(-TRANSCRIPT_MAX).replace(HEARTBEAT, (_, uptime: string) => {
+        this.onHeartbeat(Number(uptime));
+        return '';
+      });
       for (const wake of this.waiters) wake();
     });
     stream.on('error', () => {});

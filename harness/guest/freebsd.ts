@@ -1,6 +1,8 @@
 // FreeBSD guests on a serial console: getty's login, /bin/sh for root.
 import type { GuestAdapter } from './adapter.ts';
-import { frameShellCommand } from './posix-shell.ts';
+import { frameShellCommand, shellHeartbeat } from './posix-shell.ts';
+
+const UPTIME = "echo $(( $(date +%s) - $(sysctl -n kern.boottime | sed 's/.*sec = \\([0-9]*\\).*/\\1/') ))";
 
 export const freebsdAdapter: GuestAdapter = {
   os: 'freebsd',
@@ -11,9 +13,10 @@ export const freebsdAdapter: GuestAdapter = {
   frame: frameShellCommand,
   rebootCommand: 'shutdown -r now',
   poweroffCommand: 'shutdown -p now',
+  heartbeat: shellHeartbeat(UPTIME, '/dev/ttyu0'),
   probes: {
     kernel: 'uname -sr',
-    uptimeSeconds: "echo $(( $(date +%s) - $(sysctl -n kern.boottime | sed 's/.*sec = \\([0-9]*\\).*/\\1/') ))",
+    uptimeSeconds: UPTIME,
     interfaces: 'for n in $(ifconfig -l); do [ "$n" = lo0 ] || { ifconfig "$n" | grep -q "status: active" && echo "$n up" || echo "$n down"; }; done',
     diskRead: 'dd if=/dev/vtbd0 bs=4096 count=1 2>/dev/null | wc -c',
   },

@@ -1,6 +1,8 @@
 // Linux guests on a serial console: getty's login, a POSIX shell.
 import type { GuestAdapter } from './adapter.ts';
-import { frameShellCommand } from './posix-shell.ts';
+import { frameShellCommand, shellHeartbeat } from './posix-shell.ts';
+
+const UPTIME = "cut -d' ' -f1 /proc/uptime";
 
 export const linuxAdapter: GuestAdapter = {
   os: 'linux',
@@ -13,9 +15,10 @@ export const linuxAdapter: GuestAdapter = {
   frame: frameShellCommand,
   rebootCommand: 'reboot',
   poweroffCommand: 'poweroff',
+  heartbeat: shellHeartbeat(UPTIME, '/dev/ttyS0'),
   probes: {
     kernel: 'uname -sr',
-    uptimeSeconds: "cut -d' ' -f1 /proc/uptime",
+    uptimeSeconds: UPTIME,
     interfaces: 'for i in /sys/class/net/*; do n=${i##*/}; [ "$n" = lo ] || echo "$n $(cat "$i/operstate")"; done',
     diskRead: 'dd if=/dev/vda bs=4096 count=1 2>/dev/null | wc -c',
   },

@@ -16,6 +16,9 @@ import { Timeline } from '../timeline.ts';
 import { shQuote } from '../transport/quote.ts';
 import { Checks } from '../verdict/checks.ts';
 import { Vm } from '../vm.ts';
+import { WrlockHammer } from '../disturbance/wrlock-hammer.ts';
+import { HeartbeatWatch } from '../watch/heartbeat.ts';
+import { Watchdog } from '../watch/watchdog.ts';
 import { resolvePassword } from './credentials.ts';
 import type { PlannedTest } from './plan.ts';
 import { newRunId, removeRecord, vmNamePrefix, writeRecord } from './records.ts';
@@ -185,6 +188,9 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
     adapter: adapterFor(guest.os, test.guest), password: resolvePassword(test.guest, guest),
     runDir, timeline, commandTimeoutMs: o.thresholds.commandMs,
   });
+  const watchdog = new Watchdog(timeline);
+  const hammer = new WrlockHammer(host, vmName, watchdog, timeline, o.thresholds.wrlockCycleMs);
+  const heartbeat = new HeartbeatWatch(vm, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxGapMs: o.thresholds.heartbeatGapMs });
   live.vms.add(vm);
   const started = Date.now();
   let error: unknown;
@@ -200,12 +206,17 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
       live.abort.signal.addEventListener('abort', () => reject(live.abort.signal.reason), { once: true });
       if (live.abort.signal.aborted) reject(live.abort.signal.reason);
     });
-    await Promise.race([test.suite.run({ vm, host, check, timeline, thresholds: o.thresholds, log }), deadline, aborted]);
+    const body = test.suite.run({ vm, host, check, timeline, thresholds: o.thresholds, log, hammer, heartbeat });
+    body.catch(() => {}); // a hang or timeout leaves the body to fail on its own once the vm is gone
+    await Promise.race([body, deadline, aborted, watchdog.tripped]);
   } catch (e) {
     error = live.abort.signal.aborted ? live.abort.signal.reason : e;
   } finally {
     clearTimeout(timer);
+    heartbeat.stop();
   }
+  // A hang is a failed check of its own, whatever step was running.
+  if (error instanceof HangDetected) check.that('no hang', false, { type: 'HangDetected', message: error.message, threshold: 'heartbeat and every write-lock cycle within their thresholds' });
 
   const status: TestStatus = error instanceof CheckFailure || error instanceof HangDetected || (!error && check.failed)
     ? 'failed'
@@ -226,6 +237,12 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   writeFileSync(join(testDir, 'console.log'), vm.console.tail(4 * 1024 * 1024));
   result.attachments.push({ name: 'console', path: join(testDir, 'console.log') });
   if (status === 'failed' || status === 'error') await collectEvidence(host, vmName, runDir, testDir, result);
+  // The hammer stops after the evidence: a blocked bhyvectl is part of it.
+  await hammer.stop().catch(() => {});
+  if (hammer.transcript) {
+    writeFileSync(join(testDir, 'wrlock-hammer.log'), hammer.transcript);
+    result.attachments.push({ name: 'wrlock-hammer', path: join(testDir, 'wrlock-hammer.log') });
+  }
   if (o.keepOnFailure && (status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
     vm.console.close();
     result.kept = `${vmName} on ${host.name} (${host.transport.name}); its console is the ${vm.consoleSpec.describe}; remove it with \`bhyve-smoke clean\``;

@@ -35,7 +35,7 @@ export class Checks {
   }
 
   /** A truth with what was seen and what was wanted. */
-  that(name: string, ok: boolean, detail: { measured?: string; threshold?: string; message?: string } = {}): boolean {
+  that(name: string, ok: boolean, detail: { measured?: string; threshold?: string; message?: string; type?: string } = {}): boolean {
     return this.record({ name, status: ok ? 'passed' : 'failed', durationMs: 0, ...detail, ...(ok ? {} : { message: detail.message ?? `${name}: measured ${detail.measured ?? '?'}, wanted ${detail.threshold ?? '?'}` }) });
   }
 

@@ -1,0 +1,122 @@
+// The wrlock hammer: `bhyvectl --vm=NAME --wrlock-cycle` in a loop on the host
+// (no ssh round trip per cycle), at a dose. The loop prints `S n` before and
+// `E n rc` after each cycle; the harness times the lines as they arrive, so no
+// host clock with sub-second resolution is needed (illumos date(1) has none).
+// A cycle without its `E` past the deadline is a blocked write lock: a hang.
+import { InfraError } from '../errors.ts';
+import type { Host } from '../host.ts';
+import type { Timeline } from '../timeline.ts';
+import { shJoin } from '../transport/quote.ts';
+import type { RunningCommand } from '../transport/types.ts';
+import type { Watchdog } from '../watch/watchdog.ts';
+
+/** How hard to hammer: cycles per second (or as fast as bhyvectl returns), and for how many cycles (0: until stopped). */
+export interface WrlockDose {
+  rate: number | 'max';
+  count?: number;
+}
+
+export interface HammerSummary {
+  cycles: number;
+  failed: number;
+  /** Cycle latencies in ms, in order. */
+  latenciesMs: number[];
+  /** A cycle that never returned, if any. */
+  blocked?: { cycle: number; forMs: number };
+}
+
+/** The host-side loop, POSIX sh: `sh -c LOOP hammer BHYVECTL VM INTERVAL COUNT`. */
+export const HAMMER_SH = `i=0
+while [ "$4" -eq 0 ] || [ "$i" -lt "$4" ]; do
+	i=$((i + 1))
+	echo "S $i"
+	"$1" --vm="$2" --wrlock-cycle >/dev/null 2>&1
+	echo "E $i $?"
+	[ "$3" = 0 ] || sleep "$3"
+done
+echo "DONE $i"`;
+
+const CHECK_EVERY_MS = 50;
+/** The longest a host command to run the loop may live. */
+const HAMMER_LIFETIME_MS = 24 * 3600_000;
+
+export class WrlockHammer {
+  private running?: RunningCommand;
+  private inFlight?: { cycle: number; since: number };
+  private summary: HammerSummary = { cycles: 0, failed: 0, latenciesMs: [] };
+  private timer?: NodeJS.Timeout;
+  private log = '';
+
+  constructor(
+    private readonly host: Host,
+    private readonly vmName: string,
+    private readonly watchdog: Watchdog,
+    private readonly timeline: Timeline,
+    /** A cycle longer than this is a blocked write lock. */
+    private readonly deadlineMs: number,
+  ) {}
+
+  /** Everything the loop printed, with arrival times: evidence for a hang. */
+  get transcript(): string {
+    return this.log;
+  }
+
+  start(dose: WrlockDose): void {
+    if (this.running) throw new InfraError('the wrlock hammer is already running');
+    if (dose.rate !== 'max' && !(dose.rate > 0)) throw new InfraError(`wrlock dose rate must be > 0 or "max", got ${dose.rate}`);
+    const interval = dose.rate === 'max' ? '0' : (1 / dose.rate).toFixed(3);
+    const command = `sh -c ${shJoin([HAMMER_SH, 'hammer', this.host.platform.bhyvectl, this.vmName, interval, String(dose.count ?? 0)])}`;
+    this.running = this.host.transport.start(command, { timeoutMs: HAMMER_LIFETIME_MS, doing: `hammering the write lock of ${this.vmName}` });
+    this.timeline.event('hammer-start', `rate ${dose.rate}${dose.count ? `, ${dose.count} cycles` : ''}`);
+    let buffer = '';
+    this.running.stdout.setEncoding('utf8');
+    this.running.stdout.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        this.line(buffer.slice(0, nl), Date.now());
+        buffer = buffer.slice(nl + 1);
+      }
+    });
+    this.timer = setInterval(() => this.check(), CHECK_EVERY_MS);
+  }
+
+  private line(line: string, now: number): void {
+    this.log += `${new Date(now).toISOString()} ${line}\n`;
+    const [kind, n, rc] = line.split(' ');
+    if (kind === 'S') this.inFlight = { cycle: Number(n), since: now };
+    if (kind === 'E' && this.inFlight?.cycle === Number(n)) {
+      const ms = now - this.inFlight.since;
+      this.summary.cycles++;
+      this.summary.latenciesMs.push(ms);
+      if (rc !== '0') this.summary.failed++;
+      this.timeline.sample('wrlock.latency_ms', ms, this.inFlight.since);
+      this.inFlight = undefined;
+    }
+  }
+
+  private check(): void {
+    if (!this.inFlight) return;
+    const forMs = Date.now() - this.inFlight.since;
+    if (forMs > this.deadlineMs) {
+      this.summary.blocked = { cycle: this.inFlight.cycle, forMs };
+      this.watchdog.hang('wrlock', `write-lock cycle ${this.inFlight.cycle} on ${this.vmName} blocked for ${forMs} ms (deadline ${this.deadlineMs} ms)`);
+      clearInterval(this.timer);
+    }
+  }
+
+  /** Stops the loop (killing a blocked bhyvectl with it) and returns what it did. */
+  async stop(): Promise<HammerSummary> {
+    clearInterval(this.timer);
+    if (this.running) {
+      await this.running.kill();
+      this.running = undefined;
+      this.timeline.event('hammer-stop', `${this.summary.cycles} cycles`);
+    }
+    if (this.inFlight && !this.summary.blocked) {
+      const forMs = Date.now() - this.inFlight.since;
+      if (forMs > this.deadlineMs) this.summary.blocked = { cycle: this.inFlight.cycle, forMs };
+    }
+    return this.summary;
+  }
+}

@@ -1,0 +1,104 @@
+// The stress path on the lab: a clean wrlock-reboot run passes; each injected
+// fault is caught the way the harness promises — a deadlock as a hang with
+// evidence while the rest of the run goes on, a vm frozen from outside as a
+// hang within three heartbeat intervals, a boot hang as a failed ready check.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { BUILTIN_CONFIG } from '../../../harness/config/defaults.ts';
+import type { RunResult } from '../../../harness/report/results.ts';
+import { cliSandbox } from '../../helpers/cli.ts';
+import { LAB_RUN_ROOT, labVmNames } from '../../helpers/lab.ts';
+
+const config = (over: object = {}) => stringify({ ...BUILTIN_CONFIG, stress: { reboots: 2, upBetweenReboots: '2s' }, ...over });
+const results = (dir: string): RunResult => JSON.parse(readFileSync(join(dir, 'out/results.json'), 'utf8'));
+
+describe('stress suites on the lab', { timeout: 900_000 }, () => {
+  it('wrlock-reboot passes on a clean lab, with cycles, reboots and heartbeats recorded', async () => {
+    const box = cliSandbox();
+    try {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
+      const r = await box.run(['run', 'wrlock-reboot', '--output', 'out']);
+      assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+      const t = results(box.dir).tests[0];
+      assert.ok(t.timeline.samples.filter((s) => s.series === 'wrlock.latency_ms').length > 50, 'too few write-lock cycles');
+      assert.ok(t.timeline.samples.some((s) => s.series === 'heartbeat.uptime_s'), 'no heartbeat seen');
+      assert.equal(t.timeline.events.filter((e) => e.kind === 'rebooted').length, 2);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('deadlock-on-reboot: wrlock-reboot fails with a hang and evidence, the vm is destroyed, the rest of the run goes on', async () => {
+    const box = cliSandbox();
+    try {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
+      const r = await box.run(['run', 'wrlock-reboot', 'smoke', '--output', 'out'], { env: { ...box.env, BHYVE_LAB_FAULTS: 'deadlock-on-reboot' } });
+      assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
+      const [stress, smoke] = results(box.dir).tests;
+      assert.equal(stress.status, 'failed');
+      assert.equal(stress.error?.type, 'HangDetected');
+      const hang = stress.checks.find((c) => c.name === 'no hang');
+      assert.match(hang?.message ?? '', /write-lock cycle \d+ on bsm-\S+ blocked for \d+ ms \(deadline 2000 ms\)/);
+      const blockedMs = Number(/blocked for (\d+) ms/.exec(hang!.message!)![1]);
+      assert.ok(blockedMs < 2000 + 1000, `detected after ${blockedMs} ms`);
+      for (const name of ['pstack', 'bhyvectl-stats', 'wrlock-hammer', 'console']) {
+        const a = stress.attachments.find((x) => x.name === name);
+        assert.ok(a && existsSync(a.path), `evidence ${name} missing`);
+      }
+      assert.match(readFileSync(stress.attachments.find((x) => x.name === 'pstack')!.path, 'utf8'), /CPU 0\/(TCG|KVM)/);
+      assert.equal(smoke.status, 'passed', 'the rest of the run must go on');
+      assert.ok(!labVmNames().some((n) => n === stress.vm), 'the hung vm was not destroyed');
+      assert.match(readFileSync(join(box.dir, 'out/junit.xml'), 'utf8'), /<failure message="hang detected by the wrlock watch[^"]*" type="HangDetected"/);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('a vm frozen from outside (its process stopped) is a hang within three heartbeat intervals', async () => {
+    const box = cliSandbox();
+    try {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config({ stress: { reboots: 1, upBetweenReboots: '20s' } }));
+      const child = box.run(['run', 'wrlock-reboot', '--output', 'out']);
+      let frozenAt = 0;
+      for (let i = 0; i < 300 && !frozenAt; i++) {
+        await sleep(100);
+        const runId = existsSync(join(box.dir, 'state')) ? readdirSync(join(box.dir, 'state'))[0]?.replace('.json', '') : undefined;
+        const vm = runId && labVmNames().find((n) => n.startsWith(`bsm-${runId}-`));
+        const dir = vm && `${LAB_RUN_ROOT}/vmm/${vm}`;
+        if (dir && existsSync(`${dir}/console.log`) && readFileSync(`${dir}/console.log`, 'latin1').includes('BSM-HB')) {
+          await sleep(1500);
+          process.kill(Number(readFileSync(`${dir}/qemu.pid`, 'utf8')), 'SIGSTOP');
+          frozenAt = Date.now();
+        }
+      }
+      assert.ok(frozenAt, 'the heartbeat never started');
+      const r = await child;
+      assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
+      const t = results(box.dir).tests[0];
+      assert.equal(t.error?.type, 'HangDetected');
+      const detected = t.timeline.events.find((e) => e.kind === 'hang-detected')!;
+      assert.ok(detected.t - frozenAt <= 3 * 1000 + 500, `hang detected ${detected.t - frozenAt} ms after the freeze`);
+      assert.ok(!labVmNames().includes(t.vm!), 'the frozen vm was not destroyed');
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('boot-hang: the ready check fails', async () => {
+    const box = cliSandbox();
+    try {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config({ thresholds: { bootReady: '8s' } }));
+      const r = await box.run(['run', 'smoke', '--output', 'out'], { env: { ...box.env, BHYVE_LAB_FAULTS: 'boot-hang' } });
+      assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
+      const ready = results(box.dir).tests[0].checks.find((c) => c.name === 'boots to a login prompt');
+      assert.equal(ready?.status, 'failed');
+      assert.match(ready?.message ?? '', /no login prompt within 8000 ms/);
+    } finally {
+      box.cleanup();
+    }
+  });
+});
