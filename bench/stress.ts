@@ -2,7 +2,7 @@
 // vm's QEMU with SIGSTOP, time until the hang-detected event), and the wrlock
 // hammer's rate through the harness against a bare bhyvectl loop on the host.
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +14,8 @@ import { createHost } from '../harness/host.ts';
 import type { RunResult } from '../harness/report/results.ts';
 import { Timeline } from '../harness/timeline.ts';
 import { Watchdog } from '../harness/watch/watchdog.ts';
-import { LAB_BIN, LAB_RUN_ROOT, labRunRoot, labVmNames, startLabVm } from '../test/helpers/lab.ts';
+import { LAB_BIN, labRunRoot, startLabVm } from '../test/helpers/lab.ts';
+import { waitForRunVm } from '../test/helpers/cli.ts';
 import { fmt, median } from './stats.ts';
 
 const CLI = resolve(import.meta.dirname, '../bin/bhyve-smoke.mjs');
@@ -25,18 +26,10 @@ async function hangDetectionMs(): Promise<number> {
     writeFileSync(join(dir, 'bhyve-smoke.config.yaml'), stringify({ ...BUILTIN_CONFIG, stress: { reboots: 1, upBetweenReboots: '60s' } }));
     const env = { BHYVE_SMOKE_STATE: join(dir, 'state'), CI: '1' };
     const child = execa('node', [CLI, 'run', 'wrlock-reboot', '--output', 'out', '--reporter', 'json'], { cwd: dir, env, reject: false });
-    let frozenAt = 0;
-    while (!frozenAt) {
-      await sleep(100);
-      const runId = existsSync(join(dir, 'state')) ? readdirSync(join(dir, 'state'))[0]?.replace('.json', '') : undefined;
-      const vm = runId && labVmNames().find((n) => n.startsWith(`bsm-${runId}-`));
-      const log = vm && `${LAB_RUN_ROOT}/vmm/${vm}/console.log`;
-      if (log && existsSync(log) && readFileSync(log, 'latin1').includes('BSM-HB')) {
-        await sleep(500 + Math.random() * 1000); // anywhere in the heartbeat's phase
-        process.kill(Number(readFileSync(`${LAB_RUN_ROOT}/vmm/${vm}/qemu.pid`, 'utf8')), 'SIGSTOP');
-        frozenAt = Date.now();
-      }
-    }
+    const { vmDir } = await waitForRunVm(dir, (d) => existsSync(`${d}/console.log`) && readFileSync(`${d}/console.log`, 'latin1').includes('BSM-HB'), 120_000);
+    await sleep(500 + Math.random() * 1000); // anywhere in the heartbeat's phase
+    process.kill(Number(readFileSync(`${vmDir}/qemu.pid`, 'utf8')), 'SIGSTOP');
+    const frozenAt = Date.now();
     await child;
     const run: RunResult = JSON.parse(readFileSync(join(dir, 'out/results.json'), 'utf8'));
     const detected = run.tests[0].timeline.events.find((e) => e.kind === 'hang-detected');

@@ -11,6 +11,9 @@ import { platformFor } from '../host.ts';
 import { parseSshDestination } from '../transport/ssh.ts';
 import type { ResolvedThresholds } from '../suite.ts';
 
+/** --config, the same for every command that reads the config. */
+export const CONFIG_OPTION = { type: 'string', help: 'config file (default: bhyve-smoke.config.ts/.yaml here, else the built-in lab)' } as const;
+
 export interface Loaded {
   config: Config;
   source: string;

@@ -5,7 +5,7 @@ import { ConfigError, messageOf } from '../errors.ts';
 import { createHost, type Host } from '../host.ts';
 import type { Config } from '../config/schema.ts';
 import type { Command } from './command.ts';
-import { loadWithHost } from './context.ts';
+import { CONFIG_OPTION, loadWithHost } from './context.ts';
 import { shQuote } from '../transport/quote.ts';
 
 interface Finding {
@@ -51,7 +51,7 @@ export const doctorCommand: Command = {
   summary: 'check that hosts are ready: reachable, platform, bhyve, wrlock, memory, images',
   usage: 'bhyve-smoke doctor [options]',
   options: {
-    config: { type: 'string', help: 'config file (default: bhyve-smoke.config.ts/.yaml here, else the built-in lab)' },
+    config: CONFIG_OPTION,
     host: { type: 'string', help: 'only this configured host, or ssh://[user@]host[:port]' },
     'known-hosts': { type: 'string', help: 'known_hosts file for a one-off ssh:// host' },
   },

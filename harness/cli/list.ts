@@ -2,14 +2,14 @@
 import { planTests } from '../run/plan.ts';
 import { loadSuites } from '../run/suites.ts';
 import type { Command } from './command.ts';
-import { loadWithHost } from './context.ts';
+import { CONFIG_OPTION, loadWithHost } from './context.ts';
 
 export const listCommand: Command = {
   name: 'list',
   summary: 'list the tests (suite/host/guest) the config yields, and why any would be skipped',
   usage: 'bhyve-smoke list [SUITE...] [options]',
   options: {
-    config: { type: 'string', help: 'config file (default: bhyve-smoke.config.ts/.yaml here, else the built-in lab)' },
+    config: CONFIG_OPTION,
     host: { type: 'string', help: 'only this configured host' },
     guest: { type: 'string', help: 'only this configured guest' },
   },

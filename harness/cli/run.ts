@@ -9,7 +9,7 @@ import { executeRun } from '../run/runner.ts';
 import { loadSuites } from '../run/suites.ts';
 import { shJoin } from '../transport/quote.ts';
 import type { Command } from './command.ts';
-import { intOption, loadWithHost, resolveSettings } from './context.ts';
+import { CONFIG_OPTION, intOption, loadWithHost, resolveSettings } from './context.ts';
 
 const REPORTERS = ['line', 'junit', 'json'] as const;
 
@@ -18,7 +18,7 @@ export const runCommand: Command = {
   summary: 'run suites against hosts and guests, write JUnit and results.json',
   usage: 'bhyve-smoke run [SUITE...] [options]',
   options: {
-    config: { type: 'string', help: 'config file (default: bhyve-smoke.config.ts/.yaml here, else the built-in lab)' },
+    config: CONFIG_OPTION,
     host: { type: 'string', help: 'a configured host, or ssh://[user@]host[:port] for a one-off run' },
     'known-hosts': { type: 'string', help: 'known_hosts file for a one-off ssh:// host' },
     guest: { type: 'string', help: 'only this configured guest' },

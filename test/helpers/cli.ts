@@ -1,6 +1,8 @@
 // Runs the bhyve-smoke CLI as a user would, with its state kept apart per test.
 import { execa, type Options } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LAB_RUN_ROOT, labVmNames } from './lab.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -15,4 +17,21 @@ export function cliSandbox() {
     run: (args: string[], opts: Options = {}) => execa('node', [CLI, ...args], { cwd: dir, env, reject: false, timeout: 300_000, ...opts }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** The run ids with a live run record in a sandbox (its state folder). */
+export const runIdsIn = (dir: string): string[] =>
+  existsSync(join(dir, 'state')) ? readdirSync(join(dir, 'state')).map((f) => f.replace(/\.json$/, '')) : [];
+
+/** Waits until a run in the sandbox has a lab vm whose run folder satisfies `ready`. */
+export async function waitForRunVm(dir: string, ready: (vmDir: string) => boolean, timeoutMs = 60_000): Promise<{ runId: string; vm: string; vmDir: string }> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const runId of runIdsIn(dir)) {
+      const vm = labVmNames().find((n) => n.startsWith(`bsm-${runId}-`) && ready(`${LAB_RUN_ROOT}/vmm/${n}`));
+      if (vm) return { runId, vm, vmDir: `${LAB_RUN_ROOT}/vmm/${vm}` };
+    }
+    await sleep(100);
+  }
+  throw new Error(`no vm of a run in ${dir} became ready within ${timeoutMs} ms`);
 }

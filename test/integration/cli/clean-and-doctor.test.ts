@@ -2,13 +2,13 @@
 // exactly its vms. A foreign vm with a similar name is left alone. And
 // `doctor` tells a ready host from one that is not.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { cliSandbox } from '../../helpers/cli.ts';
-import { LAB_BIN, LAB_RUN_ROOT, labVmNames, runBounded, startLabVm } from '../../helpers/lab.ts';
+import { cliSandbox, waitForRunVm } from '../../helpers/cli.ts';
+import { LAB_BIN, LAB_RUN_ROOT, runBounded, startLabVm } from '../../helpers/lab.ts';
 
 const LAB_VMM = `${LAB_RUN_ROOT}/vmm`;
 
@@ -18,14 +18,7 @@ describe('clean and doctor', { timeout: 300_000 }, () => {
     const foreign = startLabVm('bsm-zz9zz9zz-1', { BHYVE_LAB_RUNDIR: LAB_RUN_ROOT });
     try {
       const child = box.run(['run', 'smoke', '--output', 'out']);
-      let runId: string | undefined;
-      let vm: string | undefined;
-      for (let i = 0; i < 100 && !vm; i++) {
-        await sleep(200);
-        runId = existsSync(join(box.dir, 'state')) ? readdirSync(join(box.dir, 'state'))[0]?.replace('.json', '') : undefined;
-        vm = runId ? labVmNames().find((n) => n.startsWith(`bsm-${runId}-`) && existsSync(`${LAB_VMM}/${n}/qemu.pid`)) : undefined;
-      }
-      assert.ok(vm, 'the run never started its vm');
+      const { runId, vm } = await waitForRunVm(box.dir, (d) => existsSync(`${d}/qemu.pid`));
       child.kill('SIGKILL');
       await child;
       await sleep(1_000);

@@ -2,13 +2,13 @@
 // writes valid reports, and leaves no vm, process or folder behind — also when
 // interrupted with Ctrl-C.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { validateXML } from 'xmllint-wasm';
-import { cliSandbox } from '../../helpers/cli.ts';
+import { cliSandbox, runIdsIn, waitForRunVm } from '../../helpers/cli.ts';
 import { LAB_RUN_ROOT, labVmNames } from '../../helpers/lab.ts';
 import type { RunResult } from '../../../harness/report/results.ts';
 
@@ -34,7 +34,7 @@ describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
       assert.equal(await qemusOf(results.runId), '');
       assert.ok(!existsSync(`/tmp/bhyve-smoke/${results.runId}`));
       assert.deepEqual(labVms().filter((n) => n.includes(results.runId)), []);
-      assert.deepEqual(existsSync(join(box.dir, 'state')) ? readdirSync(join(box.dir, 'state')) : [], [], 'the run record is removed');
+      assert.deepEqual(runIdsIn(box.dir), [], 'the run record is removed');
     } finally {
       box.cleanup();
     }
@@ -44,12 +44,7 @@ describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
     const box = cliSandbox();
     try {
       const child = box.run(['run', 'smoke', '--output', 'out']);
-      let vm: string | undefined;
-      for (let i = 0; i < 100 && !vm; i++) {
-        await sleep(200);
-        vm = labVms().find((n) => existsSync(`${LAB_RUN_ROOT}/vmm/${n}/qemu.pid`) && existsSync(join(box.dir, 'state')) && readdirSync(join(box.dir, 'state')).some((f) => n.includes(f.replace('.json', ''))));
-      }
-      assert.ok(vm, 'the run never started its vm');
+      const { vm } = await waitForRunVm(box.dir, (d) => existsSync(`${d}/qemu.pid`));
       const interruptedAt = Date.now();
       child.kill('SIGINT');
       const r = await child;

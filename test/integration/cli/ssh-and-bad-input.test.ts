@@ -2,12 +2,12 @@
 // each a clear error and the documented exit code within seconds, with nothing
 // started and nothing left behind.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { cliSandbox } from '../../helpers/cli.ts';
+import { cliSandbox, runIdsIn } from '../../helpers/cli.ts';
 import { startSshd, type TestSshd } from '../../helpers/sshd.ts';
 import { SshTransport } from '../../../harness/transport/ssh.ts';
 import { createHost } from '../../../harness/host.ts';
@@ -130,7 +130,7 @@ describe('bad input', { timeout: 120_000 }, () => {
         assert.equal(r.exitCode, code, `${r.stdout}\n${r.stderr}`);
         assert.match(String(r.stderr), message);
         assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
-        assert.equal(existsSync(join(box.dir, 'state')) ? readdirSync(join(box.dir, 'state')).length : 0, 0, 'a run was started');
+        assert.deepEqual(runIdsIn(box.dir), [], 'a run was started');
         assert.equal(existsSync(join(box.dir, 'reports')), false, 'reports of a run that never started');
       } finally {
         box.cleanup();

@@ -3,15 +3,15 @@
 // evidence while the rest of the run goes on, a vm frozen from outside as a
 // hang within three heartbeat intervals, a boot hang as a failed ready check.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { BUILTIN_CONFIG } from '../../../harness/config/defaults.ts';
 import type { RunResult } from '../../../harness/report/results.ts';
-import { cliSandbox } from '../../helpers/cli.ts';
-import { LAB_RUN_ROOT, labVmNames } from '../../helpers/lab.ts';
+import { cliSandbox, waitForRunVm } from '../../helpers/cli.ts';
+import { labVmNames } from '../../helpers/lab.ts';
 
 const config = (over: object = {}) => stringify({ ...BUILTIN_CONFIG, stress: { reboots: 2, upBetweenReboots: '2s' }, ...over });
 const results = (dir: string): RunResult => JSON.parse(readFileSync(join(dir, 'out/results.json'), 'utf8'));
@@ -63,19 +63,10 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
     try {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config({ stress: { reboots: 1, upBetweenReboots: '20s' } }));
       const child = box.run(['run', 'wrlock-reboot', '--output', 'out']);
-      let frozenAt = 0;
-      for (let i = 0; i < 300 && !frozenAt; i++) {
-        await sleep(100);
-        const runId = existsSync(join(box.dir, 'state')) ? readdirSync(join(box.dir, 'state'))[0]?.replace('.json', '') : undefined;
-        const vm = runId && labVmNames().find((n) => n.startsWith(`bsm-${runId}-`));
-        const dir = vm && `${LAB_RUN_ROOT}/vmm/${vm}`;
-        if (dir && existsSync(`${dir}/console.log`) && readFileSync(`${dir}/console.log`, 'latin1').includes('BSM-HB')) {
-          await sleep(1500);
-          process.kill(Number(readFileSync(`${dir}/qemu.pid`, 'utf8')), 'SIGSTOP');
-          frozenAt = Date.now();
-        }
-      }
-      assert.ok(frozenAt, 'the heartbeat never started');
+      const { vmDir } = await waitForRunVm(box.dir, (d) => existsSync(`${d}/console.log`) && readFileSync(`${d}/console.log`, 'latin1').includes('BSM-HB'));
+      await sleep(1500);
+      process.kill(Number(readFileSync(`${vmDir}/qemu.pid`, 'utf8')), 'SIGSTOP');
+      const frozenAt = Date.now();
       const r = await child;
       assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
       const t = results(box.dir).tests[0];
