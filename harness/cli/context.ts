@@ -14,6 +14,9 @@ import type { ResolvedThresholds } from '../suite.ts';
 /** --config, the same for every command that reads the config. */
 export const CONFIG_OPTION = { type: 'string', help: 'config file (default: bhyve-smoke.config.ts/.yaml here, else the built-in lab)' } as const;
 
+/** --known-hosts, for a one-off ssh:// host. */
+export const KNOWN_HOSTS_OPTION = { type: 'string', help: 'known_hosts file for a one-off ssh:// host' } as const;
+
 export interface Loaded {
   config: Config;
   source: string;

@@ -5,7 +5,7 @@ import { ConfigError, messageOf } from '../errors.ts';
 import { createHost, type Host } from '../host.ts';
 import type { Config } from '../config/schema.ts';
 import type { Command } from './command.ts';
-import { CONFIG_OPTION, loadWithHost } from './context.ts';
+import { CONFIG_OPTION, KNOWN_HOSTS_OPTION, loadWithHost } from './context.ts';
 import { shQuote } from '../transport/quote.ts';
 
 interface Finding {
@@ -53,7 +53,7 @@ export const doctorCommand: Command = {
   options: {
     config: CONFIG_OPTION,
     host: { type: 'string', help: 'only this configured host, or ssh://[user@]host[:port]' },
-    'known-hosts': { type: 'string', help: 'known_hosts file for a one-off ssh:// host' },
+    'known-hosts': KNOWN_HOSTS_OPTION,
   },
   async run(values) {
     const { config, host: only } = await loadWithHost(values.config as string | undefined, values.host as string | undefined, values['known-hosts'] as string | undefined);

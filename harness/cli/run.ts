@@ -9,7 +9,7 @@ import { executeRun } from '../run/runner.ts';
 import { loadSuites } from '../run/suites.ts';
 import { shJoin } from '../transport/quote.ts';
 import type { Command } from './command.ts';
-import { CONFIG_OPTION, intOption, loadWithHost, resolveSettings } from './context.ts';
+import { CONFIG_OPTION, KNOWN_HOSTS_OPTION, intOption, loadWithHost, resolveSettings } from './context.ts';
 
 const REPORTERS = ['line', 'junit', 'json'] as const;
 
@@ -20,7 +20,7 @@ export const runCommand: Command = {
   options: {
     config: CONFIG_OPTION,
     host: { type: 'string', help: 'a configured host, or ssh://[user@]host[:port] for a one-off run' },
-    'known-hosts': { type: 'string', help: 'known_hosts file for a one-off ssh:// host' },
+    'known-hosts': KNOWN_HOSTS_OPTION,
     guest: { type: 'string', help: 'only this configured guest' },
     grep: { type: 'string', help: 'only tests whose id (suite/host/guest) matches this regex' },
     profile: { type: 'string', help: 'a profile from the config (quick, nightly, gate, ...)' },

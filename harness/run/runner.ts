@@ -236,7 +236,8 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   mkdirSync(testDir, { recursive: true });
   writeFileSync(join(testDir, 'console.log'), vm.console.tail(4 * 1024 * 1024));
   result.attachments.push({ name: 'console', path: join(testDir, 'console.log') });
-  if (status === 'failed' || status === 'error') await collectEvidence(host, vmName, runDir, testDir, result);
+  // Not on an interrupt: the user asked to stop, and stopping must take seconds.
+  if ((status === 'failed' || status === 'error') && !live.abort.signal.aborted) await collectEvidence(host, vmName, runDir, testDir, result);
   // The hammer stops after the evidence: a blocked bhyvectl is part of it.
   await hammer.stop().catch(() => {});
   if (hammer.transcript) {
