@@ -18,6 +18,12 @@ export interface ResolvedThresholds {
   heartbeatIntervalMs: number;
   reboots: number;
   upBetweenRebootsMs: number;
+  throughputUnderHammer: number;
+  zeroThroughputRunMs: number;
+  recovery: number;
+  recoveryWithinMs: number;
+  iperfPhaseMs: number;
+  lightRate: number;
 }
 
 export interface SuiteContext {

@@ -164,6 +164,19 @@ export class Vm {
     await this.run(this.adapter.heartbeat(Math.max(1, Math.round(intervalMs / 1000))));
   }
 
+  /** Where the host reaches this vm's iperf3 server: the platform's forward, or the guest's address. */
+  async iperf3Target(): Promise<string> {
+    const p = this.host.platform;
+    if (p.iperf3Target) {
+      const r = await this.host.exec(p.iperf3Target(this.name), { doing: `finding the iperf3 forward of ${this.name}` });
+      if (r.stdout.trim()) return r.stdout.trim();
+      throw new InfraError(`${this.name}: the host has no iperf3 forward for the vm`, { command: r.command });
+    }
+    const ip = (await this.run(this.adapter.probes.ipv4)).output.trim();
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) throw new InfraError(`${this.name}: no IPv4 address in the guest (got ${JSON.stringify(ip)})`);
+    return `${ip}:5201`;
+  }
+
   /** bhyve's exits so far, from the supervisor's log. */
   async exits(): Promise<Array<{ at: string; status: number }>> {
     const r = await this.host.exec(`cat ${shQuote(`${this.dir}/exits`)} 2>/dev/null; true`, { doing: `reading the exits of ${this.name}` });

@@ -54,6 +54,14 @@ export const thresholdsSchema = z.strictObject({
   wrlockCycle: duration.default('2s'),
   /** Silence between guest heartbeats; a longer one is a hang. Keep it near 3 heartbeat intervals. */
   heartbeatGap: duration.default('3s'),
+  /** Throughput under each hammer dose, as a fraction of the same run's unstressed phase (paired). */
+  throughputUnderHammer: z.number().min(0).max(1).default(0.5),
+  /** The longest run of zero-throughput intervals allowed. */
+  zeroThroughputRun: duration.default('3s'),
+  /** After the hammer stops, throughput must be back to this fraction of unstressed ... */
+  recovery: z.number().min(0).max(1).default(0.8),
+  /** ... within this long. */
+  recoveryWithin: duration.default('5s'),
 });
 
 export const stressSchema = z.strictObject({
@@ -61,6 +69,10 @@ export const stressSchema = z.strictObject({
   reboots: z.number().int().min(1).default(3),
   /** How long the guest stays up, hammered and watched, between reboots. */
   upBetweenReboots: duration.default('3s'),
+  /** Length of each iperf3 phase (unstressed, light dose, hard dose, recovery). */
+  iperfPhase: duration.default('10s'),
+  /** The light dose: write-lock cycles per second. */
+  lightRate: z.number().positive().default(10),
   /** How often the guest prints its heartbeat. */
   heartbeatInterval: duration.default('1s'),
 });

@@ -39,4 +39,6 @@ export interface GuestProbes {
   interfaces: string;
   /** Prints the byte count of the first 4 KiB block read from the boot disk. */
   diskRead: string;
+  /** Prints the guest's first non-loopback IPv4 address. */
+  ipv4: string;
 }

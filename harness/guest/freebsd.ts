@@ -19,5 +19,6 @@ export const freebsdAdapter: GuestAdapter = {
     uptimeSeconds: UPTIME,
     interfaces: 'for n in $(ifconfig -l); do [ "$n" = lo0 ] || { ifconfig "$n" | grep -q "status: active" && echo "$n up" || echo "$n down"; }; done',
     diskRead: 'dd if=/dev/vtbd0 bs=4096 count=1 2>/dev/null | wc -c',
+    ipv4: "ifconfig | awk '/inet / && $2 != \"127.0.0.1\" { print $2; exit }'",
   },
 };

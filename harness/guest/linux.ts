@@ -21,5 +21,6 @@ export const linuxAdapter: GuestAdapter = {
     uptimeSeconds: UPTIME,
     interfaces: 'for i in /sys/class/net/*; do n=${i##*/}; [ "$n" = lo ] || echo "$n $(cat "$i/operstate")"; done',
     diskRead: 'dd if=/dev/vda bs=4096 count=1 2>/dev/null | wc -c',
+    ipv4: "ip -o -4 addr show scope global | awk '{ split($4, a, \"/\"); print a[1]; exit }'",
   },
 };

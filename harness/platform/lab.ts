@@ -25,6 +25,7 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR): Platform {
     listVms: () => 'ls "${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm" 2>/dev/null; true',
     detach: (command) => `setsid ${command} </dev/null >/dev/null 2>&1 &`,
     imagePath: (path) => (path.startsWith('@lab/') ? `"${LAB_CACHE}"/${shQuote(path.slice(5))}` : shQuote(path)),
+    iperf3Target: (vm) => `sed -n 's/.*"5201": "\\(.*\\)".*/\\1/p' "\${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm/${vm}/net.json" | head -n 1`,
     evidence: (vm, bhyvePid) => {
       const run = `"\${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm/${vm}"`;
       return [

@@ -50,6 +50,12 @@ export interface Platform {
   detach(command: string): string;
   /** A shell expression for an image path in config (the lab expands `@lab/`). */
   imagePath(path: string): string;
+  /**
+   * A shell command printing `host:port` at which the host reaches a vm's
+   * iperf3 server, where the platform forwards it (the lab); elsewhere the
+   * harness uses the guest's own address.
+   */
+  iperf3Target?(vmName: string): string;
   /** Commands whose output is evidence of a hung or failed vm (given the bhyve pid). */
   evidence(vmName: string, bhyvePid: string): Array<{ name: string; command: string }>;
 }

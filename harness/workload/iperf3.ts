@@ -1,0 +1,97 @@
+// iperf3: the server runs in the guest, the client on the host side, and each
+// one-second interval is read as the client prints it (--forceflush) and put
+// into the Timeline. Host-side numbers only: the guest's clock stops while its
+// vCPUs are held, so its own rates are inflated. iperf3 3.12 (Debian 12) has
+// no streaming JSON, so the text intervals are parsed.
+import type { Host } from '../host.ts';
+import type { Timeline } from '../timeline.ts';
+import { shJoin } from '../transport/quote.ts';
+import { InfraError } from '../errors.ts';
+
+export interface Iperf3Interval {
+  /** Arrival time, ms since the epoch. */
+  t: number;
+  mbps: number;
+}
+
+export interface Iperf3Result {
+  phase: string;
+  intervals: Iperf3Interval[];
+  /** Megabits per second over the measured intervals (warm-up omitted). */
+  meanMbps: number;
+}
+
+/** An interval line: `[  5]   1.00-2.00   sec  61.2 MBytes   514 Mbits/sec ...`; `[SUM]` with -P. */
+const INTERVAL = /^\[\s*(\d+|SUM)\]\s+[\d.]+-[\d.]+\s+sec\s+[\d.]+\s+\w?Bytes\s+([\d.]+)\s+(\w?)bits\/sec(?!.*\b(sender|receiver)\b)(?!.*omitted)/;
+const SCALE: Record<string, number> = { '': 1e-6, K: 1e-3, M: 1, G: 1e3 };
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** Parses one line of iperf3's text output into megabits per second, if it is a measured interval. */
+export function parseInterval(line: string, streams: number): number | undefined {
+  const m = INTERVAL.exec(line);
+  if (!m || (streams > 1) !== (m[1] === 'SUM')) return undefined;
+  return Number(m[2]) * (SCALE[m[3]] ?? 1);
+}
+
+export class Iperf3 {
+  constructor(
+    private readonly host: Host,
+    private readonly timeline: Timeline,
+    /** `host:port` of the guest's iperf3 server, as the host reaches it. */
+    private readonly target: string,
+  ) {}
+
+  /** Runs one phase; every interval lands in the Timeline as `iperf3.mbps`. */
+  async run(o: { phase: string; seconds: number; omitSeconds?: number; reverse?: boolean; streams?: number }): Promise<Iperf3Result> {
+    const [addr, port] = splitTarget(this.target);
+    const streams = o.streams ?? 1;
+    const argv = [
+      'iperf3', '-c', addr, '-p', port, '-t', String(o.seconds), '-O', String(o.omitSeconds ?? 1),
+      '-i', '1', '-f', 'm', '--forceflush', '--connect-timeout', String(CONNECT_TIMEOUT_MS),
+      ...(o.reverse ? ['-R'] : []), ...(streams > 1 ? ['-P', String(streams)] : []),
+    ];
+    this.timeline.event('iperf3-start', `${o.phase}: ${shJoin(argv)}`);
+    const running = this.host.transport.start(shJoin(argv), {
+      timeoutMs: (o.seconds + (o.omitSeconds ?? 1)) * 1000 + 30_000,
+      doing: `running iperf3 (${o.phase}) against ${this.target}`,
+    });
+    const intervals: Iperf3Interval[] = [];
+    let buffer = '';
+    running.stdout.setEncoding('utf8');
+    running.stdout.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const mbps = parseInterval(buffer.slice(0, nl), streams);
+        buffer = buffer.slice(nl + 1);
+        if (mbps === undefined) continue;
+        const t = Date.now();
+        intervals.push({ t, mbps });
+        this.timeline.sample('iperf3.mbps', mbps, t);
+      }
+    });
+    const r = await running.done;
+    this.timeline.event('iperf3-end', `${o.phase}: ${intervals.length} intervals`);
+    if (r.exitCode !== 0 || r.timedOut) {
+      throw new InfraError(`iperf3 (${o.phase}) against ${this.target} ${r.timedOut ? 'did not finish in time' : `exited ${r.exitCode}`}: ${`${r.stdout}${r.stderr}`.trim().slice(-1000)}`, { command: r.command, output: r.stdout + r.stderr });
+    }
+    const meanMbps = intervals.reduce((s, i) => s + i.mbps, 0) / Math.max(1, intervals.length);
+    return { phase: o.phase, intervals, meanMbps };
+  }
+}
+
+function splitTarget(target: string): [string, string] {
+  const at = target.lastIndexOf(':');
+  return [target.slice(0, at).replace(/^\[|\]$/g, ''), target.slice(at + 1)];
+}
+
+/** The longest run of consecutive zero-throughput intervals, in seconds (one interval = 1 s). */
+export const longestZeroRun = (intervals: readonly Iperf3Interval[]): number => {
+  let longest = 0;
+  let run = 0;
+  for (const i of intervals) {
+    run = i.mbps === 0 ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
+  return longest;
+};

@@ -1,0 +1,64 @@
+// wrlock-iperf — throughput lost when the write lock is taken often. iperf3
+// from the host into the guest in four phases: unstressed, a light hammer
+// dose, the hammer flat out, and recovery after it stops. Each dose is judged
+// against the same run's unstressed phase (paired, so host noise cancels); no
+// phase may stall for long; throughput must come back after the hammer stops.
+import { suite } from '../harness/suite.ts';
+import { formatDuration } from '../harness/duration.ts';
+import { percentile } from '../harness/verdict/latency.ts';
+import { Iperf3, longestZeroRun, type Iperf3Result } from '../harness/workload/iperf3.ts';
+
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+
+export default suite({
+  name: 'wrlock-iperf',
+  description: 'iperf3 unstressed, under a light and a hard write-lock dose, and in recovery',
+  guests: ['linux', 'freebsd'],
+  needs: ['wrlock'],
+  async run({ vm, host, check, timeline, thresholds: t, hammer, heartbeat }) {
+    await check.step('provisions under the supervisor', () => vm.provision());
+    await check.step('boots to a login prompt', () => vm.waitReady(t.bootReadyMs), t.bootReadyMs);
+    await check.step('logs in on the serial console', () => vm.login());
+    // The link may come up a moment after the login prompt.
+    await vm.poll(vm.probes.interfaces, /^\S+ up$/m, t.commandMs);
+    await heartbeat.start();
+    const iperf3 = new Iperf3(host, timeline, await vm.iperf3Target());
+    const seconds = Math.max(2, Math.round(t.iperfPhaseMs / 1000));
+
+    const unstressed = await check.step('iperf3 unstressed', () => iperf3.run({ phase: 'unstressed', seconds }));
+    hammer.start({ rate: t.lightRate });
+    const light = await check.step(`iperf3 under a light dose (${t.lightRate} cycles/s)`, () => iperf3.run({ phase: 'light', seconds }));
+    await hammer.stop();
+    hammer.start({ rate: 'max' });
+    const hard = await check.step('iperf3 under the hammer flat out', () => iperf3.run({ phase: 'hard', seconds }));
+    const h = await hammer.stop();
+    const recovery = await check.step('iperf3 after the hammer stops', () => iperf3.run({ phase: 'recovery', seconds, omitSeconds: 0 }));
+
+    const base = unstressed.meanMbps;
+    check.that('unstressed throughput is measurable', base > 0, { measured: `${base.toFixed(0)} Mbit/s`, threshold: '> 0' });
+    for (const [dose, r] of [['light', light], ['hard', hard]] as const) {
+      const ratio = r.meanMbps / base;
+      check.that(`throughput under the ${dose} dose`, ratio >= t.throughputUnderHammer, {
+        measured: `${r.meanMbps.toFixed(0)} Mbit/s = ${pct(ratio)} of unstressed ${base.toFixed(0)} Mbit/s`,
+        threshold: `>= ${pct(t.throughputUnderHammer)} of unstressed`,
+      });
+    }
+    const zeroSeconds = Math.max(...[unstressed, light, hard, recovery].map((r: Iperf3Result) => longestZeroRun(r.intervals)));
+    check.that('no long run of zero-throughput intervals', zeroSeconds * 1000 <= t.zeroThroughputRunMs, {
+      measured: `${zeroSeconds} s`, threshold: `<= ${formatDuration(t.zeroThroughputRunMs)}`,
+    });
+    const withinIntervals = Math.max(1, Math.round(t.recoveryWithinMs / 1000));
+    const back = recovery.intervals.findIndex((i) => i.mbps >= t.recovery * base);
+    check.that('throughput recovers after the hammer stops', back >= 0 && back < withinIntervals, {
+      measured: back >= 0 ? `back to ${pct(t.recovery)} in interval ${back + 1}` : `never back to ${pct(t.recovery)} in ${recovery.intervals.length} s`,
+      threshold: `>= ${pct(t.recovery)} of unstressed within ${formatDuration(t.recoveryWithinMs)}`,
+    });
+    check.that('write-lock cycle latency p99', percentile(h.latenciesMs, 99) <= t.wrlockCycleMs, {
+      measured: `p50 ${formatDuration(percentile(h.latenciesMs, 50))}, p99 ${formatDuration(percentile(h.latenciesMs, 99))}, ${h.cycles} cycles`,
+      threshold: `p99 <= ${formatDuration(t.wrlockCycleMs)}`,
+    });
+    check.that('heartbeat gaps', heartbeat.maxGapMs <= t.heartbeatGapMs, {
+      measured: formatDuration(heartbeat.maxGapMs), threshold: `<= ${formatDuration(t.heartbeatGapMs)}`,
+    });
+  },
+});
