@@ -46,6 +46,8 @@ export class WrlockHammer {
   private summary: HammerSummary = { cycles: 0, failed: 0, latenciesMs: [] };
   private timer?: NodeJS.Timeout;
   private log = '';
+  /** [start, end] of every finished cycle: the time the vCPUs were held by us. */
+  private spans: Array<[number, number]> = [];
 
   constructor(
     private readonly host: Host,
@@ -91,6 +93,7 @@ export class WrlockHammer {
       this.summary.latenciesMs.push(ms);
       if (rc !== '0') this.summary.failed++;
       this.timeline.sample('wrlock.latency_ms', ms, this.inFlight.since);
+      this.spans.push([this.inFlight.since, now]);
       this.inFlight = undefined;
     }
   }
@@ -103,6 +106,18 @@ export class WrlockHammer {
       this.watchdog.hang('wrlock', `write-lock cycle ${this.inFlight.cycle} on ${this.vmName} blocked for ${forMs} ms (deadline ${this.deadlineMs} ms)`);
       clearInterval(this.timer);
     }
+  }
+
+  /**
+   * How long within [from, to] the vCPUs were held by this hammer's cycles,
+   * the one in flight included: guest silence we caused ourselves.
+   */
+  heldMs(from: number, to: number): number {
+    let held = this.inFlight ? Math.max(0, to - Math.max(from, this.inFlight.since)) : 0;
+    for (let i = this.spans.length - 1; i >= 0 && this.spans[i][1] > from; i--) {
+      held += Math.max(0, Math.min(to, this.spans[i][1]) - Math.max(from, this.spans[i][0]));
+    }
+    return held;
   }
 
   /** Stops the loop (killing a blocked bhyvectl with it) and returns what it did. */

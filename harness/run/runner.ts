@@ -190,7 +190,11 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   });
   const watchdog = new Watchdog(timeline);
   const hammer = new WrlockHammer(host, vmName, watchdog, timeline, o.thresholds.wrlockCycleMs);
-  const heartbeat = new HeartbeatWatch(vm, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxGapMs: o.thresholds.heartbeatGapMs });
+  const heartbeat = new HeartbeatWatch(vm, watchdog, timeline, {
+    intervalMs: o.thresholds.heartbeatIntervalMs,
+    maxGapMs: o.thresholds.heartbeatGapMs,
+    heldByUs: (from, to) => hammer.heldMs(from, to),
+  });
   live.vms.add(vm);
   const started = Date.now();
   let error: unknown;

@@ -18,11 +18,21 @@ export class HeartbeatWatch {
     private readonly vm: Vm,
     private readonly watchdog: Watchdog,
     private readonly timeline: Timeline,
-    private readonly o: { intervalMs: number; maxGapMs: number },
+    private readonly o: {
+      intervalMs: number;
+      maxGapMs: number;
+      /**
+       * How long the harness itself held the vCPUs within a span (the wrlock
+       * hammer): the guest cannot print while frozen by us, and its clock
+       * stops, so that time is not the guest's silence. A slow write lock is a
+       * throughput finding, a wedged one is caught by the hammer's deadline.
+       */
+      heldByUs?: (from: number, to: number) => number;
+    },
   ) {
     vm.console.onHeartbeat = (uptime) => {
       const now = Date.now();
-      if (this.armedAt !== undefined) this.maxGap = Math.max(this.maxGap, now - (this.last ?? this.armedAt));
+      if (this.armedAt !== undefined) this.maxGap = Math.max(this.maxGap, this.gap(this.last ?? this.armedAt, now));
       this.last = now;
       timeline.sample('heartbeat.uptime_s', uptime, now);
     };
@@ -49,17 +59,22 @@ export class HeartbeatWatch {
     this.timer = undefined;
   }
 
-  /** The longest gap between heartbeats while armed, in ms. */
+  /** The longest gap between heartbeats while armed, less time the harness held the vCPUs, in ms. */
   get maxGapMs(): number {
     return this.maxGap;
   }
 
+  /** The guest's own silence between two moments: wall time less what we held. */
+  private gap(from: number, to: number): number {
+    return to - from - (this.o.heldByUs?.(from, to) ?? 0);
+  }
+
   private check(): void {
     if (this.armedAt === undefined) return;
-    const since = Date.now() - (this.last ?? this.armedAt);
+    const since = this.gap(this.last ?? this.armedAt, Date.now());
     if (since > this.o.maxGapMs) {
       this.maxGap = Math.max(this.maxGap, since);
-      this.watchdog.hang('heartbeat', `no heartbeat from ${this.vm.name} for ${since} ms (threshold ${this.o.maxGapMs} ms)`);
+      this.watchdog.hang('heartbeat', `no heartbeat from ${this.vm.name} for ${since} ms of its own time (threshold ${this.o.maxGapMs} ms)`);
       this.pause();
     }
   }

@@ -13,7 +13,7 @@ import type { RunResult } from '../../../harness/report/results.ts';
 import { cliSandbox, waitForRunVm } from '../../helpers/cli.ts';
 import { labVmNames } from '../../helpers/lab.ts';
 
-const config = (over: object = {}) => stringify({ ...BUILTIN_CONFIG, stress: { reboots: 2, upBetweenReboots: '2s' }, ...over });
+const config = (over: object = {}) => stringify({ ...BUILTIN_CONFIG, stress: { reboots: 2, upBetweenReboots: '2s', iperfPhase: '5s' }, ...over });
 const results = (dir: string): RunResult => JSON.parse(readFileSync(join(dir, 'out/results.json'), 'utf8'));
 
 describe('stress suites on the lab', { timeout: 900_000 }, () => {
@@ -27,6 +27,38 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
       assert.ok(t.timeline.samples.filter((s) => s.series === 'wrlock.latency_ms').length > 50, 'too few write-lock cycles');
       assert.ok(t.timeline.samples.some((s) => s.series === 'heartbeat.uptime_s'), 'no heartbeat seen');
       assert.equal(t.timeline.events.filter((e) => e.kind === 'rebooted').length, 2);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('wrlock-iperf passes on a clean lab with every phase measured', async () => {
+    const box = cliSandbox();
+    try {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
+      const r = await box.run(['run', 'wrlock-iperf', '--output', 'out']);
+      assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+      const t = results(box.dir).tests[0];
+      for (const phase of ['unstressed', 'light', 'hard', 'recovery']) {
+        assert.ok(t.timeline.events.some((e) => e.kind === 'iperf3-end' && e.detail?.startsWith(`${phase}: `)), `no ${phase} phase`);
+      }
+      assert.ok(t.timeline.samples.filter((s) => s.series === 'iperf3.mbps').length >= 16, 'too few iperf3 intervals');
+      assert.match(t.checks.find((c) => c.name === 'throughput under the hard dose')?.measured ?? '', /Mbit\/s = \d+% of unstressed/);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('slow-wrlock: wrlock-iperf fails on its throughput check, not as a hang', async () => {
+    const box = cliSandbox();
+    try {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
+      const r = await box.run(['run', 'wrlock-iperf', '--output', 'out'], { env: { ...box.env, BHYVE_LAB_FAULTS: 'slow-wrlock=200' } });
+      assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
+      const t = results(box.dir).tests[0];
+      assert.equal(t.error, undefined, 'a slow write lock is a throughput finding, not a hang');
+      assert.equal(t.checks.find((c) => c.name === 'throughput under the hard dose')?.status, 'failed');
+      assert.match(t.checks.find((c) => c.name === 'write-lock cycle latency p99')?.measured ?? '', /p50 2\d\dms/);
     } finally {
       box.cleanup();
     }
