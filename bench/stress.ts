@@ -63,11 +63,42 @@ async function hammerRates(): Promise<{ harness: number; bare: number }> {
   }
 }
 
+/** The harness process's CPU (user+sys, s) from /proc, sampled with its time. */
+const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+};
+
+/** Harness CPU as a fraction of one core while iperf3 runs (wrlock-iperf, from its first iperf3 start to its last end). */
+async function harnessCpuDuringIperf3(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'bsm-bench-'));
+  try {
+    const child = execa('node', [CLI, 'run', 'wrlock-iperf', '--output', 'out', '--reporter', 'json'], { cwd: dir, env: { BHYVE_SMOKE_STATE: join(dir, 'state'), CI: '1' }, reject: false });
+    const samples: Array<{ t: number; cpu: number }> = [];
+    while (child.exitCode === null) {
+      try {
+        samples.push({ t: Date.now(), cpu: cpuSeconds(child.pid!) });
+      } catch { /* exiting */ }
+      await sleep(250);
+    }
+    await child;
+    const run: RunResult = JSON.parse(readFileSync(join(dir, 'out/results.json'), 'utf8'));
+    const events = run.tests[0].timeline.events;
+    const from = events.find((e) => e.kind === 'iperf3-start')!.t;
+    const to = events.filter((e) => e.kind === 'iperf3-end').at(-1)!.t;
+    const inside = samples.filter((s) => s.t >= from && s.t <= to);
+    return (inside.at(-1)!.cpu - inside[0].cpu) / ((inside.at(-1)!.t - inside[0].t) / 1000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function benchStress(tries = 5): Promise<void> {
   const latencies: number[] = [];
   for (let i = 0; i < tries; i++) latencies.push(await hangDetectionMs());
   console.log(`hang detection:     median ${fmt(median(latencies))}, max ${fmt(Math.max(...latencies))} from SIGSTOP of the vm to the failed check (n=${tries}: ${latencies.map(fmt).join(', ')}; heartbeat 1 s, gap threshold 3 s)`);
   const { harness, bare } = await hammerRates();
   console.log(`wrlock hammer:      ${harness.toFixed(0)} cycles/s through the harness vs ${bare.toFixed(0)} cycles/s in a bare host loop (ratio ${(harness / bare).toFixed(2)})`);
-  console.log('harness CPU while iperf3 runs: not measured yet (the iperf3 workload is not built)');
+  const cpu = await harnessCpuDuringIperf3();
+  console.log(`harness CPU:        ${(cpu * 100).toFixed(1)}% of one core while iperf3 runs (the harness process, wrlock-iperf, all four phases; the host-side hammer loop and iperf3 client are host work, not counted)`);
 }
