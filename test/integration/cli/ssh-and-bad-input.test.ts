@@ -111,7 +111,7 @@ describe('bad input', { timeout: 120_000 }, () => {
     ['a malformed YAML config', ['run', 'smoke'], { 'bhyve-smoke.config.yaml': 'hosts: [unclosed\n' }, 2, /bhyve-smoke\.config\.yaml: cannot read the config/],
     ['a config with a wrong field', ['run', 'smoke'], { 'bhyve-smoke.config.yaml': stringify({ hosts: { lab: { transport: 'local', platform: 'lab', capacity: 0 } }, guests: { linux: labGuest } }) }, 2, /bhyve-smoke\.config\.yaml: hosts\.lab\.capacity: Too small/],
     ['a guest name with shell metacharacters', ['run', 'smoke'], { 'bhyve-smoke.config.yaml': stringify({ hosts: { lab: { transport: 'local', platform: 'lab' } }, guests: { 'x$(id)': labGuest } }) }, 2, /guests\.x\$\(id\): invalid name/],
-    ['an unknown suite', ['run', 'nosuchsuite'], {}, 2, /unknown suite "nosuchsuite" \(known: smoke, wrlock-reboot\)/],
+    ['an unknown suite', ['run', 'nosuchsuite'], {}, 2, /unknown suite "nosuchsuite" \(known: [^)]*\bsmoke\b[^)]*\)/],
     ['an unknown guest', ['run', 'smoke', '--guest', 'beos'], {}, 2, /unknown guest "beos" \(configured: linux\)/],
     ['an unknown host', ['run', 'smoke', '--host', 'nosuchhost'], {}, 2, /unknown host "nosuchhost"/],
     ['an unknown option', ['run', '--frobnicate'], {}, 2, /Unknown option '--frobnicate'/],
