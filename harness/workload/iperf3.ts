@@ -7,6 +7,7 @@ import type { Host } from '../host.ts';
 import type { Timeline } from '../timeline.ts';
 import { shJoin } from '../transport/quote.ts';
 import { InfraError } from '../errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Iperf3Interval {
   /** Arrival time, ms since the epoch. */
@@ -27,6 +28,10 @@ export interface Iperf3Result {
 const INTERVAL = /^\[\s*(\d+|SUM)\]\s+[\d.]+-[\d.]+\s+sec\s+[\d.]+\s+\w?Bytes\s+([\d.]+)\s+(\w?)bits\/sec(?!.*\b(sender|receiver)\b)(?!.*omitted)/;
 const SCALE: Record<string, number> = { '': 1e-6, K: 1e-3, M: 1, G: 1e3 };
 const CONNECT_TIMEOUT_MS = 5_000;
+/** The server is still busy with, or closing, the test before. */
+const SERVER_NOT_READY = /server is busy|unable to receive control message|unable to connect to server|Connection reset by peer|control socket has closed/;
+const SERVER_RETRIES = 5;
+const SERVER_RETRY_MS = 1_000;
 
 /** Parses one line of iperf3's text output into megabits per second, if it is a measured interval. */
 export function parseInterval(line: string, streams: number): number | undefined {
@@ -49,6 +54,21 @@ export class Iperf3 {
    * it is a finding, returned with the intervals it managed.
    */
   async run(o: { phase: string; seconds: number; omitSeconds?: number; reverse?: boolean; streams?: number; underStress?: boolean }): Promise<Iperf3Result> {
+    // iperf3's server takes one test at a time; a guest slowed by the phase
+    // before may still be closing that test. Such a refusal, before any
+    // interval, is retried: it says nothing about this phase.
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.once(o);
+      if (!r.error || r.intervals.length > 0 || !SERVER_NOT_READY.test(r.error) || attempt >= SERVER_RETRIES) {
+        if (r.error && !o.underStress) throw new InfraError(r.error);
+        return r;
+      }
+      this.timeline.event('iperf3-retry', r.error);
+      await sleep(SERVER_RETRY_MS);
+    }
+  }
+
+  private async once(o: { phase: string; seconds: number; omitSeconds?: number; reverse?: boolean; streams?: number }): Promise<Iperf3Result> {
     const [addr, port] = splitTarget(this.target);
     const streams = o.streams ?? 1;
     const argv = [
@@ -81,7 +101,6 @@ export class Iperf3 {
     const meanMbps = intervals.reduce((s, i) => s + i.mbps, 0) / Math.max(1, intervals.length);
     if (r.exitCode === 0 && !r.timedOut) return { phase: o.phase, intervals, meanMbps };
     const error = `iperf3 (${o.phase}) against ${this.target} ${r.timedOut ? 'did not finish in time' : `exited ${r.exitCode}`}: ${`${r.stdout}${r.stderr}`.trim().split('\n').slice(-3).join(' / ')}`;
-    if (!o.underStress) throw new InfraError(error, { command: r.command, output: r.stdout + r.stderr });
     this.timeline.event('iperf3-failed', error);
     return { phase: o.phase, intervals, meanMbps, error };
   }
