@@ -10,9 +10,16 @@ import { shJoin } from '../transport/quote.ts';
 import type { RunningCommand } from '../transport/types.ts';
 import type { Watchdog } from '../watch/watchdog.ts';
 
-/** How hard to hammer: cycles per second (or as fast as bhyvectl returns), and for how many cycles (0: until stopped). */
+/**
+ * How hard to hammer: cycles per second (or as fast as bhyvectl returns); the
+ * pattern — steady, bursts of `on` seconds hammering then `off` seconds quiet,
+ * or random gaps averaging the rate (seeded, so a run can be repeated); and for
+ * how many cycles (0 or none: until stopped).
+ */
 export interface WrlockDose {
   rate: number | 'max';
+  pattern?: 'steady' | 'random' | { burst: { onS: number; offS: number } };
+  seed?: number;
   count?: number;
 }
 
@@ -25,14 +32,28 @@ export interface HammerSummary {
   blocked?: { cycle: number; forMs: number };
 }
 
-/** The host-side loop, POSIX sh: `sh -c LOOP hammer BHYVECTL VM INTERVAL COUNT`. */
+/**
+ * The host-side loop, POSIX sh:
+ * `sh -c LOOP hammer BHYVECTL VM INTERVAL COUNT PATTERN ON OFF SEED`, PATTERN
+ * one of steady, burst (ON seconds hammering, OFF quiet), random (gaps drawn
+ * uniformly from 0 to twice INTERVAL by awk, seeded with SEED + cycle).
+ */
 export const HAMMER_SH = `i=0
+start=$(date +%s)
 while [ "$4" -eq 0 ] || [ "$i" -lt "$4" ]; do
+	if [ "$5" = burst ]; then
+		at=$(( ($(date +%s) - start) % ($6 + $7) ))
+		if [ "$at" -ge "$6" ]; then sleep $(($6 + $7 - at)); continue; fi
+	fi
 	i=$((i + 1))
 	echo "S $i"
 	"$1" --vm="$2" --wrlock-cycle >/dev/null 2>&1
 	echo "E $i $?"
-	[ "$3" = 0 ] || sleep "$3"
+	if [ "$5" = random ]; then
+		sleep "$(awk -v s=$(($8 + i)) -v m="$3" 'BEGIN { srand(s); printf "%.3f", rand() * 2 * m }')"
+	elif [ "$3" != 0 ]; then
+		sleep "$3"
+	fi
 done
 echo "DONE $i"`;
 
@@ -67,9 +88,15 @@ export class WrlockHammer {
     if (this.running) throw new InfraError('the wrlock hammer is already running');
     if (dose.rate !== 'max' && !(dose.rate > 0)) throw new InfraError(`wrlock dose rate must be > 0 or "max", got ${dose.rate}`);
     const interval = dose.rate === 'max' ? '0' : (1 / dose.rate).toFixed(3);
-    const command = `sh -c ${shJoin([HAMMER_SH, 'hammer', this.host.platform.bhyvectl, this.vmName, interval, String(dose.count ?? 0)])}`;
+    const p = dose.pattern ?? 'steady';
+    const [pattern, on, off] = typeof p === 'object' ? ['burst', p.burst.onS, p.burst.offS] : [p, 0, 0];
+    if (pattern === 'burst' && !(Number.isInteger(on) && on > 0 && Number.isInteger(off) && off >= 0)) {
+      throw new InfraError(`a burst pattern takes whole seconds on (> 0) and off, got on ${on}, off ${off}`);
+    }
+    const args = [interval, String(dose.count ?? 0), pattern, String(on), String(off), String(dose.seed ?? 1)];
+    const command = `sh -c ${shJoin([HAMMER_SH, 'hammer', this.host.platform.bhyvectl, this.vmName, ...args])}`;
     this.running = this.host.transport.start(command, { timeoutMs: HAMMER_LIFETIME_MS, doing: `hammering the write lock of ${this.vmName}` });
-    this.timeline.event('hammer-start', `rate ${dose.rate}${dose.count ? `, ${dose.count} cycles` : ''}`);
+    this.timeline.event('hammer-start', `rate ${dose.rate}, ${typeof p === 'object' ? `burst ${on} s on / ${off} s off` : p}${dose.count ? `, ${dose.count} cycles` : ''}`);
     let buffer = '';
     this.running.stdout.setEncoding('utf8');
     this.running.stdout.on('data', (chunk: string) => {

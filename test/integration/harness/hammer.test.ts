@@ -1,0 +1,71 @@
+// The wrlock hammer's doses on a lab vm: a cycle count, bursts, random gaps.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { validate } from '../../../harness/config/load.ts';
+import { BUILTIN_CONFIG } from '../../../harness/config/defaults.ts';
+import { WrlockHammer } from '../../../harness/disturbance/wrlock-hammer.ts';
+import { createHost } from '../../../harness/host.ts';
+import { Timeline } from '../../../harness/timeline.ts';
+import { Watchdog } from '../../../harness/watch/watchdog.ts';
+import { labRunRoot, startLabVm, type LabVm } from '../../helpers/lab.ts';
+
+describe('wrlock hammer doses', { timeout: 120_000 }, () => {
+  const run = labRunRoot();
+  const host = createHost('lab', validate(BUILTIN_CONFIG, 'built-in').hosts.lab);
+  let vm: LabVm;
+  const hammerOf = (timeline = new Timeline()) => ({ timeline, hammer: new WrlockHammer(host, vm.name, new Watchdog(timeline), timeline, 5_000) });
+  const starts = (t: Timeline) => t.samples.filter((s) => s.series === 'wrlock.latency_ms').map((s) => s.t);
+
+  before(async () => {
+    process.env.BHYVE_LAB_RUNDIR = run.root; // the local transport hands it to bhyvectl
+    vm = startLabVm('hammer1', run.env);
+    for (let i = 0; i < 100 && !existsSync(`${vm.dir}/ctl.sock`); i++) await sleep(100);
+  });
+  after(async () => {
+    delete process.env.BHYVE_LAB_RUNDIR;
+    await vm.bhyvectl('--destroy');
+    await host.close();
+    run.cleanup();
+  });
+
+  it('runs exactly COUNT cycles, each timed, none failed', async () => {
+    const { hammer, timeline } = hammerOf();
+    hammer.start({ rate: 'max', count: 20 });
+    for (let i = 0; i < 100 && starts(timeline).length < 20; i++) await sleep(100);
+    await sleep(300);
+    const s = await hammer.stop();
+    assert.equal(s.cycles, 20);
+    assert.equal(s.failed, 0);
+    assert.match(hammer.transcript, /Z E 20 0\nZ?.*DONE 20/s);
+  });
+
+  it('bursts: cycles only in the on seconds, quiet in the off seconds', async () => {
+    const { hammer, timeline } = hammerOf();
+    hammer.start({ rate: 'max', pattern: { burst: { onS: 1, offS: 2 } } });
+    await sleep(6_500);
+    await hammer.stop();
+    const t = starts(timeline);
+    const gaps = t.slice(1).map((x, i) => x - t[i]);
+    assert.ok(t.length > 10, `only ${t.length} cycles`);
+    assert.ok(gaps.filter((g) => g >= 1_500).length >= 1, `no quiet period in gaps ${gaps.map(Math.round).join(',')}`);
+  });
+
+  it('random gaps average the rate and vary', async () => {
+    const { hammer, timeline } = hammerOf();
+    hammer.start({ rate: 20, pattern: 'random', seed: 7 });
+    await sleep(4_000);
+    await hammer.stop();
+    const t = starts(timeline);
+    const rate = (t.length - 1) / ((t.at(-1)! - t[0]) / 1000);
+    assert.ok(rate > 5 && rate < 40, `rate ${rate.toFixed(1)}/s for a dose of 20/s`);
+    const gaps = t.slice(1).map((x, i) => x - t[i]);
+    assert.ok(Math.max(...gaps) - Math.min(...gaps) > 30, 'the gaps do not vary');
+  });
+
+  it('rejects a malformed burst', () => {
+    const { hammer } = hammerOf();
+    assert.throws(() => hammer.start({ rate: 'max', pattern: { burst: { onS: 0, offS: 1 } } }), /burst pattern takes whole seconds on \(> 0\)/);
+  });
+});
