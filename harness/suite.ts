@@ -38,6 +38,8 @@ export interface SuiteContext {
   heartbeat: HeartbeatWatch;
   /** Progress lines for the live reporter and the test log. */
   log: (line: string) => void;
+  /** Keeps a text (a workload's raw output) with the test: a file in its report folder, listed in results and JUnit. */
+  attach: (name: string, content: string) => void;
 }
 
 export interface SuiteDefinition {

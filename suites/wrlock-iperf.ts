@@ -15,14 +15,14 @@ export default suite({
   description: 'iperf3 unstressed, under a light and a hard write-lock dose, and in recovery',
   guests: ['linux', 'freebsd'],
   needs: ['wrlock'],
-  async run({ vm, host, check, timeline, thresholds: t, hammer, heartbeat }) {
+  async run({ vm, host, check, timeline, attach, thresholds: t, hammer, heartbeat }) {
     await check.step('provisions under the supervisor', () => vm.provision());
     await check.step('boots to a login prompt', () => vm.waitReady(t.bootReadyMs), t.bootReadyMs);
     await check.step('logs in on the serial console', () => vm.login());
     // The link may come up a moment after the login prompt.
     await vm.poll(vm.probes.interfaces, /^\S+ up$/m, t.commandMs);
     await heartbeat.start();
-    const iperf3 = new Iperf3(host, timeline, await vm.iperf3Target());
+    const iperf3 = new Iperf3(host, timeline, await vm.iperf3Target(), attach);
     const seconds = Math.max(2, Math.round(t.iperfPhaseMs / 1000));
 
     const unstressed = await check.step('iperf3 unstressed', () => iperf3.run({ phase: 'unstressed', seconds }));

@@ -196,6 +196,13 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
     heldByUs: (from, to) => hammer.heldMs(from, to),
   });
   live.vms.add(vm);
+  mkdirSync(testDir, { recursive: true });
+  const attachments: TestResult['attachments'] = [];
+  const attach = (name: string, content: string) => {
+    const path = join(testDir, name.replace(/[^A-Za-z0-9_.-]+/g, '_'));
+    writeFileSync(path, content);
+    attachments.push({ name, path });
+  };
   const started = Date.now();
   let error: unknown;
   let timer: NodeJS.Timeout | undefined;
@@ -210,7 +217,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
       live.abort.signal.addEventListener('abort', () => reject(live.abort.signal.reason), { once: true });
       if (live.abort.signal.aborted) reject(live.abort.signal.reason);
     });
-    const body = test.suite.run({ vm, host, check, timeline, thresholds: o.thresholds, log, hammer, heartbeat });
+    const body = test.suite.run({ vm, host, check, timeline, thresholds: o.thresholds, log, attach, hammer, heartbeat });
     body.catch(() => {}); // a hang or timeout leaves the body to fail on its own once the vm is gone
     await Promise.race([body, deadline, aborted, watchdog.tripped]);
   } catch (e) {
@@ -234,10 +241,10 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
     ...(error ? { error: { type: (error as Error).name ?? 'Error', message: messageOf(error) } } : {}),
     consoleTail: vm.console.tail(),
     timeline: timeline.toJSON(),
+    attachments,
   };
 
   // Evidence before teardown, then teardown (or keep the vm for inspection).
-  mkdirSync(testDir, { recursive: true });
   writeFileSync(join(testDir, 'console.log'), vm.console.tail(4 * 1024 * 1024));
   result.attachments.push({ name: 'console', path: join(testDir, 'console.log') });
   // Not on an interrupt: the user asked to stop, and stopping must take seconds.

@@ -46,6 +46,8 @@ export class Iperf3 {
     private readonly timeline: Timeline,
     /** `host:port` of the guest's iperf3 server, as the host reaches it. */
     private readonly target: string,
+    /** Keeps each run's raw output (the test's attach()). */
+    private readonly keep: (name: string, content: string) => void = () => {},
   ) {}
 
   /**
@@ -97,6 +99,7 @@ export class Iperf3 {
       }
     });
     const r = await running.done;
+    this.keep(`iperf3-${o.phase}.txt`, `$ ${r.command}\n(exit ${r.exitCode}${r.timedOut ? ', timed out' : ''})\n${r.stdout}${r.stderr}`);
     this.timeline.event('iperf3-end', `${o.phase}: ${intervals.length} intervals`);
     const meanMbps = intervals.reduce((s, i) => s + i.mbps, 0) / Math.max(1, intervals.length);
     if (r.exitCode === 0 && !r.timedOut) return { phase: o.phase, intervals, meanMbps };
