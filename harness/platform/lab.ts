@@ -9,6 +9,8 @@ import { shQuote } from '../transport/quote.ts';
 /** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
 export const LOCAL_LAB_DIR = resolve(import.meta.dirname, '../../fixtures/lab');
 export const LINUX_FREE_MIB = "awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo";
+/** The lab's vm folders (its /dev/vmm), as bhyve and bhyvectl choose them. */
+const LAB_VMM = '${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm';
 const LAB_CACHE = '${BHYVE_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bhyve-smoke/lab}';
 
 export function labPlatform(labDir: string = LOCAL_LAB_DIR): Platform {
@@ -22,12 +24,12 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR): Platform {
     workRoot: '/tmp/bhyve-smoke',
     bhyveArgv: (vm: VmLaunch) => [`${labDir}/bin/bhyve`, ...illumosBhyveArgv(vm).slice(1)],
     console: socketConsole,
-    listVms: () => 'ls "${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm" 2>/dev/null; true',
+    listVms: () => `ls "${LAB_VMM}" 2>/dev/null; true`,
     detach: (command) => `setsid ${command} </dev/null >/dev/null 2>&1 &`,
     imagePath: (path) => (path.startsWith('@lab/') ? `"${LAB_CACHE}"/${shQuote(path.slice(5))}` : shQuote(path)),
-    iperf3Target: (vm) => `sed -n 's/.*"5201": "\\(.*\\)".*/\\1/p' "\${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm/${vm}/net.json" | head -n 1`,
+    iperf3Target: (vm) => `sed -n 's/.*"5201": "\\(.*\\)".*/\\1/p' "${LAB_VMM}/${vm}/net.json" | head -n 1`,
     evidence: (vm, bhyvePid) => {
-      const run = `"\${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm/${vm}"`;
+      const run = `"${LAB_VMM}/${vm}"`;
       return [
         { name: 'pstack', command: `${labDir}/bin/pstack "$(cat ${run}/qemu.pid)"` },
         { name: 'bhyve-state', command: `cat ${run}/state.json; echo; cat ${run}/exits.log; echo "bhyve pid ${bhyvePid}"` },
