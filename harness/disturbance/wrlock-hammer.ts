@@ -8,6 +8,7 @@ import type { Host } from '../host.ts';
 import type { Timeline } from '../timeline.ts';
 import { shJoin } from '../transport/quote.ts';
 import type { RunningCommand } from '../transport/types.ts';
+import { onLines } from '../transport/lines.ts';
 import type { Watchdog } from '../watch/watchdog.ts';
 
 /**
@@ -97,16 +98,7 @@ export class WrlockHammer {
     const command = `sh -c ${shJoin([HAMMER_SH, 'hammer', this.host.platform.bhyvectl, this.vmName, ...args])}`;
     this.running = this.host.transport.start(command, { timeoutMs: HAMMER_LIFETIME_MS, doing: `hammering the write lock of ${this.vmName}` });
     this.timeline.event('hammer-start', `rate ${dose.rate}, ${typeof p === 'object' ? `burst ${on} s on / ${off} s off` : p}${dose.count ? `, ${dose.count} cycles` : ''}`);
-    let buffer = '';
-    this.running.stdout.setEncoding('utf8');
-    this.running.stdout.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        this.line(buffer.slice(0, nl), Date.now());
-        buffer = buffer.slice(nl + 1);
-      }
-    });
+    onLines(this.running.stdout, (line, now) => this.line(line, now));
     this.timer = setInterval(() => this.check(), CHECK_EVERY_MS);
   }
 

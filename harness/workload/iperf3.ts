@@ -6,6 +6,7 @@
 import type { Host } from '../host.ts';
 import type { Timeline } from '../timeline.ts';
 import { shJoin } from '../transport/quote.ts';
+import { onLines } from '../transport/lines.ts';
 import { InfraError } from '../errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -84,19 +85,11 @@ export class Iperf3 {
       doing: `running iperf3 (${o.phase}) against ${this.target}`,
     });
     const intervals: Iperf3Interval[] = [];
-    let buffer = '';
-    running.stdout.setEncoding('utf8');
-    running.stdout.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const mbps = parseInterval(buffer.slice(0, nl), streams);
-        buffer = buffer.slice(nl + 1);
-        if (mbps === undefined) continue;
-        const t = Date.now();
-        intervals.push({ t, mbps });
-        this.timeline.sample('iperf3.mbps', mbps, t);
-      }
+    onLines(running.stdout, (line, t) => {
+      const mbps = parseInterval(line, streams);
+      if (mbps === undefined) return;
+      intervals.push({ t, mbps });
+      this.timeline.sample('iperf3.mbps', mbps, t);
     });
     const r = await running.done;
     this.keep(`iperf3-${o.phase}.txt`, `$ ${r.command}\n(exit ${r.exitCode}${r.timedOut ? ', timed out' : ''})\n${r.stdout}${r.stderr}`);
