@@ -30,6 +30,10 @@ export class HangDetected extends Error {
 /** The run was interrupted (SIGINT/SIGTERM): unfinished tests are reported as aborted errors. */
 export class Aborted extends Error {
   override name = 'Aborted';
+  /** The signal that interrupted the run, if one did (not for the global timeout). */
+  constructor(message: string, readonly signal?: NodeJS.Signals) {
+    super(message);
+  }
 }
 
 export const exitCodeFor = (e: unknown): number =>

@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { Aborted, CheckFailure, EXIT, HangDetected, InfraError, messageOf } from '../errors.ts';
+import { Aborted, CheckFailure, EXIT, HangDetected, messageOf } from '../errors.ts';
 import { adapterFor } from '../guest/adapters.ts';
 import { createHost, type Host } from '../host.ts';
 import { writeJunit } from '../report/junit.ts';
@@ -64,7 +64,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   // 2. Interrupts and the global deadline abort the run; the reports are still written.
   const onSignal = (signal: NodeJS.Signals) => {
     if (live.abort.signal.aborted) process.exit(128 + (signal === 'SIGINT' ? 2 : 15)); // a second one: leave now
-    live.abort.abort(new Aborted(`interrupted by ${signal}`));
+    live.abort.abort(new Aborted(`interrupted by ${signal}`, signal));
     for (const vm of live.vms) vm.console.close();
   };
   const sigint = () => onSignal('SIGINT');
@@ -94,7 +94,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       o.tests.map((test) =>
         limits.get(test.host)!(async () => {
           const result = await runWithRetries(test, async (attempt) => {
-            if (live.abort.signal.aborted) return aborted(test, live.abort.signal.reason, o);
+            if (live.abort.signal.aborted) return errorResult(test, live.abort.signal.reason, o);
             await prepared.get(test.host);
             return runOnce({ o, test, attempt, runId, host: hosts.get(test.host)!, runDir: runDirs.get(test.host)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report });
           }, o.retries).catch((e) => errorResult(test, e, o));
@@ -120,14 +120,15 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   const order = new Map(o.tests.map((t, i) => [t.id, i]));
   results.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
   const finishedAt = new Date();
-  const interrupted = live.abort.signal.aborted ? messageOf(live.abort.signal.reason) : undefined;
+  const abortedBy: Aborted | undefined = live.abort.signal.aborted ? live.abort.signal.reason : undefined;
+  const interrupted = abortedBy?.message;
   const run: RunResult = {
     version: 1, runId, config: o.configSource, ...(o.profile ? { profile: o.profile } : {}),
     startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: finishedAt.getTime() - startedAt.getTime(),
     ...(interrupted ? { interrupted } : {}),
     hosts: hostNames.map((n) => ({ name: n, platform: o.config.hosts[n].platform, transport: hosts.get(n)!.transport.name })),
     tests: results,
-    exitCode: exitCodeOf(results, interrupted),
+    exitCode: exitCodeOf(results, abortedBy?.signal),
   };
   if (o.reporters.json) writeResults(join(o.output, 'results.json'), run);
   if (o.reporters.junit) writeJunit(join(o.output, 'junit.xml'), run);
@@ -136,9 +137,9 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
 }
 
 /** 0 all passed (flaky counts as passed), 1 a check failed, 3 infrastructure error; 130/143 interrupted. */
-function exitCodeOf(tests: TestResult[], interrupted?: string): number {
-  if (interrupted?.includes('SIGINT')) return 130;
-  if (interrupted?.includes('SIGTERM')) return 143;
+function exitCodeOf(tests: TestResult[], signal?: NodeJS.Signals): number {
+  if (signal === 'SIGINT') return 130;
+  if (signal === 'SIGTERM') return 143;
   const s = summarize(tests);
   if (s.failed) return EXIT.checkFailed;
   if (s.error) return EXIT.infra;
@@ -297,16 +298,6 @@ function baseResult(test: PlannedTest, o: RunOptions): TestResult {
   };
 }
 
-function aborted(test: PlannedTest, reason: unknown, o: RunOptions): TestResult {
-  return errorResult(test, reason instanceof Aborted ? reason : new Aborted(messageOf(reason)), o);
-}
-
 function errorResult(test: PlannedTest, e: unknown, o: RunOptions): TestResult {
-  return {
-    id: test.id, suite: test.suite.name, host: test.host, guest: test.guest, repeat: test.repeat,
-    status: 'error', attempt: 0, attempts: [], startedAt: new Date().toISOString(), durationMs: 0,
-    checks: [], attachments: [], timeline: { samples: [], events: [] },
-    error: { type: e instanceof InfraError ? 'InfraError' : (e as Error)?.name ?? 'Error', message: messageOf(e) },
-    reproduce: o.reproduce(test),
-  };
+  return { ...baseResult(test, o), status: 'error', error: { type: (e as Error)?.name ?? 'Error', message: messageOf(e) } };
 }
