@@ -8,7 +8,7 @@ import { shQuote } from '../transport/quote.ts';
 
 /** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
 export const LOCAL_LAB_DIR = resolve(import.meta.dirname, '../../fixtures/lab');
-export const LINUX_FREE_MIB = "awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo";
+const LINUX_FREE_MIB = "awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo";
 /** The lab's vm folders (its /dev/vmm), as bhyve and bhyvectl choose them. */
 const LAB_VMM = '${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm';
 const LAB_CACHE = '${BHYVE_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bhyve-smoke/lab}';

@@ -26,6 +26,3 @@ export function parseExits(text: string): Array<{ at: string; status: number }> 
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ at: m[1], status: Number(m[2]) }));
 }
-
-/** bhyve's exit statuses (bhyve(8)). */
-export const BHYVE_EXIT: Record<number, string> = { 0: 'rebooted', 1: 'powered off', 2: 'halted', 3: 'triple fault', 4: 'error' };
