@@ -6,13 +6,14 @@ import type { Timeline } from './timeline.ts';
 import type { Checks } from './verdict/checks.ts';
 import type { Vm } from './vm.ts';
 import type { WrlockHammer } from './disturbance/wrlock-hammer.ts';
-import type { HeartbeatWatch } from './watch/heartbeat.ts';
+import type { LivenessWatch } from './watch/liveness.ts';
 
 /** Thresholds in ms, resolved from config and profile. */
 export interface ResolvedThresholds {
   bootReadyMs: number;
   rebootReadyMs: number;
   commandMs: number;
+  osUpdateMs: number;
   wrlockCycleMs: number;
   heartbeatGapMs: number;
   heartbeatIntervalMs: number;
@@ -34,8 +35,8 @@ export interface SuiteContext {
   thresholds: ResolvedThresholds;
   /** The write-lock hammer on this vm's host (needs: ['wrlock']). */
   hammer: WrlockHammer;
-  /** The serial heartbeat watch; a gap past the threshold ends the test as a hang. */
-  heartbeat: HeartbeatWatch;
+  /** The liveness watches (guest heartbeat, vCPU progress); a gap past the threshold ends the test as a hang. */
+  liveness: LivenessWatch;
   /** Progress lines for the live reporter and the test log. */
   log: (line: string) => void;
   /** Keeps a text (a workload's raw output) with the test: a file in its report folder, listed in results and JUnit. */

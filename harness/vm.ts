@@ -65,6 +65,11 @@ export class Vm {
     return this.adapter.os;
   }
 
+  /** How the guest is updated (guests.<name>.update): a method, or auto-detect. */
+  get updateMethod() {
+    return this.o.guest.update;
+  }
+
   /** The guest OS's commands for looking around (see guest/adapter.ts). */
   get probes() {
     return this.adapter.probes;

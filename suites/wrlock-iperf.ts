@@ -4,8 +4,8 @@
 // against the same run's unstressed phase (paired, so host noise cancels); no
 // phase may stall for long; throughput must come back after the hammer stops.
 import { suite } from '../harness/suite.ts';
+import { bringUp, judgeHammer, judgeLiveness } from '../harness/steps.ts';
 import { formatDuration } from '../harness/duration.ts';
-import { percentile } from '../harness/verdict/latency.ts';
 import { Iperf3, longestZeroRun, type Iperf3Result } from '../harness/workload/iperf3.ts';
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
@@ -15,13 +15,12 @@ export default suite({
   description: 'iperf3 unstressed, under a light and a hard write-lock dose, and in recovery',
   guests: ['linux', 'freebsd'],
   needs: ['wrlock'],
-  async run({ vm, host, check, timeline, attach, thresholds: t, hammer, heartbeat }) {
-    await check.step('provisions under the supervisor', () => vm.provision());
-    await check.step('boots to a login prompt', () => vm.waitReady(t.bootReadyMs), t.bootReadyMs);
-    await check.step('logs in on the serial console', () => vm.login());
+  async run(ctx) {
+    const { vm, host, check, timeline, attach, thresholds: t, hammer, liveness } = ctx;
+    await bringUp(ctx);
     // The link may come up a moment after the login prompt.
     await vm.poll(vm.probes.interfaces, /^\S+ up$/m, t.commandMs);
-    await heartbeat.start();
+    await liveness.start();
     const iperf3 = new Iperf3(host, timeline, await vm.iperf3Target(), attach);
     const seconds = Math.max(2, Math.round(t.iperfPhaseMs / 1000));
 
@@ -57,12 +56,7 @@ export default suite({
       measured: back >= 0 ? `back to ${pct(t.recovery)} in interval ${back + 1}` : `never back to ${pct(t.recovery)} in ${recovery.intervals.length} s`,
       threshold: `>= ${pct(t.recovery)} of unstressed within ${formatDuration(t.recoveryWithinMs)}`,
     });
-    check.that('write-lock cycle latency p99', percentile(h.latenciesMs, 99) <= t.wrlockCycleMs, {
-      measured: `p50 ${formatDuration(percentile(h.latenciesMs, 50))}, p99 ${formatDuration(percentile(h.latenciesMs, 99))}, ${h.cycles} cycles`,
-      threshold: `p99 <= ${formatDuration(t.wrlockCycleMs)}`,
-    });
-    check.that('heartbeat gaps', heartbeat.maxGapMs <= t.heartbeatGapMs, {
-      measured: formatDuration(heartbeat.maxGapMs), threshold: `<= ${formatDuration(t.heartbeatGapMs)}`,
-    });
+    judgeHammer(ctx, h);
+    judgeLiveness(ctx);
   },
 });

@@ -15,6 +15,8 @@ export const BUILTIN_CONFIG: ConfigInput = {
       access: 'serial',
       // Unset, the lab guest's password comes from fixtures/lab/lab.json.
       credentials: { user: 'root', passwordEnv: 'BHYVE_LAB_PASSWORD' },
+      // No package mirror in the lab: its update is the synthetic stand-in, named as such.
+      update: 'lab-synthetic',
     },
   },
   profiles: {

@@ -3,6 +3,8 @@
 // environment variable that holds them, never written in the file.
 import { z } from 'zod';
 import { PLATFORM_KINDS } from '../platform/types.ts';
+import { UPDATE_METHODS } from '../workload/os-update/recipe.ts';
+import { UPDATE_RECIPES } from '../workload/os-update/recipes.ts';
 
 const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as "90s", "2m" or "500ms"');
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'a name of letters, digits, "_" and "-" (at most 32)');
@@ -41,6 +43,16 @@ export const guestSchema = z.strictObject({
     /** The environment variable holding the password. */
     passwordEnv: envName,
   }),
+  /**
+   * How the update-under-wrlock suite updates the guest: `auto` finds the
+   * guest's tool; `lab-synthetic` is the lab's stand-in, never a real update.
+   */
+  update: z.enum(['auto', ...UPDATE_METHODS]).default('auto'),
+}).superRefine((g, ctx) => {
+  const methods = UPDATE_RECIPES[g.os].map((r) => r.method);
+  if (g.update !== 'auto' && !methods.includes(g.update)) {
+    ctx.addIssue({ code: 'custom', path: ['update'], message: `"${g.update}" is not an update for ${g.os} guests; use auto or one of ${methods.join(', ')}` });
+  }
 });
 
 export const thresholdsSchema = z.strictObject({
@@ -50,6 +62,8 @@ export const thresholdsSchema = z.strictObject({
   rebootReady: duration.default('120s'),
   /** One command in the guest. */
   command: duration.default('60s'),
+  /** An OS update run to completion (update-under-wrlock); keep testTimeout above it. */
+  osUpdate: duration.default('30m'),
   /** One write-lock cycle; a longer one is a blocked write lock (a hang). */
   wrlockCycle: duration.default('2s'),
   /** Silence between guest heartbeats; a longer one is a hang. Keep it near 3 heartbeat intervals. */

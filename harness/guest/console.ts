@@ -9,6 +9,8 @@ import { InfraError } from '../errors.ts';
 const TRANSCRIPT_MAX = 4 * 1024 * 1024;
 /** A heartbeat line as the guest loop prints it (see watch/heartbeat.ts). */
 const HEARTBEAT = /BSM-HB ([\d.]+)\r?\n/g;
+/** The start of a heartbeat line at the end of the text, not yet complete. */
+const HEARTBEAT_START = /B(?:S(?:M(?:-(?:H(?:B(?: [\d.]*\r?)?)?)?)?)?)?$/;
 const RECONNECT_EVERY_MS = 200;
 
 export class ConsoleSession {
@@ -16,6 +18,8 @@ export class ConsoleSession {
   private transcript = '';
   /** Text not yet consumed by expect(). */
   private unread = '';
+  /** The start of a heartbeat line, waiting for its end. */
+  private held = '';
   private closed = false;
   private waiters = new Set<() => void>();
   /** Called for each `BSM-HB <uptime>` line; those lines never reach expect(). */
@@ -47,12 +51,16 @@ export class ConsoleSession {
     stream.setEncoding('latin1');
     stream.on('data', (chunk: string) => {
       this.transcript = (this.transcript + chunk).slice(-TRANSCRIPT_MAX);
-      // Heartbeats interleave with command output; take them out (a line split
-      // across chunks is taken once its end arrives).
-      this.unread = (this.unread + chunk).slice(-TRANSCRIPT_MAX).replace(HEARTBEAT, (_, uptime: string) => {
+      // Heartbeats interleave with command output; take them out. The start of
+      // one split across chunks is held back until its end arrives, so a reader
+      // never consumes half a heartbeat.
+      const text = (this.held + chunk).replace(HEARTBEAT, (_, uptime: string) => {
         this.onHeartbeat(Number(uptime));
         return '';
       });
+      const partial = HEARTBEAT_START.exec(text);
+      this.held = partial ? partial[0] : '';
+      this.unread = (this.unread + (partial ? text.slice(0, partial.index) : text)).slice(-TRANSCRIPT_MAX);
       for (const wake of this.waiters) wake();
     });
     stream.on('error', () => {});

@@ -28,6 +28,16 @@ export const socketConsole = (vmDir: string): ConsoleSpec => ({
   describe: `unix socket ${vmDir}/com1.sock (e.g. socat - UNIX-CONNECT:${vmDir}/com1.sock)`,
 });
 
+/**
+ * vCPU run time from the vmm kstats, cheaper than bhyvectl: module vmm,
+ * instance the vm's minor number (found by its `vm:vm_name`), names
+ * vcpu0, vcpu1, ... with `time_run` in ns (vmm_sol_dev.c). `kstat -p` prints
+ * `vmm:3:vcpu0:time_run<TAB>123456`.
+ */
+const kstatProgress = (vmName: string): string =>
+  `i=$(kstat -p vmm:::vm_name | awk -F '\t' -v n=${shQuote(vmName)} '$2 == n { split($1, a, ":"); print a[2] }'); ` +
+  `[ -n "$i" ] && kstat -p "vmm:$i::time_run" | awk -F '\t' '{ split($1, a, ":"); sub(/^vcpu/, "", a[3]); print "vcpu" a[3], $2 }'`;
+
 export const illumosPlatform = (): Platform => ({
   kind: 'illumos',
   capabilities: { wrlock: true },
@@ -43,6 +53,7 @@ export const illumosPlatform = (): Platform => ({
   // illumos has no setsid(1); nohup keeps bhyve alive when the session ends.
   detach: (command) => `nohup ${command} </dev/null >/dev/null 2>&1 &`,
   imagePath: shQuote,
+  vcpuProgress: kstatProgress,
   evidence: (vm, pid) => [
     { name: 'kernel-stacks', command: `mdb -ke ${shQuote(`0t${pid}::pid2proc | ::walk thread | ::findstack -v`)}` },
     { name: 'stacks-vmm', command: `mdb -ke '::stacks -m vmm'` },

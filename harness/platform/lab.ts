@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import type { Platform, VmLaunch } from './types.ts';
 import { illumosBhyveArgv, socketConsole } from './illumos.ts';
 import { shQuote } from '../transport/quote.ts';
+import { statsProgress } from './vcpu-stats.ts';
 
 /** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
 export const LOCAL_LAB_DIR = resolve(import.meta.dirname, '../../fixtures/lab');
@@ -28,6 +29,8 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR): Platform {
     detach: (command) => `setsid ${command} </dev/null >/dev/null 2>&1 &`,
     imagePath: (path) => (path.startsWith('@lab/') ? `"${LAB_CACHE}"/${shQuote(path.slice(5))}` : shQuote(path)),
     iperf3Target: (vm) => `sed -n 's/.*"5201": "\\(.*\\)".*/\\1/p' "${LAB_VMM}/${vm}/net.json" | head -n 1`,
+    // QEMU has no vm-exit counters: the lab counts the host thread running each vCPU.
+    vcpuProgress: statsProgress(`${labDir}/bin/bhyvectl`, 'lab: vcpu thread cpu time (ns)'),
     evidence: (vm, bhyvePid) => {
       const run = `"${LAB_VMM}/${vm}"`;
       return [

@@ -56,6 +56,12 @@ export interface Platform {
    * harness uses the guest's own address.
    */
   iperf3Target?(vmName: string): string;
+  /**
+   * A shell command printing one `vcpuN COUNTER` line per vCPU of a vm, where
+   * COUNTER changes whenever the vCPU runs (its run time); the vCPU progress
+   * watch samples it (watch/vcpu-progress.ts).
+   */
+  vcpuProgress(vmName: string, cpus: number): string;
   /** Commands whose output is evidence of a hung or failed vm (given the bhyve pid). */
   evidence(vmName: string, bhyvePid: string): Array<{ name: string; command: string }>;
 }

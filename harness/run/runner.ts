@@ -18,6 +18,8 @@ import { Checks } from '../verdict/checks.ts';
 import { Vm } from '../vm.ts';
 import { WrlockHammer } from '../disturbance/wrlock-hammer.ts';
 import { HeartbeatWatch } from '../watch/heartbeat.ts';
+import { LivenessWatch } from '../watch/liveness.ts';
+import { VcpuProgressWatch } from '../watch/vcpu-progress.ts';
 import { Watchdog } from '../watch/watchdog.ts';
 import { resolvePassword } from './credentials.ts';
 import type { PlannedTest } from './plan.ts';
@@ -191,11 +193,11 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   });
   const watchdog = new Watchdog(timeline);
   const hammer = new WrlockHammer(host, vmName, watchdog, timeline, o.thresholds.wrlockCycleMs);
-  const heartbeat = new HeartbeatWatch(vm, watchdog, timeline, {
-    intervalMs: o.thresholds.heartbeatIntervalMs,
-    maxGapMs: o.thresholds.heartbeatGapMs,
-    heldByUs: (from, to) => hammer.heldMs(from, to),
-  });
+  const heldByUs = (from: number, to: number) => hammer.heldMs(from, to);
+  const liveness = new LivenessWatch(
+    new HeartbeatWatch(vm, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxGapMs: o.thresholds.heartbeatGapMs, heldByUs }),
+    new VcpuProgressWatch(host, vmName, guest.vcpus, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxStallMs: o.thresholds.heartbeatGapMs }),
+  );
   live.vms.add(vm);
   mkdirSync(testDir, { recursive: true });
   const attachments: TestResult['attachments'] = [];
@@ -218,17 +220,17 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
       live.abort.signal.addEventListener('abort', () => reject(live.abort.signal.reason), { once: true });
       if (live.abort.signal.aborted) reject(live.abort.signal.reason);
     });
-    const body = test.suite.run({ vm, host, check, timeline, thresholds: o.thresholds, log, attach, hammer, heartbeat });
+    const body = test.suite.run({ vm, host, check, timeline, thresholds: o.thresholds, log, attach, hammer, liveness });
     body.catch(() => {}); // a hang or timeout leaves the body to fail on its own once the vm is gone
     await Promise.race([body, deadline, aborted, watchdog.tripped]);
   } catch (e) {
     error = live.abort.signal.aborted ? live.abort.signal.reason : e;
   } finally {
     clearTimeout(timer);
-    heartbeat.stop();
+    liveness.pause(); // the watches stop after the evidence: the vCPU sampler's last counters are part of it
   }
   // A hang is a failed check of its own, whatever step was running.
-  if (error instanceof HangDetected) check.that('no hang', false, { type: 'HangDetected', message: error.message, threshold: 'heartbeat and every write-lock cycle within their thresholds' });
+  if (error instanceof HangDetected) check.that('no hang', false, { type: 'HangDetected', message: error.message, threshold: 'heartbeat, vCPU progress and every write-lock cycle within their thresholds' });
 
   const status: TestStatus = error instanceof CheckFailure || error instanceof HangDetected || (!error && check.failed)
     ? 'failed'
@@ -252,6 +254,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   if ((status === 'failed' || status === 'error') && !live.abort.signal.aborted) await collectEvidence(host, vmName, runDir, testDir, result);
   // The hammer stops after the evidence: a blocked bhyvectl is part of it.
   await hammer.stop().catch(() => {});
+  await liveness.stop().catch(() => {});
   if (hammer.transcript) {
     writeFileSync(join(testDir, 'wrlock-hammer.log'), hammer.transcript);
     result.attachments.push({ name: 'wrlock-hammer', path: join(testDir, 'wrlock-hammer.log') });

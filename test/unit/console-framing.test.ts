@@ -29,3 +29,41 @@ describe('shell command framing', () => {
     assert.equal(stripControl('# \x1b[6nls\r\nfile\x07\r\n'), '# ls\nfile\n');
   });
 });
+
+describe('heartbeats on the console', () => {
+  // A console over an in-process stream pair: what the test writes is what the guest printed.
+  async function session() {
+    const { PassThrough, Duplex } = await import('node:stream');
+    const fromGuest = new PassThrough();
+    const line = Duplex.from({ readable: fromGuest, writable: new PassThrough() });
+    const { ConsoleSession } = await import('../../harness/guest/console.ts');
+    const con = new ConsoleSession(async () => line, 'test console');
+    const beats: number[] = [];
+    con.onHeartbeat = (uptime) => beats.push(uptime);
+    await con.connect(1_000);
+    const print = async (text: string) => {
+      fromGuest.write(text);
+      await new Promise((r) => setImmediate(r));
+    };
+    return { con, beats, print };
+  }
+
+  it('takes a heartbeat split across chunks out of the text a reader consumes', async () => {
+    const { con, beats, print } = await session();
+    await print('BSM0001-B\nfirst\nBSM-HB 12.');
+    assert.equal((await con.expect(/[\s\S]+/, 1_000, 'output'))[0], 'BSM0001-B\nfirst\n');
+    await print('50\r\nsecond\nBSM0001-E 0\n');
+    assert.equal((await con.expect(/[\s\S]+/, 1_000, 'output'))[0], 'second\nBSM0001-E 0\n');
+    assert.deepEqual(beats, [12.5]);
+    con.close();
+  });
+
+  it('releases held text that turns out not to be a heartbeat', async () => {
+    const { con, beats, print } = await session();
+    await print('size 4 MB');
+    await print('\n# ');
+    assert.equal((await con.expect(/# $/, 1_000, 'prompt')).input, 'size 4 MB\n# ');
+    assert.deepEqual(beats, []);
+    con.close();
+  });
+});

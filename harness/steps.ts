@@ -1,0 +1,43 @@
+// Steps several suites share, each a check (or a few) in the test's notes.
+import type { HammerSummary } from './disturbance/wrlock-hammer.ts';
+import { formatDuration } from './duration.ts';
+import type { SuiteContext } from './suite.ts';
+import { percentile } from './verdict/latency.ts';
+
+/** Provision the vm, boot it to its login prompt within the threshold, log in. */
+export async function bringUp({ vm, check, thresholds: t }: SuiteContext): Promise<void> {
+  await check.step('provisions under the supervisor', () => vm.provision());
+  await check.step('boots to a login prompt', () => vm.waitReady(t.bootReadyMs), t.bootReadyMs);
+  await check.step('logs in on the serial console', () => vm.login());
+}
+
+/** Look around a logged-in guest: kernel, uptime, network up, boot disk readable. */
+export async function lookAround({ vm, check, thresholds: t }: SuiteContext, when = ''): Promise<void> {
+  const probes = vm.probes;
+  const suffix = when && ` ${when}`;
+  check.match(`kernel answers uname${suffix}`, (await vm.run(probes.kernel)).output, /^(Linux|FreeBSD|Microsoft Windows) \S+/);
+  const uptime = Number((await vm.run(probes.uptimeSeconds)).output.trim());
+  check.that(`uptime is a plausible number of seconds${suffix}`, uptime > 0 && uptime < 24 * 3600, { measured: `${uptime} s`, threshold: '0 < uptime < 1 day' });
+  // The link may come up a moment after the login prompt: give it the command threshold.
+  const interfaces = (await vm.poll(probes.interfaces, /^\S+ up$/m, t.commandMs)).trim();
+  check.that(`a network interface is up${suffix}`, /^\S+ up$/m.test(interfaces), { measured: interfaces || '(no interfaces)', threshold: 'one interface up' });
+  check.match(`the boot disk is readable${suffix}`, (await vm.run(probes.diskRead)).output, /^\s*4096\s*$/);
+}
+
+/** What every hammered test asserts of the hammer: it ran, no cycle failed, cycles were quick (p50/p99 reported). */
+export function judgeHammer({ check, thresholds: t }: SuiteContext, h: HammerSummary): void {
+  check.that('the hammer ran write-lock cycles throughout', h.cycles > 0 && h.failed === 0, {
+    measured: `${h.cycles} cycles, ${h.failed} failed`, threshold: '> 0 cycles, none failed',
+  });
+  check.that('write-lock cycle latency p99', percentile(h.latenciesMs, 99) <= t.wrlockCycleMs, {
+    measured: `p50 ${formatDuration(percentile(h.latenciesMs, 50))}, p99 ${formatDuration(percentile(h.latenciesMs, 99))}, ${h.cycles} cycles`,
+    threshold: `p99 <= ${formatDuration(t.wrlockCycleMs)}`,
+  });
+}
+
+/** The longest silences while the liveness watches were armed: the guest's heartbeat and its vCPUs' progress. */
+export function judgeLiveness({ check, liveness, thresholds: t }: SuiteContext, when = ''): void {
+  const threshold = `<= ${formatDuration(t.heartbeatGapMs)}`;
+  check.that(`heartbeat gaps${when && ` ${when}`}`, liveness.heartbeat.maxGapMs <= t.heartbeatGapMs, { measured: formatDuration(liveness.heartbeat.maxGapMs), threshold });
+  check.that(`vCPU progress stalls${when && ` ${when}`}`, liveness.vcpus.maxStallMs <= t.heartbeatGapMs, { measured: formatDuration(liveness.vcpus.maxStallMs), threshold });
+}

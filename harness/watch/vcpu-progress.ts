@@ -1,0 +1,108 @@
+// vCPU progress from the host: a loop on the host samples each vCPU's run-time
+// counter (the platform's recipe) every interval. While armed, the vm must make
+// progress — some vCPU's counter must move — within the gap threshold. Time
+// the hammer holds the vCPUs is not subtracted: between cycles the vCPUs run,
+// so even a flat-out hammer leaves the counters moving from sample to sample,
+// and a cycle held past its deadline is the hammer's own hang. A frozen vm (its process
+// stopped, every vCPU parked in a rendezvous) trips it even when nothing
+// reaches the guest's console, and a stats command that itself blocks (the
+// write lock wedged) counts as no progress. Single vCPUs may idle for long
+// (tickless kernels), so only the vm as a whole is judged; the per-vCPU
+// counters go to the Timeline and the hang message.
+import type { Host } from '../host.ts';
+import { parseVcpuProgress } from '../platform/vcpu-stats.ts';
+import type { Timeline } from '../timeline.ts';
+import { onLines } from '../transport/lines.ts';
+import { shJoin } from '../transport/quote.ts';
+import type { RunningCommand } from '../transport/types.ts';
+import type { Watchdog } from './watchdog.ts';
+
+const CHECK_EVERY_MS = 100;
+const LOOP_LIFETIME_MS = 24 * 3600_000;
+
+export class VcpuProgressWatch {
+  private running?: RunningCommand;
+  private timer?: NodeJS.Timeout;
+  private armedAt?: number;
+  private lastProgress?: number;
+  private previous = new Map<number, number>();
+  private sample = '';
+  private maxStall = 0;
+
+  constructor(
+    private readonly host: Host,
+    private readonly vmName: string,
+    private readonly cpus: number,
+    private readonly watchdog: Watchdog,
+    private readonly timeline: Timeline,
+    private readonly o: { intervalMs: number; maxStallMs: number },
+  ) {}
+
+  /** Arms the watch, starting the sampling loop on the host the first time. */
+  start(): void {
+    this.armedAt = Date.now();
+    this.lastProgress = undefined;
+    if (!this.running) {
+      const seconds = Math.max(1, Math.round(this.o.intervalMs / 1000));
+      const loop = `while :; do ${this.host.platform.vcpuProgress(this.vmName, this.cpus)}; echo SAMPLE; sleep ${seconds}; done`;
+      this.running = this.host.transport.start(`sh -c ${shJoin([loop])}`, { timeoutMs: LOOP_LIFETIME_MS, doing: `sampling the vCPUs of ${this.vmName}` });
+      this.running.done.catch(() => {});
+      onLines(this.running.stdout, (line, now) => this.line(line, now));
+      this.timer = setInterval(() => this.check(), CHECK_EVERY_MS);
+    }
+  }
+
+  /** Across a reboot or shutdown: no vCPU need run. */
+  pause(): void {
+    this.armedAt = undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.pause();
+    clearInterval(this.timer);
+    await this.running?.kill();
+    this.running = undefined;
+  }
+
+  /** The longest the vm went without vCPU progress while armed, in ms. */
+  get maxStallMs(): number {
+    return this.maxStall;
+  }
+
+  private line(line: string, now: number): void {
+    if (line !== 'SAMPLE') {
+      this.sample += `${line}\n`;
+      return;
+    }
+    const counters = parseVcpuProgress(this.sample);
+    this.sample = '';
+    let moved = false;
+    for (const [cpu, value] of counters) {
+      const before = this.previous.get(cpu);
+      // A counter that drops was reset (the vm restarted): that is progress too.
+      if (before !== undefined && value !== before) moved = true;
+      if (before !== undefined) this.timeline.sample(`vcpu${cpu}.progress`, Math.max(0, value - before), now);
+      this.previous.set(cpu, value);
+    }
+    if (moved) {
+      if (this.armedAt !== undefined) this.maxStall = Math.max(this.maxStall, this.stall(now));
+      this.lastProgress = now;
+    }
+  }
+
+  private stall(now: number): number {
+    const since = Math.max(this.lastProgress ?? 0, this.armedAt ?? now);
+    return now - since;
+  }
+
+  private check(): void {
+    if (this.armedAt === undefined) return;
+    const stall = this.stall(Date.now());
+    if (stall > this.o.maxStallMs) {
+      this.maxStall = Math.max(this.maxStall, stall);
+      const counters = [...this.previous].map(([cpu, v]) => `vcpu${cpu} ${v}`).join(', ') || 'no counters read';
+      this.watchdog.hang('vcpu-progress', `no vCPU of ${this.vmName} made progress for ${stall} ms (threshold ${this.o.maxStallMs} ms; last counters: ${counters})`);
+      this.pause();
+    }
+  }
+}
