@@ -43,7 +43,7 @@ export class VcpuProgressWatch {
     this.armedAt = Date.now();
     this.lastProgress = undefined;
     if (!this.running) {
-      const seconds = Math.max(1, Math.round(this.o.intervalMs / 1000));
+      const seconds = (Math.max(100, this.o.intervalMs) / 1000).toFixed(3);
       const loop = `while :; do ${this.host.platform.vcpuProgress(this.vmName, this.cpus)}; echo SAMPLE; sleep ${seconds}; done`;
       this.running = this.host.transport.start(`sh -c ${shJoin([loop])}`, { timeoutMs: LOOP_LIFETIME_MS, doing: `sampling the vCPUs of ${this.vmName}` });
       this.running.done.catch(() => {});

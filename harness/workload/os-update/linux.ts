@@ -61,7 +61,7 @@ rc=$?; dnf needs-restarting -r 2>/dev/null | grep -q 'Reboot is required' && ech
       ok: true,
       installed,
       rebootRequired: rebootRequired(output),
-      summary: nothing ? 'dnf upgrade: nothing to do' : `dnf upgrade: ${counts.map((m) => `${m[1].replace(/ing$/, '')} ${m[2]}`).join(', ') || 'completed'}`,
+      summary: nothing ? 'dnf upgrade: nothing to do' : `dnf upgrade: ${counts.map((m) => `${m[2]} ${/^Install/.test(m[1]) ? 'installed' : 'upgraded'}`).join(', ') || 'completed'}`,
     };
   },
   verify: {
@@ -74,8 +74,8 @@ rc=$?; dnf needs-restarting -r 2>/dev/null | grep -q 'Reboot is required' && ech
   },
 };
 
-/** zypper's `3 packages to upgrade, 1 new.` (or `Nothing to do.`). */
-const ZYPPER_COUNT = /^(\d+) packages? to upgrade(?:, (\d+) new)?/;
+/** zypper's `The following 5878 packages are going to be upgraded:`, `... 288 NEW packages are going to be installed:`, or one `package is`. */
+const ZYPPER_COUNT = /^The following (?:(\d+) )?(?:NEW )?packages? (?:is|are) going to be (?:upgraded|installed):$/;
 /** zypper's exit codes: 102 a reboot is needed, 103 zypper updated itself and must run again. */
 const ZYPPER_REBOOT_NEEDED = 102;
 
@@ -90,7 +90,7 @@ exit $rc )`,
   parse(output, status) {
     if (status !== 0 && status !== ZYPPER_REBOOT_NEEDED) return failed('zypper update', status, output);
     const counts = output.split('\n').map((l) => ZYPPER_COUNT.exec(l.trim())).filter((m) => m !== null);
-    const installed = counts.reduce((n, m) => n + Number(m[1]) + Number(m[2] ?? 0), 0);
+    const installed = counts.reduce((n, m) => n + Number(m[1] ?? 1), 0);
     return {
       ok: true,
       installed,
