@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GuestConfig } from './config/schema.ts';
 import { CheckFailure, InfraError } from './errors.ts';
-import type { GuestAdapter } from './guest/adapter.ts';
+import type { GuestAccess } from './guest/adapters.ts';
+import { RemoteShell } from './guest/remote-shell.ts';
 import { ConsoleSession } from './guest/console.ts';
 import type { Host } from './host.ts';
 import { parseExits, SUPERVISOR_SH } from './platform/supervisor.ts';
@@ -25,7 +26,8 @@ export interface VmOptions {
   name: string;
   guestName: string;
   guest: GuestConfig;
-  adapter: GuestAdapter;
+  access: GuestAccess;
+  /** For serial access; empty for ssh (a key on the host). */
   password: string;
   /** The run's folder on the host. */
   runDir: string;
@@ -45,13 +47,16 @@ export class Vm {
   readonly dir: string;
   readonly console: ConsoleSession;
   readonly consoleSpec: ConsoleSpec;
-  private readonly adapter: GuestAdapter;
+  private readonly access: GuestAccess;
+  /** The guest's OpenSSH server, for `access: ssh`. */
+  private readonly remote?: RemoteShell;
   private provisioned = false;
 
   constructor(private readonly o: VmOptions) {
     this.name = o.name;
     this.host = o.host;
-    this.adapter = o.adapter;
+    this.access = o.access;
+    if (o.access.kind === 'ssh') this.remote = new RemoteShell(o.host, o.access.target, o.access.adapter, `${o.name} on ${o.host.name}`);
     this.dir = `${o.runDir}/${o.name}`;
     this.consoleSpec = o.host.platform.console(this.dir, o.name);
     const attach = this.consoleSpec.attach;
@@ -62,7 +67,7 @@ export class Vm {
   }
 
   get os() {
-    return this.adapter.os;
+    return this.access.adapter.os;
   }
 
   /** How the guest is updated (guests.<name>.update): a method, or auto-detect. */
@@ -72,7 +77,7 @@ export class Vm {
 
   /** The guest OS's commands for looking around (see guest/adapter.ts). */
   get probes() {
-    return this.adapter.probes;
+    return this.access.adapter.probes;
   }
 
   /** Creates the vm's folder and disk on the host and starts bhyve under the supervisor. */
@@ -107,15 +112,27 @@ export class Vm {
   /** Waits for the login prompt: the guest is ready. */
   async waitReady(timeoutMs: number): Promise<number> {
     const started = Date.now();
-    await this.console.expect(this.adapter.loginPrompt, timeoutMs, 'login prompt', { text: '\n', everyMs: POKE_EVERY_MS });
+    await this.untilReady(timeoutMs, 'login prompt');
     const ms = Date.now() - started;
     this.o.timeline.event('ready', `${ms} ms`);
     return ms;
   }
 
-  /** Logs in on the console. The password is typed, never logged or recorded. */
+  /** The login prompt on the console, or (ssh access) a shell over ssh. */
+  private async untilReady(timeoutMs: number, what: string): Promise<void> {
+    if (this.remote) return this.remote.waitReady(timeoutMs);
+    if (this.access.kind !== 'serial') return;
+    await this.console.expect(this.access.adapter.loginPrompt, timeoutMs, what, { text: '\n', everyMs: POKE_EVERY_MS });
+  }
+
+  /** Logs in on the console. The password is typed, never logged or recorded. Over ssh each command authenticates with its key. */
   async login(): Promise<void> {
-    const { adapter, console: con } = this;
+    if (this.access.kind !== 'serial') {
+      this.o.timeline.event('logged-in', 'ssh');
+      return;
+    }
+    const { adapter } = this.access;
+    const con = this.console;
     con.clear();
     con.write('\n');
     await con.expect(adapter.loginPrompt, LOGIN_STEP_MS, 'login prompt', { text: '\n', everyMs: POKE_EVERY_MS });
@@ -133,24 +150,27 @@ export class Vm {
 
   /** Runs a command in the guest; a non-zero status is a failed check unless allowed. */
   async run(command: string, opts: { timeoutMs?: number; allowFailure?: boolean } = {}): Promise<CommandResult> {
-    const tag = `BSM${randomBytes(4).toString('hex')}`;
-    const framed = this.adapter.frame(command, tag);
+    const timeoutMs = opts.timeoutMs ?? this.o.commandTimeoutMs;
+    const result = { command, ...(this.remote ? await this.remote.run(command, timeoutMs) : await this.runOnConsole(command, timeoutMs)) };
+    if (result.status !== 0 && !opts.allowFailure) {
+      throw new CheckFailure(`\`${command}\` in ${this.name} exited ${result.status}:\n${result.output.trim().slice(-2000)}`);
+    }
+    return result;
+  }
+
+  /** Types a framed command on the console and reads its output and status back. */
+  private async runOnConsole(command: string, timeoutMs: number): Promise<{ output: string; status: number }> {
+    if (this.access.kind !== 'serial') throw new Error('unreachable: no console shell for ssh access');
+    const framed = this.access.adapter.frame(command, `BSM${randomBytes(4).toString('hex')}`);
     this.console.clear();
     this.console.write(framed.line);
-    const timeoutMs = opts.timeoutMs ?? this.o.commandTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     let text = '';
     for (;;) {
       const m = await this.console.expect(/[\s\S]+/, Math.max(1, deadline - Date.now()), `the end of \`${command}\``);
       text += m[0];
       const parsed = framed.parse(text);
-      if (parsed) {
-        const result = { command, ...parsed };
-        if (parsed.status !== 0 && !opts.allowFailure) {
-          throw new CheckFailure(`\`${command}\` in ${this.name} exited ${parsed.status}:\n${parsed.output.trim().slice(-2000)}`);
-        }
-        return result;
-      }
+      if (parsed) return parsed;
     }
   }
 
@@ -166,7 +186,10 @@ export class Vm {
 
   /** Starts the guest's heartbeat loop (watch/heartbeat.ts reads it). */
   async startHeartbeat(intervalMs: number): Promise<void> {
-    await this.run(this.adapter.heartbeat(Math.max(1, Math.round(intervalMs / 1000))));
+    const seconds = Math.max(1, Math.round(intervalMs / 1000));
+    // Over ssh the loop runs in a session of its own; its beats reach the same listener as the console's.
+    if (this.remote) this.remote.startHeartbeat(seconds, (uptime) => this.console.onHeartbeat(uptime));
+    else await this.run(this.access.adapter.heartbeat(seconds));
   }
 
   /** Where the host reaches this vm's iperf3 server: the platform's forward, or the guest's address. */
@@ -177,7 +200,7 @@ export class Vm {
       if (r.stdout.trim()) return r.stdout.trim();
       throw new InfraError(`${this.name}: the host has no iperf3 forward for the vm`, { command: r.command });
     }
-    const ip = (await this.run(this.adapter.probes.ipv4)).output.trim();
+    const ip = (await this.run(this.probes.ipv4)).output.trim();
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) throw new InfraError(`${this.name}: no IPv4 address in the guest (got ${JSON.stringify(ip)})`);
     return `${ip}:5201`;
   }
@@ -205,11 +228,11 @@ export class Vm {
     this.o.timeline.event('reboot-requested');
     const started = Date.now();
     this.console.clear();
-    this.console.write(`${this.adapter.rebootCommand}\n`);
+    await this.send(this.access.adapter.rebootCommand);
     const status = await this.waitForExit(before + 1, timeoutMs);
     if (status !== 0) throw new CheckFailure(`${this.name}: reboot ended bhyve with exit ${status}, expected 0 (rebooted)`);
     this.o.timeline.event('rebooted');
-    await this.console.expect(this.adapter.loginPrompt, Math.max(1, timeoutMs - (Date.now() - started)), 'login prompt after reboot', { text: '\n', everyMs: POKE_EVERY_MS });
+    await this.untilReady(Math.max(1, timeoutMs - (Date.now() - started)), 'login prompt after reboot');
     const ms = Date.now() - started;
     this.o.timeline.event('ready', `${ms} ms after reboot`);
     return ms;
@@ -219,10 +242,20 @@ export class Vm {
   async shutdown(timeoutMs: number): Promise<number> {
     const before = (await this.exits()).length;
     this.o.timeline.event('shutdown-requested');
-    this.console.write(`${this.adapter.poweroffCommand}\n`);
+    await this.send(this.access.adapter.poweroffCommand);
     const status = await this.waitForExit(before + 1, timeoutMs);
     this.o.timeline.event('powered-off', `bhyve exit ${status}`);
     return status;
+  }
+
+  /** Sends a command the guest's shell will not answer (reboot, poweroff). */
+  private async send(command: string): Promise<void> {
+    if (this.remote) {
+      this.remote.stopHeartbeat();
+      await this.remote.fireAndForget(command);
+    } else {
+      this.console.write(`${command}\n`);
+    }
   }
 
   /** Host-forced reset (`bhyvectl --force-reset`): bhyve exits 0 and the supervisor restarts it. */
@@ -240,6 +273,7 @@ export class Vm {
   /** Stops the supervisor and bhyve and removes everything of the vm from the host. Idempotent. */
   async destroy(): Promise<void> {
     this.console.close();
+    this.remote?.stopHeartbeat();
     if (!this.provisioned) return;
     await this.host.exec(destroyVmCommand(this.host.platform, this.name, this.dir), { doing: `destroying ${this.name}`, timeoutMs: 60_000 });
     this.provisioned = false;

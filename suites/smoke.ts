@@ -8,7 +8,7 @@ import { bringUp, lookAround } from '../harness/steps.ts';
 export default suite({
   name: 'smoke',
   description: 'boot, log in, look around, reboot, shut down',
-  guests: ['linux', 'freebsd'],
+  guests: ['linux', 'freebsd', 'windows'],
   needs: [],
   async run(ctx) {
     const { vm, check, thresholds } = ctx;

@@ -10,7 +10,7 @@ import { bringUp, judgeHammer, judgeLiveness } from '../harness/steps.ts';
 export default suite({
   name: 'wrlock-reboot',
   description: 'reboot loop under the write-lock hammer (the deadlock hunt)',
-  guests: ['linux', 'freebsd'],
+  guests: ['linux', 'freebsd', 'windows'],
   needs: ['wrlock'],
   async run(ctx) {
     const { vm, check, thresholds: t, hammer, liveness } = ctx;

@@ -37,11 +37,20 @@ export const guestSchema = z.strictObject({
   }),
   vcpus: z.number().int().min(1).max(32).default(1),
   memory: z.string().regex(/^\d+[MG]$/, 'a size such as "256M" or "2G"').default('256M'),
+  /** The serial console (logging in with a password), or the guest's own OpenSSH server (a key). */
   access: z.enum(['serial', 'ssh']).default('serial'),
+  /** For `access: ssh`: run on the bhyve host, which reaches its guests; the paths are on that host. */
+  ssh: z.strictObject({
+    address: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(22),
+    /** The guest image's host key: ssh verifies it, always. */
+    knownHosts: z.string().min(1),
+    identityFile: z.string().min(1),
+  }).optional(),
   credentials: z.strictObject({
     user: z.string().default('root'),
-    /** The environment variable holding the password. */
-    passwordEnv: envName,
+    /** The environment variable holding the password (serial access). */
+    passwordEnv: envName.optional(),
   }),
   /**
    * How the update-under-wrlock suite updates the guest: `auto` finds the
@@ -49,6 +58,9 @@ export const guestSchema = z.strictObject({
    */
   update: z.enum(['auto', ...UPDATE_METHODS]).default('auto'),
 }).superRefine((g, ctx) => {
+  if (g.os === 'windows' && g.access !== 'ssh') ctx.addIssue({ code: 'custom', path: ['access'], message: 'windows guests are reached over their OpenSSH server: set access: ssh and ssh: { address, knownHosts, identityFile }' });
+  if (g.access === 'ssh' && !g.ssh) ctx.addIssue({ code: 'custom', path: ['ssh'], message: 'access: ssh needs ssh: { address, knownHosts, identityFile }' });
+  if (g.access === 'serial' && !g.credentials.passwordEnv) ctx.addIssue({ code: 'custom', path: ['credentials', 'passwordEnv'], message: 'serial access logs in with a password: name the environment variable that holds it' });
   const methods = UPDATE_RECIPES[g.os].map((r) => r.method);
   if (g.update !== 'auto' && !methods.includes(g.update)) {
     ctx.addIssue({ code: 'custom', path: ['update'], message: `"${g.update}" is not an update for ${g.os} guests; use auto or one of ${methods.join(', ')}` });

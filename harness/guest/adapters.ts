@@ -1,16 +1,25 @@
-// The adapter for each guest OS. Windows guests are reached over OpenSSH, not
-// the serial console; that access path is not built yet, so asking for one is
-// a config error rather than a silent skip.
-import { ConfigError } from '../errors.ts';
-import type { GuestAdapter, GuestOs } from './adapter.ts';
+// How the harness reaches each guest: its serial console with the OS's
+// console adapter, or its OpenSSH server with the OS's remote-shell adapter.
+// Windows is reached over ssh only (the config schema insists).
+import type { GuestConfig } from '../config/schema.ts';
+import type { GuestAdapter } from './adapter.ts';
 import { freebsdAdapter } from './freebsd.ts';
 import { linuxAdapter } from './linux.ts';
+import { posixRemote } from './posix-remote.ts';
+import type { GuestSshTarget, RemoteShellAdapter } from './remote-shell.ts';
+import { windowsAdapter } from './windows.ts';
 
-export function adapterFor(os: GuestOs, guestName: string): GuestAdapter {
-  switch (os) {
-    case 'linux': return linuxAdapter;
-    case 'freebsd': return freebsdAdapter;
-    case 'windows':
-      throw new ConfigError(`guests.${guestName}: windows guests need access over the guest's OpenSSH server, which this version of bhyve-smoke does not have yet`);
+export type GuestAccess =
+  | { kind: 'serial'; adapter: GuestAdapter }
+  | { kind: 'ssh'; adapter: RemoteShellAdapter; target: GuestSshTarget };
+
+const SERIAL: Record<'linux' | 'freebsd', GuestAdapter> = { linux: linuxAdapter, freebsd: freebsdAdapter };
+
+export function accessFor(guest: GuestConfig): GuestAccess {
+  if (guest.access === 'ssh' && guest.ssh) {
+    const adapter = guest.os === 'windows' ? windowsAdapter : posixRemote(SERIAL[guest.os]);
+    return { kind: 'ssh', adapter, target: { ...guest.ssh, user: guest.credentials.user } };
   }
+  if (guest.os === 'windows') throw new Error('unreachable: the config schema requires ssh access for windows guests');
+  return { kind: 'serial', adapter: SERIAL[guest.os] };
 }

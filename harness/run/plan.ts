@@ -56,5 +56,9 @@ export function planTests(config: Config, suites: Map<string, SuiteDefinition>, 
     }
   }
   if (tests.length === 0) throw new ConfigError('no test matches the given suites, --host, --guest and --grep');
+  // A guest reached over ssh has one address: two of its vms at once would answer for each other.
+  for (const t of tests.filter((t) => !t.skip && config.guests[t.guest].access === 'ssh' && config.hosts[t.host].capacity > 1)) {
+    throw new ConfigError(`guests.${t.guest} is reached at one ssh address, but hosts.${t.host}.capacity is ${config.hosts[t.host].capacity}: run it on a host with capacity 1`);
+  }
   return tests;
 }

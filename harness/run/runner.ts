@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { Aborted, CheckFailure, EXIT, HangDetected, messageOf } from '../errors.ts';
-import { adapterFor } from '../guest/adapters.ts';
+import { accessFor } from '../guest/adapters.ts';
 import { createHost, type Host } from '../host.ts';
 import { writeJunit } from '../report/junit.ts';
 import { multiplex, type Reporter } from '../report/reporter.ts';
@@ -188,7 +188,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   const testDir = join(o.output, 'tests', `${test.id.replace(/[^A-Za-z0-9_.#-]+/g, '_')}${attempt ? `.retry${attempt}` : ''}`);
   const vm = new Vm({
     host, name: vmName, guestName: test.guest, guest,
-    adapter: adapterFor(guest.os, test.guest), password: resolvePassword(test.guest, guest),
+    access: accessFor(guest), password: resolvePassword(test.guest, guest),
     runDir, timeline, commandTimeoutMs: o.thresholds.commandMs,
   });
   const watchdog = new Watchdog(timeline);

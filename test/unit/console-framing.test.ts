@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { frameShellCommand } from '../../harness/guest/posix-shell.ts';
-import { stripControl } from '../../harness/guest/console.ts';
+import { ConsoleSession, stripControl } from '../../harness/guest/console.ts';
+import { Duplex, PassThrough } from 'node:stream';
 
 describe('shell command framing', () => {
   const f = frameShellCommand('uname -sr', 'BSM0001');
@@ -33,10 +34,8 @@ describe('shell command framing', () => {
 describe('heartbeats on the console', () => {
   // A console over an in-process stream pair: what the test writes is what the guest printed.
   async function session() {
-    const { PassThrough, Duplex } = await import('node:stream');
     const fromGuest = new PassThrough();
     const line = Duplex.from({ readable: fromGuest, writable: new PassThrough() });
-    const { ConsoleSession } = await import('../../harness/guest/console.ts');
     const con = new ConsoleSession(async () => line, 'test console');
     const beats: number[] = [];
     con.onHeartbeat = (uptime) => beats.push(uptime);

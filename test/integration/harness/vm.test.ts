@@ -19,7 +19,7 @@ describe('vm on the lab', { timeout: 180_000 }, () => {
     const timeline = new Timeline();
     const vm = new Vm({
       host, name: `bsm-vmtest${process.pid % 1000}-1`, guestName: 'linux', guest: config.guests.linux,
-      adapter: linuxAdapter, password: LAB_PASSWORD, runDir, timeline, commandTimeoutMs: 30_000,
+      access: { kind: 'serial', adapter: linuxAdapter }, password: LAB_PASSWORD, runDir, timeline, commandTimeoutMs: 30_000,
     });
     try {
       await host.exec(`mkdir -p ${runDir}`, { doing: 'test setup' });
