@@ -6,6 +6,10 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before } from 'node:test';
+import { BUILTIN_CONFIG } from '../../harness/config/defaults.ts';
+import { validate } from '../../harness/config/load.ts';
+import { createHost, type Host } from '../../harness/host.ts';
 
 export const LAB_BIN = resolve(import.meta.dirname, '../../fixtures/lab/bin');
 export const labGuestDir = () =>
@@ -165,4 +169,26 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A lab vm started before a describe block's tests and destroyed after them,
+ * with the lab host the harness sees: for tests of host-side watches.
+ */
+export function labVmForSuite(name: string): { host: Host; vm: () => LabVm } {
+  const run = labRunRoot();
+  const host = createHost('lab', validate(BUILTIN_CONFIG, 'built-in').hosts.lab);
+  let vm: LabVm;
+  before(async () => {
+    process.env.BHYVE_LAB_RUNDIR = run.root; // the local transport hands it to bhyvectl
+    vm = startLabVm(name, run.env);
+    for (let i = 0; i < 100 && !existsSync(`${vm.dir}/ctl.sock`); i++) await sleep(100);
+  });
+  after(async () => {
+    delete process.env.BHYVE_LAB_RUNDIR;
+    await vm.bhyvectl('--destroy');
+    await host.close();
+    run.cleanup();
+  });
+  return { host, vm: () => vm };
 }

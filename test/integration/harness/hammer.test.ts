@@ -1,34 +1,17 @@
 // The wrlock hammer's doses on a lab vm: a cycle count, bursts, random gaps.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { validate } from '../../../harness/config/load.ts';
-import { BUILTIN_CONFIG } from '../../../harness/config/defaults.ts';
 import { WrlockHammer } from '../../../harness/disturbance/wrlock-hammer.ts';
-import { createHost } from '../../../harness/host.ts';
 import { Timeline } from '../../../harness/timeline.ts';
 import { Watchdog } from '../../../harness/watch/watchdog.ts';
-import { labRunRoot, startLabVm, type LabVm } from '../../helpers/lab.ts';
+import { labVmForSuite } from '../../helpers/lab.ts';
 
 describe('wrlock hammer doses', { timeout: 120_000 }, () => {
-  const run = labRunRoot();
-  const host = createHost('lab', validate(BUILTIN_CONFIG, 'built-in').hosts.lab);
-  let vm: LabVm;
-  const hammerOf = (timeline = new Timeline()) => ({ timeline, hammer: new WrlockHammer(host, vm.name, new Watchdog(timeline), timeline, 5_000) });
+  const lab = labVmForSuite('hammer1');
+  const { host } = lab;
+  const hammerOf = (timeline = new Timeline()) => ({ timeline, hammer: new WrlockHammer(host, lab.vm().name, new Watchdog(timeline), timeline, 5_000) });
   const starts = (t: Timeline) => t.samples.filter((s) => s.series === 'wrlock.latency_ms').map((s) => s.t);
-
-  before(async () => {
-    process.env.BHYVE_LAB_RUNDIR = run.root; // the local transport hands it to bhyvectl
-    vm = startLabVm('hammer1', run.env);
-    for (let i = 0; i < 100 && !existsSync(`${vm.dir}/ctl.sock`); i++) await sleep(100);
-  });
-  after(async () => {
-    delete process.env.BHYVE_LAB_RUNDIR;
-    await vm.bhyvectl('--destroy');
-    await host.close();
-    run.cleanup();
-  });
 
   it('runs exactly COUNT cycles, each timed, none failed', async () => {
     const { hammer, timeline } = hammerOf();

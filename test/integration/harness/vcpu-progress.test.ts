@@ -2,40 +2,24 @@
 // while the vm runs, and a vm frozen from outside trips the watch — no guest
 // console needed.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { validate } from '../../../harness/config/load.ts';
-import { BUILTIN_CONFIG } from '../../../harness/config/defaults.ts';
 import { HangDetected } from '../../../harness/errors.ts';
-import { createHost } from '../../../harness/host.ts';
 import { Timeline } from '../../../harness/timeline.ts';
 import { VcpuProgressWatch } from '../../../harness/watch/vcpu-progress.ts';
 import { Watchdog } from '../../../harness/watch/watchdog.ts';
-import { labRunRoot, startLabVm, type LabVm } from '../../helpers/lab.ts';
+import { labVmForSuite } from '../../helpers/lab.ts';
 
 describe('vCPU progress watch', { timeout: 120_000 }, () => {
-  const run = labRunRoot();
-  const host = createHost('lab', validate(BUILTIN_CONFIG, 'built-in').hosts.lab);
-  let vm: LabVm;
+  const lab = labVmForSuite('vcpu1');
+  const { host } = lab;
   const MAX_STALL_MS = 2_000;
-
-  before(async () => {
-    process.env.BHYVE_LAB_RUNDIR = run.root; // the local transport hands it to bhyvectl
-    vm = startLabVm('vcpu1', run.env);
-    for (let i = 0; i < 100 && !existsSync(`${vm.dir}/ctl.sock`); i++) await sleep(100);
-  });
-  after(async () => {
-    delete process.env.BHYVE_LAB_RUNDIR;
-    await vm.bhyvectl('--destroy');
-    await host.close();
-    run.cleanup();
-  });
 
   it('sees a running vm make progress and trips within its threshold once the vm is frozen', async () => {
     const timeline = new Timeline();
     const watchdog = new Watchdog(timeline);
-    const watch = new VcpuProgressWatch(host, vm.name, 1, watchdog, timeline, { intervalMs: 500, maxStallMs: MAX_STALL_MS });
+    const watch = new VcpuProgressWatch(host, lab.vm().name, 1, watchdog, timeline, { intervalMs: 500, maxStallMs: MAX_STALL_MS });
     watch.start();
     try {
       await sleep(3_000);
@@ -43,7 +27,7 @@ describe('vCPU progress watch', { timeout: 120_000 }, () => {
       const moves = timeline.samples.filter((s) => s.series === 'vcpu0.progress');
       assert.ok(moves.length >= 3 && moves.some((s) => s.value > 0), `progress samples: ${JSON.stringify(moves.map((s) => s.value))}`);
 
-      const qemu = Number(readFileSync(`${vm.dir}/qemu.pid`, 'utf8'));
+      const qemu = Number(readFileSync(`${lab.vm().dir}/qemu.pid`, 'utf8'));
       process.kill(qemu, 'SIGSTOP');
       const frozenAt = Date.now();
       try {
@@ -64,10 +48,10 @@ describe('vCPU progress watch', { timeout: 120_000 }, () => {
   it('is quiet while paused', async () => {
     const timeline = new Timeline();
     const watchdog = new Watchdog(timeline);
-    const watch = new VcpuProgressWatch(host, vm.name, 1, watchdog, timeline, { intervalMs: 500, maxStallMs: 500 });
+    const watch = new VcpuProgressWatch(host, lab.vm().name, 1, watchdog, timeline, { intervalMs: 500, maxStallMs: 500 });
     watch.start();
     watch.pause();
-    const qemu = Number(readFileSync(`${vm.dir}/qemu.pid`, 'utf8'));
+    const qemu = Number(readFileSync(`${lab.vm().dir}/qemu.pid`, 'utf8'));
     process.kill(qemu, 'SIGSTOP');
     try {
       await sleep(1_500);
