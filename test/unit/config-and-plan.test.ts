@@ -58,7 +58,7 @@ describe('plan', () => {
   const config = validate({
     ...BUILTIN_CONFIG,
     hosts: { lab: { transport: 'local', platform: 'lab' }, bsd: { transport: 'ssh', ssh: 'root@bsd', platform: 'freebsd' } },
-    guests: { ...BUILTIN_CONFIG.guests, win: { os: 'windows', image: { bootrom: 'b', disk: 'd' }, credentials: { passwordEnv: 'W' } } },
+    guests: { ...BUILTIN_CONFIG.guests, win: { os: 'windows', image: { bootrom: 'b', disk: 'd' }, access: 'ssh', ssh: { address: '10.0.0.20', knownHosts: 'k', identityFile: 'i' }, credentials: { user: 'Administrator' } } },
   }, 'c');
 
   it('is suites × hosts × guests, skipping with the reason', () => {
