@@ -8,6 +8,7 @@ import type { GuestOs, GuestProbes } from './adapter.ts';
 import type { Host } from '../host.ts';
 import { InfraError } from '../errors.ts';
 import { shJoin } from '../transport/quote.ts';
+import { sshClientOptions, sshFailureCause } from '../transport/ssh.ts';
 import { onLines } from '../transport/lines.ts';
 import type { RunningCommand } from '../transport/types.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,8 +36,14 @@ export interface GuestSshTarget {
 
 /** ssh's own failures (unreachable, host key, auth) exit 255; the remote command's status otherwise. */
 const SSH_FAILED = 255;
-const CONNECT_TIMEOUT_S = 10;
 const READY_POLL_MS = 2_000;
+
+/** ssh itself failed; `hostKey` when the guest's key did not verify, which no retry mends. */
+class GuestSshFailure extends InfraError {
+  constructor(message: string, readonly hostKey: boolean, command: string) {
+    super(message, { command });
+  }
+}
 
 export class RemoteShell {
   private heartbeatLoop?: RunningCommand;
@@ -51,18 +58,16 @@ export class RemoteShell {
   /** The ssh client command line on the host for one remote command. */
   private ssh(remote: string): string {
     const t = this.target;
-    return shJoin([
-      'ssh', '-T', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${t.knownHosts}`,
-      '-o', 'IdentitiesOnly=yes', '-i', t.identityFile, '-o', `ConnectTimeout=${CONNECT_TIMEOUT_S}`,
-      '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3', '-p', String(t.port), '-l', t.user, t.address, remote,
-    ]);
+    return shJoin(['ssh', '-T', ...sshClientOptions(t), '-l', t.user, t.address, remote]);
   }
 
   /** Runs a script in the guest: its output (stdout, then stderr) and exit status. */
   async run(script: string, timeoutMs: number): Promise<{ output: string; status: number }> {
     const r = await this.host.exec(this.ssh(this.adapter.remoteCommand(script)), { doing: `running a command in ${this.describe} over ssh`, timeoutMs, check: false });
     if (r.exitCode === SSH_FAILED) {
-      throw new InfraError(`ssh to ${this.describe} (${this.target.user}@${this.target.address}:${this.target.port}) failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`, { command: r.command });
+      const { hostKey, cause } = sshFailureCause(r.stderr);
+      const said = r.stderr.trim().split('\n').slice(-3).join(' | ');
+      throw new GuestSshFailure(`ssh to ${this.describe} (${this.target.user}@${this.target.address}:${this.target.port}) failed: ${cause ? `${cause}: ` : ''}${said}`, hostKey, r.command);
     }
     return { output: r.stdout + r.stderr, status: r.exitCode };
   }
@@ -74,8 +79,7 @@ export class RemoteShell {
       try {
         if ((await this.run(this.adapter.probes.kernel, Math.max(1_000, deadline - Date.now()))).status === 0) return;
       } catch (e) {
-        if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test((e as Error).message)) throw e;
-        if (Date.now() + READY_POLL_MS > deadline) throw e;
+        if ((e instanceof GuestSshFailure && e.hostKey) || Date.now() + READY_POLL_MS > deadline) throw e;
       }
       if (Date.now() + READY_POLL_MS > deadline) throw new InfraError(`${this.describe}: no shell over ssh within ${timeoutMs} ms`);
       await sleep(READY_POLL_MS);

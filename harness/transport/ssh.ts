@@ -43,6 +43,38 @@ export function parseSshDestination(text: string): SshTarget {
   return { user: m[1], host: m[2].replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : undefined };
 }
 
+/**
+ * The client options every ssh the harness runs shares: no prompts, host keys
+ * verified (against the given known_hosts only), a key when given, and
+ * deadlines on connecting and on a silent peer.
+ */
+export function sshClientOptions(t: Pick<SshTarget, 'knownHosts' | 'identityFile' | 'port' | 'strictHostKeys'>): string[] {
+  return [
+    '-o', 'BatchMode=yes',
+    '-o', `StrictHostKeyChecking=${t.strictHostKeys === false ? 'accept-new' : 'yes'}`,
+    ...(t.knownHosts ? ['-o', `UserKnownHostsFile=${t.knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null'] : []),
+    ...(t.identityFile ? ['-i', t.identityFile, '-o', 'IdentitiesOnly=yes'] : []),
+    '-o', `ConnectTimeout=${CONNECT_TIMEOUT_S}`,
+    '-o', 'ServerAliveInterval=5',
+    '-o', 'ServerAliveCountMax=3',
+    '-o', 'LogLevel=ERROR',
+    ...(t.port ? ['-p', String(t.port)] : []),
+  ];
+}
+
+/** Why ssh itself failed (it exits 255), in words, from its stderr. */
+export function sshFailureCause(stderr: string): { hostKey: boolean; cause: string } {
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/.test(stderr)) {
+    return { hostKey: true, cause: 'the host key is not in known_hosts or does not match (ssh verifies host keys; add the key with ssh-keyscan after checking it)' };
+  }
+  const cause = /Connection refused|Connection timed out|No route to host|Could not resolve hostname|Connection closed/.test(stderr)
+    ? 'the host is unreachable'
+    : /Permission denied/.test(stderr)
+      ? 'ssh authentication failed (BatchMode: keys or an agent only, no passwords)'
+      : undefined;
+  return { hostKey: false, cause: cause ?? '' };
+}
+
 export class SshTransport implements Transport {
   readonly name: string;
   private readonly controlDir = mkdtempSync(join(tmpdir(), 'bsm-ssh-'));
@@ -55,21 +87,12 @@ export class SshTransport implements Transport {
   }
 
   private sshArgs(): string[] {
-    const t = this.target;
     return [
-      '-o', 'BatchMode=yes',
-      '-o', `StrictHostKeyChecking=${t.strictHostKeys === false ? 'accept-new' : 'yes'}`,
-      ...(t.knownHosts ? ['-o', `UserKnownHostsFile=${t.knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null'] : []),
-      ...(t.identityFile ? ['-i', t.identityFile, '-o', 'IdentitiesOnly=yes'] : []),
+      ...sshClientOptions(this.target),
       '-o', 'ControlMaster=auto',
       '-o', `ControlPath=${this.controlDir}/cm-%C`, // short: unix socket paths are limited to ~104 bytes
       '-o', 'ControlPersist=60',
-      '-o', `ConnectTimeout=${CONNECT_TIMEOUT_S}`,
-      '-o', 'ServerAliveInterval=5',
-      '-o', 'ServerAliveCountMax=3',
       '-o', 'StreamLocalBindUnlink=yes',
-      '-o', 'LogLevel=ERROR',
-      ...(t.port ? ['-p', String(t.port)] : []),
     ];
   }
 
@@ -175,12 +198,6 @@ export class SshTransport implements Transport {
 /** ssh itself failed (exit 255 without the wrapper's report): an infrastructure error, with the cause in words. */
 function sshFailure(name: string, command: string, doing: string, code: number, stderr: string): InfraError {
   const text = stderr.trim();
-  const cause = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/.test(text)
-    ? 'the host key is not in known_hosts or does not match (ssh verifies host keys; add the key with ssh-keyscan after checking it)'
-    : /Connection refused|Connection timed out|No route to host|Could not resolve hostname|Connection closed/.test(text)
-      ? 'the host is unreachable'
-      : /Permission denied/.test(text)
-        ? 'ssh authentication failed (BatchMode: keys or an agent only, no passwords)'
-        : `ssh exited ${code}`;
+  const cause = sshFailureCause(text).cause || `ssh exited ${code}`;
   return new InfraError(`${name}: ${cause} while ${doing}\n${text}`, { command, output: text, doing });
 }
