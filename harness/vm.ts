@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { GuestConfig } from './config/schema.ts';
 import { CheckFailure, InfraError } from './errors.ts';
 import type { GuestAccess } from './guest/adapters.ts';
-import { RemoteShell } from './guest/remote-shell.ts';
+import type { GuestAdapter } from './guest/adapter.ts';
+import { RemoteShell, type RemoteShellAdapter } from './guest/remote-shell.ts';
 import { ConsoleSession } from './guest/console.ts';
 import type { Host } from './host.ts';
 import { parseExits, SUPERVISOR_SH } from './platform/supervisor.ts';
@@ -47,16 +48,16 @@ export class Vm {
   readonly dir: string;
   readonly console: ConsoleSession;
   readonly consoleSpec: ConsoleSpec;
-  private readonly access: GuestAccess;
-  /** The guest's OpenSSH server, for `access: ssh`. */
-  private readonly remote?: RemoteShell;
+  /** How commands reach the guest: its serial console, or (ssh access) a shell over its OpenSSH server. */
+  private readonly reach: Extract<GuestAccess, { kind: 'serial' }> | { kind: 'ssh'; adapter: RemoteShellAdapter; shell: RemoteShell };
   private provisioned = false;
 
   constructor(private readonly o: VmOptions) {
     this.name = o.name;
     this.host = o.host;
-    this.access = o.access;
-    if (o.access.kind === 'ssh') this.remote = new RemoteShell(o.host, o.access.target, o.access.adapter, `${o.name} on ${o.host.name}`);
+    this.reach = o.access.kind === 'ssh'
+      ? { kind: 'ssh', adapter: o.access.adapter, shell: new RemoteShell(o.host, o.access.target, o.access.adapter, `${o.name} on ${o.host.name}`) }
+      : o.access;
     this.dir = `${o.runDir}/${o.name}`;
     this.consoleSpec = o.host.platform.console(this.dir, o.name);
     const attach = this.consoleSpec.attach;
@@ -67,7 +68,7 @@ export class Vm {
   }
 
   get os() {
-    return this.access.adapter.os;
+    return this.reach.adapter.os;
   }
 
   /** How the guest is updated (guests.<name>.update): a method, or auto-detect. */
@@ -77,7 +78,7 @@ export class Vm {
 
   /** The guest OS's commands for looking around (see guest/adapter.ts). */
   get probes() {
-    return this.access.adapter.probes;
+    return this.reach.adapter.probes;
   }
 
   /** Creates the vm's folder and disk on the host and starts bhyve under the supervisor. */
@@ -120,18 +121,17 @@ export class Vm {
 
   /** The login prompt on the console, or (ssh access) a shell over ssh. */
   private async untilReady(timeoutMs: number, what: string): Promise<void> {
-    if (this.remote) return this.remote.waitReady(timeoutMs);
-    if (this.access.kind !== 'serial') return;
-    await this.console.expect(this.access.adapter.loginPrompt, timeoutMs, what, { text: '\n', everyMs: POKE_EVERY_MS });
+    if (this.reach.kind === 'ssh') return this.reach.shell.waitReady(timeoutMs);
+    await this.console.expect(this.reach.adapter.loginPrompt, timeoutMs, what, { text: '\n', everyMs: POKE_EVERY_MS });
   }
 
   /** Logs in on the console. The password is typed, never logged or recorded. Over ssh each command authenticates with its key. */
   async login(): Promise<void> {
-    if (this.access.kind !== 'serial') {
+    if (this.reach.kind === 'ssh') {
       this.o.timeline.event('logged-in', 'ssh');
       return;
     }
-    const { adapter } = this.access;
+    const { adapter } = this.reach;
     const con = this.console;
     con.clear();
     con.write('\n');
@@ -151,7 +151,8 @@ export class Vm {
   /** Runs a command in the guest; a non-zero status is a failed check unless allowed. */
   async run(command: string, opts: { timeoutMs?: number; allowFailure?: boolean } = {}): Promise<CommandResult> {
     const timeoutMs = opts.timeoutMs ?? this.o.commandTimeoutMs;
-    const result = { command, ...(this.remote ? await this.remote.run(command, timeoutMs) : await this.runOnConsole(command, timeoutMs)) };
+    const reach = this.reach;
+    const result = { command, ...(reach.kind === 'ssh' ? await reach.shell.run(command, timeoutMs) : await this.runOnConsole(reach.adapter, command, timeoutMs)) };
     if (result.status !== 0 && !opts.allowFailure) {
       throw new CheckFailure(`\`${command}\` in ${this.name} exited ${result.status}:\n${result.output.trim().slice(-2000)}`);
     }
@@ -159,9 +160,8 @@ export class Vm {
   }
 
   /** Types a framed command on the console and reads its output and status back. */
-  private async runOnConsole(command: string, timeoutMs: number): Promise<{ output: string; status: number }> {
-    if (this.access.kind !== 'serial') throw new Error('unreachable: no console shell for ssh access');
-    const framed = this.access.adapter.frame(command, `BSM${randomBytes(4).toString('hex')}`);
+  private async runOnConsole(adapter: GuestAdapter, command: string, timeoutMs: number): Promise<{ output: string; status: number }> {
+    const framed = adapter.frame(command, `BSM${randomBytes(4).toString('hex')}`);
     this.console.clear();
     this.console.write(framed.line);
     const deadline = Date.now() + timeoutMs;
@@ -188,8 +188,8 @@ export class Vm {
   async startHeartbeat(intervalMs: number): Promise<void> {
     const seconds = Math.max(1, Math.round(intervalMs / 1000));
     // Over ssh the loop runs in a session of its own; its beats reach the same listener as the console's.
-    if (this.remote) this.remote.startHeartbeat(seconds, (uptime) => this.console.onHeartbeat(uptime));
-    else await this.run(this.access.adapter.heartbeat(seconds));
+    if (this.reach.kind === 'ssh') this.reach.shell.startHeartbeat(seconds, (uptime) => this.console.onHeartbeat(uptime));
+    else await this.run(this.reach.adapter.heartbeat(seconds));
   }
 
   /** Where the host reaches this vm's iperf3 server: the platform's forward, or the guest's address. */
@@ -228,7 +228,7 @@ export class Vm {
     this.o.timeline.event('reboot-requested');
     const started = Date.now();
     this.console.clear();
-    await this.send(this.access.adapter.rebootCommand);
+    await this.send(this.reach.adapter.rebootCommand);
     const status = await this.waitForExit(before + 1, timeoutMs);
     if (status !== 0) throw new CheckFailure(`${this.name}: reboot ended bhyve with exit ${status}, expected 0 (rebooted)`);
     this.o.timeline.event('rebooted');
@@ -242,7 +242,7 @@ export class Vm {
   async shutdown(timeoutMs: number): Promise<number> {
     const before = (await this.exits()).length;
     this.o.timeline.event('shutdown-requested');
-    await this.send(this.access.adapter.poweroffCommand);
+    await this.send(this.reach.adapter.poweroffCommand);
     const status = await this.waitForExit(before + 1, timeoutMs);
     this.o.timeline.event('powered-off', `bhyve exit ${status}`);
     return status;
@@ -250,9 +250,9 @@ export class Vm {
 
   /** Sends a command the guest's shell will not answer (reboot, poweroff). */
   private async send(command: string): Promise<void> {
-    if (this.remote) {
-      this.remote.stopHeartbeat();
-      await this.remote.fireAndForget(command);
+    if (this.reach.kind === 'ssh') {
+      this.reach.shell.stopHeartbeat();
+      await this.reach.shell.fireAndForget(command);
     } else {
       this.console.write(`${command}\n`);
     }
@@ -273,7 +273,7 @@ export class Vm {
   /** Stops the supervisor and bhyve and removes everything of the vm from the host. Idempotent. */
   async destroy(): Promise<void> {
     this.console.close();
-    this.remote?.stopHeartbeat();
+    if (this.reach.kind === 'ssh') this.reach.shell.stopHeartbeat();
     if (!this.provisioned) return;
     await this.host.exec(destroyVmCommand(this.host.platform, this.name, this.dir), { doing: `destroying ${this.name}`, timeoutMs: 60_000 });
     this.provisioned = false;
