@@ -4,12 +4,13 @@
 import type { GuestAdapter } from './adapter.ts';
 import type { RemoteShellAdapter } from './remote-shell.ts';
 import { shQuote } from '../transport/quote.ts';
+import { heartbeatLoop } from './posix-shell.ts';
 
 export const posixRemote = (serial: GuestAdapter): RemoteShellAdapter => ({
   os: serial.os,
   remoteCommand: (script) => `sh -c ${shQuote(script)}`,
   rebootCommand: serial.rebootCommand,
   poweroffCommand: serial.poweroffCommand,
-  heartbeat: (seconds) => `while :; do echo "BSM-HB $(${serial.probes.uptimeSeconds})"; sleep ${seconds}; done`,
+  heartbeat: (seconds) => heartbeatLoop(serial.probes.uptimeSeconds, seconds),
   probes: serial.probes,
 });

@@ -5,13 +5,16 @@ import type { FramedCommand } from './adapter.ts';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** A loop printing `BSM-HB <uptime>` every `seconds`, in the foreground. */
+export const heartbeatLoop = (uptimeCommand: string, seconds: number) =>
+  `while :; do echo "BSM-HB $(${uptimeCommand})"; sleep ${seconds}; done`;
+
 /**
- * A background loop printing `BSM-HB <uptime>` every `seconds`, written to the
- * console device itself so it reaches the serial line whatever the shell's
- * stdout is at the time.
+ * The heartbeat loop in the background, written to the console device itself
+ * so it reaches the serial line whatever the shell's stdout is at the time.
  */
 export const shellHeartbeat = (uptimeCommand: string, consoleDevice: string) => (seconds: number) =>
-  `(while :; do echo "BSM-HB $(${uptimeCommand})"; sleep ${seconds}; done) </dev/null >${consoleDevice} 2>&1 &`;
+  `(${heartbeatLoop(uptimeCommand, seconds)}) </dev/null >${consoleDevice} 2>&1 &`;
 
 export function frameShellCommand(command: string, tag: string): FramedCommand {
   const begin = new RegExp(`${escape(tag)}-B\\r?\\n`);
