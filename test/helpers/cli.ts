@@ -19,6 +19,16 @@ export function cliSandbox() {
   };
 }
 
+/** Runs a test body in a fresh sandbox and removes the sandbox afterwards, whatever happened. */
+export async function inSandbox(body: (box: ReturnType<typeof cliSandbox>) => Promise<void>): Promise<void> {
+  const box = cliSandbox();
+  try {
+    await body(box);
+  } finally {
+    box.cleanup();
+  }
+}
+
 /** The run ids with a live run record in a sandbox (its state folder). */
 export const runIdsIn = (dir: string): string[] =>
   existsSync(join(dir, 'state')) ? readdirSync(join(dir, 'state')).map((f) => f.replace(/\.json$/, '')) : [];

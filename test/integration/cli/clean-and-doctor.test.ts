@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { cliSandbox, waitForRunVm } from '../../helpers/cli.ts';
+import { cliSandbox, waitForRunVm, inSandbox } from '../../helpers/cli.ts';
 import { LAB_BIN, LAB_RUN_ROOT, runBounded, startLabVm } from '../../helpers/lab.ts';
 
 const LAB_VMM = `${LAB_RUN_ROOT}/vmm`;
@@ -39,8 +39,7 @@ describe('clean and doctor', { timeout: 300_000 }, () => {
   });
 
   it('doctor passes on the lab and names what is missing', async () => {
-    const box = cliSandbox();
-    try {
+    await inSandbox(async (box) => {
       const ok = await box.run(['doctor']);
       assert.equal(ok.exitCode, 0, String(ok.stdout));
       for (const what of ['reachable', 'platform lab', 'bhyve present', 'bhyvectl present', 'wrlock capability', 'free memory', 'guest linux bootrom', 'guest linux disk']) {
@@ -53,8 +52,6 @@ describe('clean and doctor', { timeout: 300_000 }, () => {
       const bad = await box.run(['doctor']);
       assert.equal(bad.exitCode, 3);
       assert.match(String(bad.stdout), /FAIL guest linux disk: \/nonexistent\/golden\.img is not on the host/);
-    } finally {
-      box.cleanup();
-    }
+    });
   });
 });

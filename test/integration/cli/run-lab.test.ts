@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { validateXML } from 'xmllint-wasm';
-import { cliSandbox, runIdsIn, waitForRunVm } from '../../helpers/cli.ts';
+import { runIdsIn, waitForRunVm, inSandbox } from '../../helpers/cli.ts';
 import { LAB_RUN_ROOT, labVmNames } from '../../helpers/lab.ts';
 import type { RunResult } from '../../../harness/report/results.ts';
 
@@ -17,8 +17,7 @@ const qemusOf = async (runId: string) => (await execa('pgrep', ['-f', `bsm-${run
 
 describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
   it('runs the smoke suite with no config, passes, writes valid JUnit and results.json, leaves nothing behind', async () => {
-    const box = cliSandbox();
-    try {
+    await inSandbox(async (box) => {
       const r = await box.run(['run', 'smoke', '--output', 'out']);
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
       assert.match(String(r.stdout), /^ok {3}smoke\/lab\/linux/m);
@@ -35,14 +34,11 @@ describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
       assert.ok(!existsSync(`/tmp/bhyve-smoke/${results.runId}`));
       assert.deepEqual(labVms().filter((n) => n.includes(results.runId)), []);
       assert.deepEqual(runIdsIn(box.dir), [], 'the run record is removed');
-    } finally {
-      box.cleanup();
-    }
+    });
   });
 
   it('Ctrl-C stops the run within seconds, writes the reports with the test aborted, and leaves no QEMU or folder', async () => {
-    const box = cliSandbox();
-    try {
+    await inSandbox(async (box) => {
       const child = box.run(['run', 'smoke', '--output', 'out']);
       const { vm } = await waitForRunVm(box.dir, (d) => existsSync(`${d}/qemu.pid`));
       const interruptedAt = Date.now();
@@ -58,8 +54,6 @@ describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
       assert.equal(await qemusOf(results.runId), '', 'a QEMU of the run survived');
       assert.ok(!existsSync(`${LAB_RUN_ROOT}/vmm/${vm}`), 'the vm survived');
       assert.ok(!existsSync(`/tmp/bhyve-smoke/${results.runId}`), 'the run folder survived');
-    } finally {
-      box.cleanup();
-    }
+    });
   });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { cliSandbox, runIdsIn } from '../../helpers/cli.ts';
+import { runIdsIn, inSandbox } from '../../helpers/cli.ts';
 import { startSshd, type TestSshd } from '../../helpers/sshd.ts';
 import { SshTransport } from '../../../harness/transport/ssh.ts';
 import { createHost } from '../../../harness/host.ts';
@@ -28,8 +28,7 @@ describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
   });
 
   it('runs the smoke suite on the lab through ssh and passes', async () => {
-    const box = cliSandbox();
-    try {
+    await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify(sshConfig(sshd.knownHosts)));
       const r = await box.run(['run', 'smoke', '--output', 'out']);
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
@@ -37,9 +36,7 @@ describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
       assert.equal(results.tests[0].status, 'passed');
       assert.match(results.hosts[0].transport, /^ssh:\/\/root@127\.0\.0\.1:\d+$/);
       assert.ok(existsSync(join(box.dir, 'out/junit.xml')));
-    } finally {
-      box.cleanup();
-    }
+    });
   });
 
   it('kills the remote process group when a command misses its deadline', async () => {
@@ -90,8 +87,7 @@ describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
   });
 
   it('refuses a host whose key does not match known_hosts: exit 3, nothing started', async () => {
-    const box = cliSandbox();
-    try {
+    await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify(sshConfig(sshd.wrongKnownHosts)));
       const started = Date.now();
       const r = await box.run(['run', 'smoke', '--output', 'out']);
@@ -100,9 +96,7 @@ describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
       const results: RunResult = JSON.parse(readFileSync(join(box.dir, 'out/results.json'), 'utf8'));
       assert.match(results.tests[0].error?.message ?? '', /host key is not in known_hosts or does not match/);
       assert.equal(results.tests[0].vm, undefined, 'no vm may be started on an unverified host');
-    } finally {
-      box.cleanup();
-    }
+    });
   });
 });
 
@@ -122,8 +116,7 @@ describe('bad input', { timeout: 120_000 }, () => {
   ];
   for (const [what, args, files, code, message] of cases) {
     it(`${what}: exit ${code} with a clear error, nothing started`, async () => {
-      const box = cliSandbox();
-      try {
+      await inSandbox(async (box) => {
         for (const [name, text] of Object.entries(files)) writeFileSync(join(box.dir, name), text);
         const started = Date.now();
         const r = await box.run(args, { timeout: 60_000 });
@@ -132,9 +125,7 @@ describe('bad input', { timeout: 120_000 }, () => {
         assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
         assert.deepEqual(runIdsIn(box.dir), [], 'a run was started');
         assert.equal(existsSync(join(box.dir, 'reports')), false, 'reports of a run that never started');
-      } finally {
-        box.cleanup();
-      }
+      });
     });
   }
 });

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { BUILTIN_CONFIG } from '../../../harness/config/defaults.ts';
 import type { RunResult } from '../../../harness/report/results.ts';
-import { cliSandbox, waitForRunVm } from '../../helpers/cli.ts';
+import { waitForRunVm, inSandbox } from '../../helpers/cli.ts';
 import { labVmNames } from '../../helpers/lab.ts';
 
 const config = (over: object = {}) => stringify({ ...BUILTIN_CONFIG, stress: { reboots: 2, upBetweenReboots: '2s', iperfPhase: '5s' }, ...over });
@@ -18,8 +18,7 @@ const results = (dir: string): RunResult => JSON.parse(readFileSync(join(dir, 'o
 
 describe('stress suites on the lab', { timeout: 900_000 }, () => {
   it('wrlock-reboot passes on a clean lab, with cycles, reboots and heartbeats recorded', async () => {
-    const box = cliSandbox();
-    try {
+    await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
       const r = await box.run(['run', 'wrlock-reboot', '--output', 'out']);
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
@@ -27,14 +26,11 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
       assert.ok(t.timeline.samples.filter((s) => s.series === 'wrlock.latency_ms').length > 50, 'too few write-lock cycles');
       assert.ok(t.timeline.samples.some((s) => s.series === 'heartbeat.uptime_s'), 'no heartbeat seen');
       assert.equal(t.timeline.events.filter((e) => e.kind === 'rebooted').length, 2);
-    } finally {
-      box.cleanup();
-    }
+    });
   });
 
   it('wrlock-iperf passes on a clean lab with every phase measured', async () => {
-    const box = cliSandbox();
-    try {
+    await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
       const r = await box.run(['run', 'wrlock-iperf', '--output', 'out']);
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
@@ -46,14 +42,11 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
       assert.match(t.checks.find((c) => c.name === 'throughput under the hard dose')?.measured ?? '', /Mbit\/s = \d+% of unstressed/);
       const raw = t.attachments.find((a) => a.name === 'iperf3-hard.txt');
       assert.ok(raw && /^\$ iperf3 -c 127\.0\.0\.1 /.test(readFileSync(raw.path, 'utf8')), 'the raw iperf3 output of the hard phase is not attached');
-    } finally {
-      box.cleanup();
-    }
+    });
   });
 
   it('update-under-wrlock applies the synthetic update under the hammer, reboots into it and names it synthetic', async () => {
-    const box = cliSandbox();
-    try {
+    await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
       const r = await box.run(['run', 'update-under-wrlock', '--output', 'out']);
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
@@ -71,14 +64,11 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
       assert.ok(t.timeline.samples.some((s) => s.series === 'vcpu0.progress'), 'no vCPU progress sampled');
       const output = t.attachments.find((a) => a.name === 'os-update.txt');
       assert.match(readFileSync(output!.path, 'utf8'), /payload\/part-07\.bin: OK/);
-    } finally {
-      box.cleanup();
-    }
+    });
   });
 
   it('slow-wrlock: wrlock-iperf fails on its throughput check, not as a hang', async () => {
-    const box = cliSandbox();
-    try {
+    await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
       const r = await box.run(['run', 'wrlock-iperf', '--output', 'out'], { env: { ...box.env, BHYVE_LAB_FAULTS: 'slow-wrlock=200' } });
       assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
@@ -86,14 +76,11 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
       assert.equal(t.error, undefined, 'a slow write lock is a throughput finding, not a hang');
       assert.equal(t.checks.find((c) => c.name === 'throughput under the hard dose')?.status, 'failed');
       assert.match(t.checks.find((c) => c.name === 'write-lock cycle latency p99')?.measured ?? '', /p50 2\d\dms/);
-    } finally {
-      box.cleanup();
-    }
+    });
   });
 
   it('deadlock-on-reboot: wrlock-reboot fails with a hang and evidence, the vm is destroyed, the rest of the run goes on', async () => {
-    const box = cliSandbox();
-    try {
+    await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
       const r = await box.run(['run', 'wrlock-reboot', 'smoke', '--output', 'out'], { env: { ...box.env, BHYVE_LAB_FAULTS: 'deadlock-on-reboot' } });
       assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
@@ -112,14 +99,11 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
       assert.equal(smoke.status, 'passed', 'the rest of the run must go on');
       assert.ok(!labVmNames().some((n) => n === stress.vm), 'the hung vm was not destroyed');
       assert.match(readFileSync(join(box.dir, 'out/junit.xml'), 'utf8'), /<failure message="hang detected by the wrlock watch[^"]*" type="HangDetected"/);
-    } finally {
-      box.cleanup();
-    }
+    });
   });
 
   it('a vm frozen from outside (its process stopped) is a hang within three heartbeat intervals', async () => {
-    const box = cliSandbox();
-    try {
+    await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config({ stress: { reboots: 1, upBetweenReboots: '20s' } }));
       const child = box.run(['run', 'wrlock-reboot', '--output', 'out']);
       const { vmDir } = await waitForRunVm(box.dir, (d) => existsSync(`${d}/console.log`) && readFileSync(`${d}/console.log`, 'latin1').includes('BSM-HB'));
@@ -133,22 +117,17 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
       const detected = t.timeline.events.find((e) => e.kind === 'hang-detected')!;
       assert.ok(detected.t - frozenAt <= 3 * 1000 + 500, `hang detected ${detected.t - frozenAt} ms after the freeze`);
       assert.ok(!labVmNames().includes(t.vm!), 'the frozen vm was not destroyed');
-    } finally {
-      box.cleanup();
-    }
+    });
   });
 
   it('boot-hang: the ready check fails', async () => {
-    const box = cliSandbox();
-    try {
+    await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config({ thresholds: { bootReady: '8s' } }));
       const r = await box.run(['run', 'smoke', '--output', 'out'], { env: { ...box.env, BHYVE_LAB_FAULTS: 'boot-hang' } });
       assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
       const ready = results(box.dir).tests[0].checks.find((c) => c.name === 'boots to a login prompt');
       assert.equal(ready?.status, 'failed');
       assert.match(ready?.message ?? '', /no login prompt within 8000 ms/);
-    } finally {
-      box.cleanup();
-    }
+    });
   });
 });
