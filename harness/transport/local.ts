@@ -46,11 +46,16 @@ export class LocalTransport implements Transport {
   }
 
   connectUnix(path: string): Promise<Duplex> {
-    return new Promise((resolve, reject) => {
-      const socket: Socket = connect(path, () => resolve(socket));
-      socket.once('error', reject);
-    });
+    return connectUnixSocket(path);
   }
 
   async close(): Promise<void> {}
+}
+
+/** Connects to a unix stream socket on this machine (a console, or ssh's local end of a forward). */
+export function connectUnixSocket(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = connect(path, () => resolve(socket));
+    socket.once('error', reject);
+  });
 }

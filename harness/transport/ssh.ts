@@ -11,7 +11,6 @@ import { execa } from 'execa';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -19,6 +18,7 @@ import { InfraError } from '../errors.ts';
 import { killGroup, registerGroup, unregisterGroup } from './process-groups.ts';
 import { watchCommand } from './running.ts';
 import { streamOf } from './child-stream.ts';
+import { connectUnixSocket } from './local.ts';
 import { shQuote } from './quote.ts';
 import type { ExecOptions, ExecResult, RunningCommand, Transport } from './types.ts';
 
@@ -178,10 +178,7 @@ export class SshTransport implements Transport {
     if (r.exitCode !== 0) {
       throw new InfraError(`${this.name}: cannot forward ${remotePath}: ${String(r.stderr).trim()}`, { command: `ssh -O forward -L ${spec}` });
     }
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(local, () => resolve(s));
-      s.once('error', reject);
-    });
+    const socket = await connectUnixSocket(local);
     socket.once('close', () => {
       void execa('ssh', [...this.sshArgs(), '-O', 'cancel', '-L', spec, this.destination], { reject: false, timeout: 10_000 })
         .then(() => rmSync(local, { force: true }));
