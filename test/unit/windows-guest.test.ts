@@ -48,3 +48,14 @@ describe('planning ssh guests', () => {
     assert.equal(planTests(config, suites, filter).length, 1);
   });
 });
+
+describe('config errors for a windows guest on serial', () => {
+  it('name the missing ssh access once, not a password it would not use', () => {
+    const win = { os: 'windows', image: { bootrom: '/fw', disk: '/img' }, credentials: { user: 'Administrator' } };
+    assert.throws(() => validate({ ...BUILTIN_CONFIG, guests: { win } }, 'c.yaml'), (e: Error) => {
+      assert.match(e.message, /guests\.win\.access: windows guests are reached over their OpenSSH server/);
+      assert.doesNotMatch(e.message, /passwordEnv/);
+      return true;
+    });
+  });
+});
