@@ -3,11 +3,20 @@ import type { HammerSummary } from './disturbance/wrlock-hammer.ts';
 import { formatDuration } from './duration.ts';
 import type { SuiteContext } from './suite.ts';
 import { percentile } from './verdict/latency.ts';
+import type { MetricDims, MetricName, Metrics } from './verdict/metrics.ts';
+
+/** Runs a step and records how long it took (when it succeeded) as a metric. */
+export async function timed<T>(metrics: Metrics, metric: MetricName, fn: () => Promise<T>, dims?: MetricDims): Promise<T> {
+  const started = Date.now();
+  const value = await fn();
+  metrics.record(metric, Date.now() - started, dims);
+  return value;
+}
 
 /** Provision the vm, boot it to its login prompt within the threshold, log in. */
-export async function bringUp({ vm, check, thresholds: t }: SuiteContext): Promise<void> {
+export async function bringUp({ vm, check, metrics, thresholds: t }: SuiteContext): Promise<void> {
   await check.step('provisions under the supervisor', () => vm.provision());
-  await check.step('boots to a login prompt', () => vm.waitReady(t.bootReadyMs), t.bootReadyMs);
+  await timed(metrics, 'boot-time', () => check.step('boots to a login prompt', () => vm.waitReady(t.bootReadyMs), t.bootReadyMs));
   await check.step('logs in on the serial console', () => vm.login());
 }
 
@@ -25,7 +34,9 @@ export async function lookAround({ vm, check, thresholds: t }: SuiteContext, whe
 }
 
 /** What every hammered test asserts of the hammer: it ran, no cycle failed, cycles were quick (p50/p99 reported). */
-export function judgeHammer({ check, thresholds: t }: SuiteContext, h: HammerSummary): void {
+export function judgeHammer({ check, metrics, thresholds: t }: SuiteContext, h: HammerSummary): void {
+  metrics.record('wrlock-cycle-p50', percentile(h.latenciesMs, 50));
+  metrics.record('wrlock-cycle-p99', percentile(h.latenciesMs, 99));
   check.that('the hammer ran write-lock cycles throughout', h.cycles > 0 && h.failed === 0, {
     measured: `${h.cycles} cycles, ${h.failed} failed`, threshold: '> 0 cycles, none failed',
   });

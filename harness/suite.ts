@@ -4,6 +4,7 @@ import type { GuestOs } from './guest/adapter.ts';
 import type { Host } from './host.ts';
 import type { Timeline } from './timeline.ts';
 import type { Checks } from './verdict/checks.ts';
+import type { Metrics } from './verdict/metrics.ts';
 import type { Vm } from './vm.ts';
 import type { WrlockHammer } from './disturbance/wrlock-hammer.ts';
 import type { LivenessWatch } from './watch/liveness.ts';
@@ -31,6 +32,8 @@ export interface SuiteContext {
   vm: Vm;
   host: Host;
   check: Checks;
+  /** The numbers compare and the gate read: one value per metric and dose per test. */
+  metrics: Metrics;
   timeline: Timeline;
   thresholds: ResolvedThresholds;
   /** The write-lock hammer on this vm's host (needs: ['wrlock']). */

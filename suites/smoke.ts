@@ -3,7 +3,7 @@
 // around (kernel, uptime, network up, disk readable), reboot gracefully and be
 // ready again, shut down cleanly. The runner destroys the vm afterwards.
 import { suite } from '../harness/suite.ts';
-import { bringUp, lookAround } from '../harness/steps.ts';
+import { bringUp, lookAround, timed } from '../harness/steps.ts';
 
 export default suite({
   name: 'smoke',
@@ -11,11 +11,11 @@ export default suite({
   guests: ['linux', 'freebsd', 'windows'],
   needs: [],
   async run(ctx) {
-    const { vm, check, thresholds } = ctx;
+    const { vm, check, metrics, thresholds } = ctx;
     await bringUp(ctx);
     await lookAround(ctx);
 
-    await check.step('reboots gracefully and is ready again', () => vm.reboot(thresholds.rebootReadyMs), thresholds.rebootReadyMs);
+    await timed(metrics, 'reboot-time', () => check.step('reboots gracefully and is ready again', () => vm.reboot(thresholds.rebootReadyMs), thresholds.rebootReadyMs));
     await check.step('logs in again after the reboot', () => vm.login());
 
     const status = await check.step('shuts down', () => vm.shutdown(thresholds.rebootReadyMs));

@@ -6,7 +6,7 @@
 // the updated system runs and looks healthy. A hang at any point is a failed
 // check with evidence.
 import { suite } from '../harness/suite.ts';
-import { bringUp, judgeHammer, judgeLiveness, lookAround } from '../harness/steps.ts';
+import { bringUp, judgeHammer, judgeLiveness, lookAround, timed } from '../harness/steps.ts';
 import { OsUpdate } from '../harness/workload/os-update/os-update.ts';
 
 export default suite({
@@ -15,7 +15,7 @@ export default suite({
   guests: ['linux', 'freebsd', 'windows'],
   needs: ['wrlock'],
   async run(ctx) {
-    const { vm, check, timeline, attach, log, thresholds: t, hammer, liveness } = ctx;
+    const { vm, check, metrics, timeline, attach, log, thresholds: t, hammer, liveness } = ctx;
     await bringUp(ctx);
     await liveness.start();
     const update = new OsUpdate(vm, timeline, attach);
@@ -23,11 +23,11 @@ export default suite({
     if (!recipe.real) log(`${recipe.method} is a synthetic update, not a real OS update`);
 
     hammer.start({ rate: 'max' });
-    const outcome = await check.step(`the ${recipe.method} update runs to completion under the hammer`, () => update.run(t.osUpdateMs), t.osUpdateMs);
+    const outcome = await timed(metrics, 'update-time', () => check.step(`the ${recipe.method} update runs to completion under the hammer`, () => update.run(t.osUpdateMs), t.osUpdateMs), { dose: 'max' });
     check.that(`${recipe.method} reports success`, outcome.ok, { measured: outcome.summary, threshold: 'the update tool reports success' });
 
     liveness.pause(); // a rebooting guest is silent
-    await check.step('reboots into the updated system under the hammer', () => vm.reboot(t.rebootReadyMs), t.rebootReadyMs);
+    await timed(metrics, 'reboot-time', () => check.step('reboots into the updated system under the hammer', () => vm.reboot(t.rebootReadyMs), t.rebootReadyMs), { dose: 'max' });
     await check.step('logs in after the update', () => vm.login());
     await liveness.start();
     const updated = await update.verify();

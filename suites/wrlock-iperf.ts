@@ -16,7 +16,7 @@ export default suite({
   guests: ['linux', 'freebsd'],
   needs: ['wrlock'],
   async run(ctx) {
-    const { vm, host, check, timeline, attach, thresholds: t, hammer, liveness } = ctx;
+    const { vm, host, check, metrics, timeline, attach, thresholds: t, hammer, liveness } = ctx;
     await bringUp(ctx);
     // The link may come up a moment after the login prompt.
     await vm.poll(vm.probes.interfaces, /^\S+ up$/m, t.commandMs);
@@ -35,6 +35,10 @@ export default suite({
     const recovery = await check.step('iperf3 after the hammer stops', () => iperf3.run({ phase: 'recovery', seconds, omitSeconds: 0, underStress: true }));
 
     const base = unstressed.meanMbps;
+    // The gate's numbers: each phase's mean, and each dose paired with this test's unstressed phase.
+    const direction = 'host-to-guest';
+    for (const r of [unstressed, light, hard, recovery]) if (!r.error) metrics.record('throughput', r.meanMbps, { dose: r.phase, direction });
+    for (const r of [light, hard]) if (!r.error && base > 0) metrics.record('throughput-ratio', r.meanMbps / base, { dose: r.phase, direction });
     check.that('unstressed throughput is measurable', base > 0, { measured: `${base.toFixed(0)} Mbit/s`, threshold: '> 0' });
     for (const r of [light, hard, recovery]) {
       check.that(`iperf3 runs to its end in the ${r.phase} phase`, !r.error, { measured: r.error ?? 'completed', threshold: 'completed' });

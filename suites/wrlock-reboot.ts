@@ -5,7 +5,7 @@
 // heartbeat must not stop. A hang ends the test at once with evidence.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { suite } from '../harness/suite.ts';
-import { bringUp, judgeHammer, judgeLiveness } from '../harness/steps.ts';
+import { bringUp, judgeHammer, judgeLiveness, timed } from '../harness/steps.ts';
 
 export default suite({
   name: 'wrlock-reboot',
@@ -13,7 +13,7 @@ export default suite({
   guests: ['linux', 'freebsd', 'windows'],
   needs: ['wrlock'],
   async run(ctx) {
-    const { vm, check, thresholds: t, hammer, liveness } = ctx;
+    const { vm, check, metrics, thresholds: t, hammer, liveness } = ctx;
     await bringUp(ctx);
     await liveness.start();
 
@@ -21,7 +21,7 @@ export default suite({
     for (let i = 1; i <= t.reboots; i++) {
       await sleep(t.upBetweenRebootsMs); // up and hammered, its liveness watched
       liveness.pause(); // a rebooting guest is silent
-      await check.step(`reboot ${i} of ${t.reboots} under the hammer is ready again`, () => vm.reboot(t.rebootReadyMs), t.rebootReadyMs);
+      await timed(metrics, 'reboot-time', () => check.step(`reboot ${i} of ${t.reboots} under the hammer is ready again`, () => vm.reboot(t.rebootReadyMs), t.rebootReadyMs), { dose: 'max' });
       await check.step(`logs in after reboot ${i}`, () => vm.login());
       await liveness.start();
     }

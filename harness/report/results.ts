@@ -4,6 +4,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Sample, TimelineEvent } from '../timeline.ts';
 import type { CheckResult } from '../verdict/checks.ts';
+import type { MetricValue } from '../verdict/metrics.ts';
 
 /**
  * passed; failed (a check failed or a hang); error (the harness could not do
@@ -31,6 +32,8 @@ export interface TestResult {
   durationMs: number;
   vm?: string;
   checks: CheckResult[];
+  /** What compare and the gate read (absent in results written before metrics existed). */
+  metrics?: MetricValue[];
   error?: { type: string; message: string };
   skipReason?: string;
   consoleTail?: string;

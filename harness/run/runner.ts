@@ -15,6 +15,7 @@ import type { ResolvedThresholds } from '../suite.ts';
 import { Timeline } from '../timeline.ts';
 import { shQuote } from '../transport/quote.ts';
 import { Checks } from '../verdict/checks.ts';
+import { Metrics } from '../verdict/metrics.ts';
 import { Vm } from '../vm.ts';
 import { WrlockHammer } from '../disturbance/wrlock-hammer.ts';
 import { HeartbeatWatch } from '../watch/heartbeat.ts';
@@ -185,6 +186,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   const timeline = new Timeline();
   const log = (line: string) => report.onProgress(test, line);
   const check = new Checks(live.abort.signal, log);
+  const metrics = new Metrics();
   const testDir = join(o.output, 'tests', `${test.id.replace(/[^A-Za-z0-9_.#-]+/g, '_')}${attempt ? `.retry${attempt}` : ''}`);
   const vm = new Vm({
     host, name: vmName, guestName: test.guest, guest,
@@ -220,7 +222,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
       live.abort.signal.addEventListener('abort', () => reject(live.abort.signal.reason), { once: true });
       if (live.abort.signal.aborted) reject(live.abort.signal.reason);
     });
-    const body = test.suite.run({ vm, host, check, timeline, thresholds: o.thresholds, log, attach, hammer, liveness });
+    const body = test.suite.run({ vm, host, check, metrics, timeline, thresholds: o.thresholds, log, attach, hammer, liveness });
     body.catch(() => {}); // a hang or timeout leaves the body to fail on its own once the vm is gone
     await Promise.race([body, deadline, aborted, watchdog.tripped]);
   } catch (e) {
@@ -241,6 +243,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
     vm: vmName,
     startedAt: new Date(started).toISOString(),
     checks: check.results,
+    metrics: metrics.values,
     ...(error ? { error: { type: (error as Error).name ?? 'Error', message: messageOf(error) } } : {}),
     consoleTail: vm.console.tail(),
     timeline: timeline.toJSON(),

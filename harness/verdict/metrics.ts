@@ -1,0 +1,53 @@
+// Metrics: the numbers a test measures for comparison across runs — one value
+// per test, because the run (its boot, its moment on the host) is the unit of
+// noise, not the one-second interval. compare keys each metric into a series
+// by its dimensions (suite, guest, dose, direction) and tests baseline against
+// candidate.
+
+export type Better = 'higher' | 'lower';
+
+export interface MetricDefinition {
+  unit: string;
+  better: Better;
+  description: string;
+}
+
+/** Every metric a suite may record. Config overrides and ignore lists are checked against these names. */
+export const METRICS = {
+  throughput: { unit: 'Mbit/s', better: 'higher', description: 'iperf3 mean over a phase (warm-up omitted)' },
+  'throughput-ratio': { unit: 'ratio', better: 'higher', description: "a dose's throughput over the same test's unstressed phase (paired)" },
+  'wrlock-cycle-p50': { unit: 'ms', better: 'lower', description: 'median write-lock cycle latency' },
+  'wrlock-cycle-p99': { unit: 'ms', better: 'lower', description: '99th percentile write-lock cycle latency' },
+  'boot-time': { unit: 'ms', better: 'lower', description: 'power-on to a login prompt' },
+  'reboot-time': { unit: 'ms', better: 'lower', description: 'reboot request to a login prompt (mean over the test\'s reboots)' },
+  'update-time': { unit: 'ms', better: 'lower', description: 'the OS update run to completion' },
+} as const satisfies Record<string, MetricDefinition>;
+
+export type MetricName = keyof typeof METRICS;
+export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
+
+/** Dimensions beyond suite and guest: the dose (phase) and the traffic direction. */
+export type MetricDims = { dose?: string; direction?: string };
+
+export interface MetricValue {
+  metric: MetricName;
+  value: number;
+  unit: string;
+  better: Better;
+  dims: MetricDims;
+}
+
+/**
+ * Collects a test's metrics; non-finite values are not measurements and are
+ * left out. A metric recorded more than once with the same dimensions (each
+ * reboot's time) contributes the mean of its values as the test's one sample.
+ */
+export class Metrics {
+  readonly values: MetricValue[] = [];
+
+  record(metric: MetricName, value: number, dims: MetricDims = {}): void {
+    if (!Number.isFinite(value)) return;
+    const { unit, better } = METRICS[metric];
+    this.values.push({ metric, value, unit, better, dims });
+  }
+}
