@@ -211,6 +211,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   const started = Date.now();
   let error: unknown;
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   try {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -219,8 +220,9 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
       }, o.testTimeoutMs);
     });
     const aborted = new Promise<never>((_, reject) => {
-      live.abort.signal.addEventListener('abort', () => reject(live.abort.signal.reason), { once: true });
-      if (live.abort.signal.aborted) reject(live.abort.signal.reason);
+      onAbort = () => reject(live.abort.signal.reason);
+      live.abort.signal.addEventListener('abort', onAbort, { once: true });
+      if (live.abort.signal.aborted) onAbort();
     });
     const body = test.suite.run({ vm, host, check, metrics, timeline, thresholds: o.thresholds, log, attach, hammer, liveness });
     body.catch(() => {}); // a hang or timeout leaves the body to fail on its own once the vm is gone
@@ -229,10 +231,12 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
     error = live.abort.signal.aborted ? live.abort.signal.reason : e;
   } finally {
     clearTimeout(timer);
+    // One listener per test on the run's signal: a long run would pile them up.
+    if (onAbort) live.abort.signal.removeEventListener('abort', onAbort);
     liveness.pause(); // the watches stop after the evidence: the vCPU sampler's last counters are part of it
   }
   // A hang is a failed check of its own, whatever step was running.
-  if (error instanceof HangDetected) check.that('no hang', false, { type: 'HangDetected', message: error.message, threshold: 'heartbeat, vCPU progress and every write-lock cycle within their thresholds' });
+  if (error instanceof HangDetected) check.that('no hang', false, { type: 'HangDetected', kind: 'liveness', message: error.message, threshold: 'heartbeat, vCPU progress and every write-lock cycle within their thresholds' });
 
   const status: TestStatus = error instanceof CheckFailure || error instanceof HangDetected || (!error && check.failed)
     ? 'failed'
