@@ -49,6 +49,6 @@ export function judgeHammer({ check, metrics, thresholds: t }: SuiteContext, h: 
 /** The longest silences while the liveness watches were armed: the guest's heartbeat and its vCPUs' progress. */
 export function judgeLiveness({ check, liveness, thresholds: t }: SuiteContext, when = ''): void {
   const threshold = `<= ${formatDuration(t.heartbeatGapMs)}`;
-  check.that(`heartbeat gaps${when && ` ${when}`}`, liveness.heartbeat.maxGapMs <= t.heartbeatGapMs, { measured: formatDuration(liveness.heartbeat.maxGapMs), threshold });
-  check.that(`vCPU progress stalls${when && ` ${when}`}`, liveness.vcpus.maxStallMs <= t.heartbeatGapMs, { measured: formatDuration(liveness.vcpus.maxStallMs), threshold });
+  check.that(`heartbeat gaps${when && ` ${when}`}`, liveness.heartbeat.maxGapMs <= t.heartbeatGapMs, { measured: formatDuration(liveness.heartbeat.maxGapMs), threshold, kind: 'liveness' });
+  check.that(`vCPU progress stalls${when && ` ${when}`}`, liveness.vcpus.maxStallMs <= t.heartbeatGapMs, { measured: formatDuration(liveness.vcpus.maxStallMs), threshold, kind: 'liveness' });
 }

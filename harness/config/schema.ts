@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { PLATFORM_KINDS } from '../platform/types.ts';
 import { UPDATE_METHODS } from '../workload/os-update/recipe.ts';
+import { METRIC_NAMES } from '../verdict/metrics.ts';
 import { UPDATE_RECIPES } from '../workload/os-update/recipes.ts';
 
 const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as "90s", "2m" or "500ms"');
@@ -18,6 +19,8 @@ export const hostSchema = z.strictObject({
   knownHosts: z.string().optional(),
   identityFile: z.string().optional(),
   platform: z.enum(PLATFORM_KINDS as [string, ...string[]]),
+  /** Hosts sharing a pool are interchangeable: a test of the pool runs on any of them that is healthy and free. */
+  pool: name.optional(),
   /** How many vms the host runs at once. */
   capacity: z.number().int().min(1).max(64).default(1),
   labels: z.array(z.string()).default([]),
@@ -25,6 +28,11 @@ export const hostSchema = z.strictObject({
   nic: z.string().default('vnic0'),
   /** The lab's folder on the host (lab platform only; default: this checkout's fixtures/lab). */
   labDir: z.string().optional(),
+  /**
+   * The lab's faults for every vm of this host (lab platform only), e.g.
+   * `slow-wrlock=50`: a stand-in for a bad build, for A/B runs on the lab.
+   */
+  labFaults: z.string().regex(/^[a-z0-9=,-]+$/, 'a lab fault list such as "slow-wrlock=50"').optional(),
 });
 
 export const guestSchema = z.strictObject({
@@ -104,6 +112,46 @@ export const stressSchema = z.strictObject({
   heartbeatInterval: duration.default('1s'),
 });
 
+const metricName = z.string().refine((m) => (METRIC_NAMES as string[]).includes(m), { error: (i) => `unknown metric ${JSON.stringify(i.input)} (known: ${METRIC_NAMES.join(', ')})` });
+const fraction = z.number().gt(0).lt(1);
+
+/** The A/B gate: how compare and `run --baseline` decide (see harness/verdict/statistics.ts). */
+export const gateSchema = z.strictObject({
+  /** A series is significant when its one-sided permutation p-value is below this. */
+  significance: fraction.default(0.01),
+  /** ... and flagged when also worse by more than this fraction of the baseline mean. */
+  noiseThreshold: fraction.default(0.05),
+  /** Random permutations per series (all of them when there are fewer distinct ones). */
+  resamples: z.number().int().min(99).max(1_000_000).default(9999),
+  seed: z.number().int().min(0).default(1),
+  /** Gate runs: iterations in all, another one only while a series is flagged. */
+  maxIterations: z.number().int().min(1).max(20).default(3),
+  /** Per-metric significance and noise threshold. */
+  overrides: z.record(z.string(), z.strictObject({ significance: fraction.optional(), noiseThreshold: fraction.optional() })).default({})
+    .superRefine((o, ctx) => {
+      for (const k of Object.keys(o)) if (!(METRIC_NAMES as string[]).includes(k)) ctx.addIssue({ code: 'custom', path: [k], message: `unknown metric "${k}" (known: ${METRIC_NAMES.join(', ')})` });
+    }),
+  /** Series left out of the verdict (still reported), each with its reason. */
+  ignore: z.array(z.strictObject({ metric: metricName, suite: z.string().optional(), guest: z.string().optional(), dose: z.string().optional(), reason: z.string().min(1) })).default([]),
+});
+
+/** A known issue: a failure whose console, evidence or messages match is labelled "known: ID". */
+export const knownIssueSchema = z.strictObject({
+  id: z.string().min(1),
+  pattern: z.string().min(1).refine((p) => {
+    try {
+      new RegExp(p, 'm');
+      return true;
+    } catch {
+      return false;
+    }
+  }, { error: (i) => `not a valid regular expression: ${JSON.stringify(i.input)}` }),
+  /** Where to look (default: everywhere). */
+  in: z.array(z.enum(['console', 'evidence', 'messages'])).default(['console', 'evidence', 'messages']),
+  /** One line for the report: the bug and its status. */
+  summary: z.string().optional(),
+});
+
 export const profileSchema = z.strictObject({
   thresholds: thresholdsSchema.partial().optional(),
   stress: stressSchema.partial().optional(),
@@ -123,11 +171,15 @@ export const configSchema = z.strictObject({
   testTimeout: duration.default('15m'),
   globalTimeout: duration.default('4h'),
   profiles: z.record(name, profileSchema).default({}),
+  gate: gateSchema.default(gateSchema.parse({})),
+  knownIssues: z.array(knownIssueSchema).default([]),
 });
 
 export type HostConfig = z.infer<typeof hostSchema>;
 export type GuestConfig = z.infer<typeof guestSchema>;
 export type Thresholds = z.infer<typeof thresholdsSchema>;
+export type GateConfig = z.infer<typeof gateSchema>;
+export type KnownIssue = z.infer<typeof knownIssueSchema>;
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 

@@ -2,9 +2,11 @@
 // read. Written atomically (temp file + rename), so a reader never sees half.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { EXIT } from '../errors.ts';
 import type { Sample, TimelineEvent } from '../timeline.ts';
 import type { CheckResult } from '../verdict/checks.ts';
 import type { MetricValue } from '../verdict/metrics.ts';
+import type { KnownMatch } from '../verdict/triage.ts';
 
 /**
  * passed; failed (a check failed or a hang); error (the harness could not do
@@ -21,6 +23,9 @@ export interface Attachment {
 export interface TestResult {
   id: string;
   suite: string;
+  /** The pool (or host) the test targeted: the middle of its id. */
+  pool?: string;
+  /** The host it ran on. */
   host: string;
   guest: string;
   repeat: number;
@@ -39,10 +44,22 @@ export interface TestResult {
   consoleTail?: string;
   attachments: Attachment[];
   timeline: { samples: Sample[]; events: TimelineEvent[] };
+  /** Known issues (config knownIssues) whose signature this failure carries. */
+  known?: KnownMatch[];
   /** The command that runs this test again. */
   reproduce: string;
   /** Kept for inspection (--keep-on-failure): how to reach it. */
   kept?: string;
+}
+
+export interface HostSummary {
+  name: string;
+  platform: string;
+  transport: string;
+  /** What makes two hosts comparable: CPU, memory, OS and bhyve build (compare warns when they differ). */
+  fingerprint?: Record<string, string>;
+  /** Failed its health check at the start of the run: its tests went to other hosts of its pool. */
+  quarantined?: string;
 }
 
 export interface RunResult {
@@ -54,7 +71,11 @@ export interface RunResult {
   finishedAt: string;
   durationMs: number;
   interrupted?: string;
-  hosts: Array<{ name: string; platform: string; transport: string }>;
+  hosts: HostSummary[];
+  /** This run was one shard of a plan (`--shard i/n`). */
+  shard?: { index: number; total: number };
+  /** This file merges the results of several runs (shards). */
+  merged?: Array<{ runId: string; source: string; shard?: { index: number; total: number } }>;
   tests: TestResult[];
   exitCode: number;
 }
@@ -72,3 +93,13 @@ export const summarize = (tests: TestResult[]) => {
   const count = (s: TestStatus) => tests.filter((t) => t.status === s).length;
   return { total: tests.length, passed: count('passed'), failed: count('failed'), error: count('error'), skipped: count('skipped'), flaky: count('flaky') };
 };
+
+/** 0 all passed (flaky counts as passed), 1 a check failed, 3 infrastructure error; 130/143 interrupted. */
+export function exitCodeOf(tests: TestResult[], signal?: NodeJS.Signals): number {
+  if (signal === 'SIGINT') return 130;
+  if (signal === 'SIGTERM') return 143;
+  const s = summarize(tests);
+  if (s.failed) return EXIT.checkFailed;
+  if (s.error) return EXIT.infra;
+  return EXIT.passed;
+}

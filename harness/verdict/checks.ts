@@ -14,6 +14,8 @@ export interface CheckResult {
   message?: string;
   /** The error class behind a failed or errored check (CheckFailure, InfraError, Aborted, ...). */
   type?: string;
+  /** A liveness check (a hang, a heartbeat gap, a vCPU stall): the gate fails on any of these in a candidate. */
+  kind?: 'liveness';
   durationMs: number;
 }
 
@@ -35,7 +37,7 @@ export class Checks {
   }
 
   /** A truth with what was seen and what was wanted. */
-  that(name: string, ok: boolean, detail: { measured?: string; threshold?: string; message?: string; type?: string } = {}): boolean {
+  that(name: string, ok: boolean, detail: { measured?: string; threshold?: string; message?: string; type?: string; kind?: 'liveness' } = {}): boolean {
     return this.record({ name, status: ok ? 'passed' : 'failed', durationMs: 0, ...detail, ...(ok ? {} : { message: detail.message ?? `${name}: measured ${detail.measured ?? '?'}, wanted ${detail.threshold ?? '?'}` }) });
   }
 

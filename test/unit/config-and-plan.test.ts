@@ -80,13 +80,13 @@ describe('plan', () => {
   it('names what is unknown', () => {
     assert.throws(() => planTests(config, suites, { suites: ['nope'], repeatEach: 1 }), /unknown suite "nope" \(known: smoke, wrlock\)/);
     assert.throws(() => planTests(config, suites, { suites: [], guest: 'beos', repeatEach: 1 }), /unknown guest "beos" \(configured: linux, win\)/);
-    assert.throws(() => planTests(config, suites, { suites: [], host: 'h2', repeatEach: 1 }), /unknown host "h2"/);
+    assert.throws(() => planTests(config, suites, { suites: [], host: 'h2', repeatEach: 1 }), /unknown host or pool "h2"/);
   });
 
   it('resolves settings command line first, then profile, then config', () => {
     const s = resolveSettings(config, 'gate', { timeout: '3m' });
     assert.equal(s.testTimeoutMs, 180_000);
-    assert.equal(s.repeatEach, 3);
+    assert.equal(s.repeatEach, 20);
     assert.equal(resolveSettings(config, 'quick', {}).thresholds.bootReadyMs, 60_000);
     assert.throws(() => resolveSettings(config, 'nope', {}), /--profile: unknown profile "nope"/);
   });

@@ -1,0 +1,41 @@
+// bhyve-smoke compare BASE CAND: the gate's verdict over two sets of results.
+import { resolve } from 'node:path';
+import { loadConfig } from '../config/load.ts';
+import { ConfigError, EXIT } from '../errors.ts';
+import { formatComparison, writeComparison } from '../report/comparison.ts';
+import { readResults, resultsFilesAt } from '../report/read-results.ts';
+import { compareRuns } from '../verdict/compare.ts';
+import type { Command } from './command.ts';
+import { CONFIG_OPTION } from './context.ts';
+import { gateWithOptions, GATE_OPTIONS } from './gate-options.ts';
+
+export const compareCommand: Command = {
+  name: 'compare',
+  summary: 'A/B verdict: is CAND worse than BASE? (results.json files or folders)',
+  usage: 'bhyve-smoke compare BASE CAND [options]',
+  options: {
+    config: { ...CONFIG_OPTION, help: 'config whose gate section (thresholds, overrides, ignore list) applies' },
+    ...GATE_OPTIONS,
+    output: { type: 'string', help: 'folder for compare.json and compare.junit.xml (default: reports/compare)' },
+  },
+  async run(values, positionals) {
+    if (positionals.length !== 2) throw new ConfigError(`compare takes two paths, BASE and CAND, got ${positionals.length}`);
+    const [basePath, candPath] = positionals;
+    const { config } = await loadConfig(values.config as string | undefined);
+    const gate = gateWithOptions(config.gate, values);
+    const inputs = { base: resultsFilesAt(basePath), cand: resultsFilesAt(candPath) };
+    const comparison = compareRuns(readResults(inputs.base), readResults(inputs.cand), { gate });
+    if (!comparison.series.some((v) => v.base.n > 0 && v.cand.n > 0) && comparison.liveness.length === 0) {
+      throw new ConfigError(`${basePath} and ${candPath} have no series in common (baseline: ${describeSides(comparison.series, 'base')}; candidate: ${describeSides(comparison.series, 'cand')})`);
+    }
+    process.stdout.write(formatComparison(comparison));
+    const written = writeComparison(resolve(String(values.output ?? 'reports/compare')), comparison, inputs);
+    process.stdout.write(`reports: ${written.join(', ')}\n`);
+    return comparison.regressed ? EXIT.checkFailed : EXIT.passed;
+  },
+};
+
+const describeSides = (series: ReturnType<typeof compareRuns>['series'], side: 'base' | 'cand') => {
+  const names = [...new Set(series.filter((v) => v[side].n > 0).map((v) => `${v.key.suite}/${v.key.guest}`))];
+  return names.length ? names.join(', ') : 'no metrics at all';
+};

@@ -1,0 +1,71 @@
+// A comparison's reports: a table for people, JUnit (one testcase per series,
+// a regression is a <failure>; one per candidate hang), and JSON.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Builder } from 'junit-report-builder';
+import { pct, type Comparison, type SeriesVerdict } from '../verdict/compare.ts';
+import { writeFileAtomic } from './results.ts';
+
+const junit: Builder = createRequire(import.meta.url)('junit-report-builder');
+
+const MARK: Record<SeriesVerdict['status'], string> = {
+  regressed: 'REGRESSED', inconsistent: 'noise?', ok: 'ok', insufficient: 'too few', ignored: 'ignored', missing: 'missing',
+};
+
+const num = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3)) : '-');
+const p = (v: SeriesVerdict) => (v.pValue === undefined ? '-' : v.pValue < 0.0001 ? '<0.0001' : v.pValue.toFixed(4));
+
+/** One line per series: what a person reads first. */
+export function describeSeries(v: SeriesVerdict): string {
+  const interval = v.interval ? ` [${pct(v.interval[0])}, ${pct(v.interval[1])}]` : '';
+  return `${v.id}: ${num(v.base.mean)} → ${num(v.cand.mean)} ${v.unit} (${pct(v.change)}${interval}), p=${p(v)}, n=${v.base.n}/${v.cand.n}`;
+}
+
+export function formatComparison(c: Comparison, labels = { base: 'baseline', cand: 'candidate' }): string {
+  const rows = c.series.map((v) => [MARK[v.status], v.id, `${v.base.n}/${v.cand.n}`, `${num(v.base.mean)} → ${num(v.cand.mean)} ${v.unit}`, pct(v.change), v.interval ? `[${pct(v.interval[0])}, ${pct(v.interval[1])}]` : '-', p(v), v.note ?? '']);
+  const head = ['verdict', 'series', 'n', `${labels.base} → ${labels.cand}`, 'change', '95% interval', 'p', 'note'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd();
+  const out = [line(head), ...rows.map(line)];
+  for (const l of c.liveness) out.push(`HANG       ${l.test} on ${l.host}: ${l.message}`);
+  for (const w of c.warnings) out.push(`warning: ${w}`);
+  const { significance, noiseThreshold, resamples, seed } = c.parameters;
+  out.push('');
+  out.push(`rule: a series regressed when its one-sided permutation p < ${significance} (${resamples} resamples, seed ${seed}), it is worse by more than ${(noiseThreshold * 100).toFixed(0)}% (per-metric overrides apply), and its metric and dose are worse on average across guests and directions; any candidate hang fails.`);
+  const regressed = c.series.filter((v) => v.status === 'regressed').length;
+  out.push(c.regressed
+    ? `verdict: FAIL — ${regressed} series regressed${c.liveness.length ? `, ${c.liveness.length} hang(s) in the candidate` : ''}`
+    : `verdict: pass — no regression in ${c.series.filter((v) => v.pValue !== undefined).length} tested series${c.series.some((v) => v.status === 'insufficient') ? ' (some series had too few samples to test)' : ''}`);
+  return `${out.join('\n')}\n`;
+}
+
+export function buildComparisonJunit(c: Comparison, name: string): string {
+  const builder = junit.newBuilder().name(name);
+  const suite = builder.testSuite().name(name);
+  suite.property('bhyve-smoke.significance', String(c.parameters.significance));
+  suite.property('bhyve-smoke.noise-threshold', String(c.parameters.noiseThreshold));
+  suite.property('bhyve-smoke.seed', String(c.parameters.seed));
+  for (const v of c.series) {
+    const tc = suite.testCase().className(`compare.${v.key.suite}.${v.key.guest}`).name(v.id);
+    const props: Record<string, string | number | undefined> = {
+      status: v.status, unit: v.unit, better: v.better, 'n.base': v.base.n, 'n.candidate': v.cand.n,
+      'mean.base': v.base.mean, 'mean.candidate': v.cand.mean, change: v.change, 'p-value': v.pValue,
+      'interval.low': v.interval?.[0], 'interval.high': v.interval?.[1], 'noise-threshold': v.noiseThreshold, significance: v.significance,
+    };
+    for (const [k, val] of Object.entries(props)) if (val !== undefined && !(typeof val === 'number' && Number.isNaN(val))) tc.property(k, String(val));
+    if (v.status === 'regressed') tc.failure(`regressed: ${describeSeries(v)}`, 'PerfRegression');
+    else if (v.status === 'insufficient' || v.status === 'ignored' || v.status === 'missing') tc.skipped().standardOutput(`${v.status}: ${v.note ?? ''}`);
+    else tc.standardOutput(`${describeSeries(v)}${v.note ? ` — ${v.note}` : ''}`);
+  }
+  for (const l of c.liveness) suite.testCase().className('compare.liveness').name(`no hang: ${l.test}`).failure(`${l.test} on ${l.host}: ${l.message}`, 'HangDetected');
+  return builder.build();
+}
+
+/** compare.json and compare.junit.xml in the folder; returns their paths. */
+export function writeComparison(dir: string, c: Comparison, inputs: { base: string[]; cand: string[] }): string[] {
+  const json = join(dir, 'compare.json');
+  const xml = join(dir, 'compare.junit.xml');
+  writeFileAtomic(json, `${JSON.stringify({ version: 1, inputs, ...c }, null, 2)}\n`);
+  writeFileAtomic(xml, buildComparisonJunit(c, 'bhyve-smoke compare'));
+  return [json, xml];
+}

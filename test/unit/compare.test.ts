@@ -1,0 +1,158 @@
+// The gate's verdict over results: a drop past noise and threshold is a
+// regression, A against A is not, hangs always fail, too few samples and
+// ignored series are said so, and bad inputs are usage errors naming the file.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { validate } from '../../harness/config/load.ts';
+import { BUILTIN_CONFIG } from '../../harness/config/defaults.ts';
+import { buildComparisonJunit, formatComparison } from '../../harness/report/comparison.ts';
+import { readResults } from '../../harness/report/read-results.ts';
+import type { RunResult, TestResult } from '../../harness/report/results.ts';
+import { compareRuns } from '../../harness/verdict/compare.ts';
+import { seededRandom } from '../../harness/verdict/statistics.ts';
+
+const gate = validate(BUILTIN_CONFIG, 'built-in').gate;
+
+/** A test of wrlock-iperf with its throughput metrics: unstressed and hard dose (Mbit/s), and their ratio. */
+function test(i: number, unstressed: number, hard: number, over: Partial<TestResult> = {}): TestResult {
+  const dims = (dose: string) => ({ dose, direction: 'host-to-guest' });
+  return {
+    id: `wrlock-iperf/lab/linux#${i}`, suite: 'wrlock-iperf', pool: 'lab', host: 'lab', guest: 'linux', repeat: i, status: 'passed',
+    attempt: 0, attempts: [], startedAt: '2026-11-25T00:00:00.000Z', durationMs: 50_000, checks: [], attachments: [],
+    timeline: { samples: [], events: [] }, reproduce: 'npx bhyve-smoke run wrlock-iperf',
+    metrics: [
+      { metric: 'throughput', value: unstressed, unit: 'Mbit/s', better: 'higher', dims: dims('unstressed') },
+      { metric: 'throughput', value: hard, unit: 'Mbit/s', better: 'higher', dims: dims('hard') },
+      { metric: 'throughput-ratio', value: hard / unstressed, unit: 'ratio', better: 'higher', dims: dims('hard') },
+    ],
+    ...over,
+  };
+}
+
+function run(tests: TestResult[], fingerprint = { cpu: 'EPYC', bhyve: 'lab over QEMU 7.2' }): RunResult {
+  return {
+    version: 1, runId: 'r1', config: 'built-in', startedAt: '2026-11-25T00:00:00.000Z', finishedAt: '2026-11-25T00:10:00.000Z', durationMs: 600_000,
+    hosts: [{ name: 'lab', platform: 'lab', transport: 'local', fingerprint }], tests, exitCode: 0,
+  };
+}
+
+/** n tests with 6% run-to-run noise (the lab, exclusive), the hard dose scaled by `factor`. */
+function population(n: number, seed: number, factor = 1): TestResult[] {
+  const random = seededRandom(seed);
+  const noisy = (x: number) => x * (1 + 0.06 * (random() + random() + random() - 1.5) * 2);
+  return Array.from({ length: n }, (_, i) => {
+    const u = noisy(550);
+    return test(i, u, noisy(330) * factor);
+  });
+}
+
+describe('compare', () => {
+  it('flags a 15% drop under the dose as a regression, with its numbers', () => {
+    const c = compareRuns([run(population(20, 1))], [run(population(20, 2, 0.85))], { gate });
+    const hard = c.series.find((v) => v.id === 'wrlock-iperf · linux · throughput · hard · host-to-guest')!;
+    assert.equal(hard.status, 'regressed');
+    assert.ok(hard.pValue! < 0.01 && hard.worse > 0.1, `${hard.pValue} ${hard.worse}`);
+    assert.ok(hard.interval![1] < 0, 'the whole interval is a drop');
+    assert.equal(c.series.find((v) => v.id.includes('unstressed'))!.status, 'ok');
+    assert.equal(c.regressed, true);
+    assert.match(formatComparison(c), /^REGRESSED\s+wrlock-iperf · linux · throughput · hard · host-to-guest\s+20\/20/m);
+    assert.match(formatComparison(c), /verdict: FAIL — 2 series regressed/);
+    const xml = buildComparisonJunit(c, 'gate');
+    assert.match(xml, /<failure message="regressed: wrlock-iperf · linux · throughput · hard · host-to-guest: [\d.]+ → [\d.]+ Mbit\/s \(-1\d\.\d%/);
+    assert.match(xml, /<property name="p-value" value="0\.000\d+"\/>/);
+  });
+
+  it('passes the same build against itself', () => {
+    const c = compareRuns([run(population(20, 3))], [run(population(20, 4))], { gate });
+    assert.equal(c.regressed, false, formatComparison(c));
+    assert.match(formatComparison(c), /verdict: pass — no regression in 3 tested series/);
+  });
+
+  it('does not fail on a significant improvement', () => {
+    const c = compareRuns([run(population(20, 5))], [run(population(20, 6, 1.2))], { gate });
+    assert.equal(c.regressed, false);
+  });
+
+  it('fails on any hang in the candidate, whatever the numbers', () => {
+    const hung = test(0, 550, 330, { status: 'failed', checks: [{ name: 'no hang', status: 'failed', type: 'HangDetected', kind: 'liveness', message: 'write-lock cycle 812 blocked for 2004 ms', durationMs: 0 }] });
+    const c = compareRuns([run(population(20, 7))], [run([hung, ...population(19, 8)])], { gate });
+    assert.equal(c.regressed, true);
+    assert.deepEqual(c.liveness, [{ test: 'wrlock-iperf/lab/linux#0', host: 'lab', message: 'write-lock cycle 812 blocked for 2004 ms' }]);
+    assert.match(buildComparisonJunit(c, 'gate'), /<failure message="wrlock-iperf\/lab\/linux#0 on lab: write-lock cycle 812 blocked for 2004 ms" type="HangDetected"/);
+  });
+
+  it('says when there are too few samples to reach the significance level', () => {
+    const c = compareRuns([run(population(4, 9))], [run(population(4, 10, 0.5))], { gate });
+    assert.ok(c.series.every((v) => v.status === 'insufficient'));
+    assert.match(c.series[0].note!, /4 against 4 samples cannot reach p < 0\.01/);
+    assert.equal(c.regressed, false);
+  });
+
+  it('keeps ignored series out of the verdict, and applies per-metric thresholds', () => {
+    const base = [run(population(20, 11))];
+    const cand = [run(population(20, 12, 0.85))];
+    const ignoring = { ...gate, ignore: [{ metric: 'throughput' as const, reason: 'noisy on this host' }, { metric: 'throughput-ratio' as const, reason: 'ditto' }] };
+    const c = compareRuns(base, cand, { gate: ignoring });
+    assert.ok(c.series.every((v) => v.status === 'ignored' && v.note));
+    assert.equal(c.regressed, false);
+    const lenient = compareRuns(base, cand, { gate: { ...gate, overrides: { throughput: { noiseThreshold: 0.3 }, 'throughput-ratio': { noiseThreshold: 0.3 } } } });
+    assert.equal(lenient.regressed, false);
+  });
+
+  it('calls a lone flagged series inconsistent when its group, across guests, does not move', () => {
+    const other = (tests: TestResult[]) => tests.map((t) => ({ ...t, guest: 'debian', id: t.id.replace('linux', 'debian') }));
+    const base = [...population(20, 13), ...other(population(20, 14)), ...other(population(20, 15)).map((t) => ({ ...t, guest: 'alpine' }))];
+    // Only one of three guests drops, by 8%: the mean over the group is under 5%.
+    const cand = [...population(20, 16, 0.92), ...other(population(20, 17)), ...other(population(20, 18)).map((t) => ({ ...t, guest: 'alpine' }))];
+    const c = compareRuns([run(base)], [run(cand)], { gate });
+    const linux = c.series.find((v) => v.id === 'wrlock-iperf · linux · throughput · hard · host-to-guest')!;
+    assert.ok(linux.pValue! < 0.01, `the drop alone is significant: p ${linux.pValue}`);
+    assert.equal(linux.status, 'inconsistent');
+    assert.match(linux.note!, /its group \(wrlock-iperf · throughput · hard, 3 series\)/);
+    assert.equal(c.series.some((v) => v.status === 'regressed'), false);
+  });
+
+  it('warns when the hosts differ, and reports series measured on one side only', () => {
+    const cand = run([...population(20, 20)].map((t) => ({ ...t, metrics: [...t.metrics!, { metric: 'boot-time' as const, value: 3000, unit: 'ms', better: 'lower' as const, dims: {} }] })), { cpu: 'EPYC', bhyve: 'lab over QEMU 8.0' });
+    const c = compareRuns([run(population(20, 19))], [cand], { gate });
+    assert.match(c.warnings.join('\n'), /host fingerprints differ \(baseline lab, candidate lab\): bhyve: "lab over QEMU 7\.2" → "lab over QEMU 8\.0"/);
+    assert.equal(c.series.find((v) => v.key.metric === 'boot-time')!.status, 'missing');
+  });
+
+  it('is reproducible: the same inputs and seed give the same p-values', () => {
+    const a = compareRuns([run(population(20, 21))], [run(population(20, 22, 0.95))], { gate });
+    const b = compareRuns([run(population(20, 21))], [run(population(20, 22, 0.95))], { gate });
+    assert.deepEqual(a.series.map((v) => v.pValue), b.series.map((v) => v.pValue));
+  });
+});
+
+describe('reading results', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bsm-results-'));
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+
+  it('names the file and what is wrong with it', () => {
+    assert.throws(() => readResults([write('corrupt.json', '{"version": 1, "runId": ')]), /corrupt\.json: not a readable results\.json \(.*JSON/);
+    assert.throws(() => readResults([write('v2.json', JSON.stringify({ ...run([]), version: 2 }))]), /v2\.json: not a bhyve-smoke results\.json: version: Invalid input: expected 1/);
+    assert.throws(() => readResults([write('t.json', JSON.stringify({ ...run([]), tests: [{ id: 'x' }] }))]), /t\.json: not a bhyve-smoke results\.json: tests\.0\.suite: /);
+    assert.throws(() => readResults([join(dir, 'nope.json')]), /nope\.json: no such file or folder/);
+    assert.throws(() => readResults([dir]), /holds no results\.json/);
+  });
+
+  it('takes a run folder and a folder of shard folders', () => {
+    const ok = JSON.stringify(run(population(2, 1)));
+    for (const d of ['s1', 's2']) {
+      rmSync(join(dir, d), { recursive: true, force: true });
+      writeFileSync(join(dir, `${d}.json`), ok);
+    }
+    const runs = readResults([join(dir, 's1.json'), join(dir, 's2.json')]);
+    assert.equal(runs.length, 2);
+    assert.equal(runs[0].tests[0].metrics!.length, 3);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
