@@ -66,7 +66,7 @@ export function commandFailed(host: Host, r: ExecResult, doing: string): InfraEr
 
 export function platformFor(kind: PlatformKind, config: HostConfig): Platform {
   switch (kind) {
-    case 'lab': return labPlatform(config.labDir);
+    case 'lab': return labPlatform(config.labDir, config.labFaults);
     case 'illumos': return illumosPlatform();
     case 'freebsd': return freebsdPlatform();
   }

@@ -54,6 +54,12 @@ export interface SuiteDefinition {
   guests: readonly GuestOs[];
   /** Host capabilities the suite needs; a host without them skips the test with the reason. */
   needs: ReadonlyArray<'wrlock'>;
+  /**
+   * A measurement suite has the host to itself (all its slots): a neighbour vm
+   * on the same CPUs would be part of what it measures. On the lab at
+   * capacity 2, sharing tripled the run-to-run noise of iperf3 throughput.
+   */
+  exclusive?: boolean;
   run(ctx: SuiteContext): Promise<void>;
 }
 

@@ -15,6 +15,7 @@ export default suite({
   description: 'iperf3 unstressed, under a light and a hard write-lock dose, and in recovery',
   guests: ['linux', 'freebsd'],
   needs: ['wrlock'],
+  exclusive: true,
   async run(ctx) {
     const { vm, host, check, metrics, timeline, attach, thresholds: t, hammer, liveness } = ctx;
     await bringUp(ctx);

@@ -1,50 +1,10 @@
-// bhyve-smoke doctor: checks that each host can run tests — reachable, the
-// platform it claims, bhyve and bhyvectl present, the write-lock hook, free
-// memory, every guest image present.
-import { ConfigError, messageOf } from '../errors.ts';
-import { createHost, type Host } from '../host.ts';
-import type { Config } from '../config/schema.ts';
+// bhyve-smoke doctor: checks that each host can run tests (run/health.ts) and
+// prints each finding.
+import { ConfigError } from '../errors.ts';
+import { createHost } from '../host.ts';
+import { doctorHost } from '../run/health.ts';
 import type { Command } from './command.ts';
 import { CONFIG_OPTION, KNOWN_HOSTS_OPTION, loadWithHost } from './context.ts';
-import { shQuote } from '../transport/quote.ts';
-
-interface Finding {
-  ok: boolean;
-  what: string;
-  detail: string;
-}
-
-export async function doctorHost(host: Host, config: Config): Promise<Finding[]> {
-  const p = host.platform;
-  const findings: Finding[] = [];
-  const probe = async (what: string, command: string, judge: (out: string, code: number) => string | true) => {
-    try {
-      const r = await host.exec(command, { doing: `checking ${what}`, timeoutMs: 30_000, check: false });
-      const verdict = judge(r.stdout.trim(), r.exitCode);
-      findings.push({ ok: verdict === true, what, detail: verdict === true ? r.stdout.trim().split('\n')[0] ?? '' : verdict });
-    } catch (e) {
-      findings.push({ ok: false, what, detail: messageOf(e).split('\n')[0] });
-    }
-  };
-  await probe('reachable', 'echo reachable', (out) => out === 'reachable' || `unexpected answer ${JSON.stringify(out)}`);
-  if (!findings[0].ok) return findings;
-  await probe(`platform ${p.kind}`, 'uname -s', (out) => out === p.uname || `uname -s says ${out}, a ${p.kind} host says ${p.uname}`);
-  await probe('bhyve present', `[ -x ${shQuote(p.bhyve)} ] && echo ${shQuote(p.bhyve)}`, (_, code) => code === 0 || `${p.bhyve} is missing or not executable`);
-  await probe('bhyvectl present', `[ -x ${shQuote(p.bhyvectl)} ] && echo ${shQuote(p.bhyvectl)}`, (_, code) => code === 0 || `${p.bhyvectl} is missing or not executable`);
-  if (p.capabilities.wrlock) {
-    // The usage text lists the option where the hook exists.
-    await probe('wrlock capability', `${shQuote(p.bhyvectl)} 2>&1 | grep -c -- --wrlock-cycle`, (out) => Number(out) > 0 || 'bhyvectl has no --wrlock-cycle');
-  } else {
-    findings.push({ ok: true, what: 'wrlock capability', detail: `none on ${p.kind}: tests that need it are skipped` });
-  }
-  await probe('free memory', p.freeMemoryMiB, (out) => (Number(out) >= 512 ? true : `${out} MiB free, want at least 512`));
-  for (const [name, guest] of Object.entries(config.guests)) {
-    for (const [part, path] of Object.entries(guest.image)) {
-      await probe(`guest ${name} ${part}`, `f=${p.imagePath(path)}; [ -e "$f" ] && echo "$f"`, (_, code) => code === 0 || `${path} is not on the host`);
-    }
-  }
-  return findings;
-}
 
 export const doctorCommand: Command = {
   name: 'doctor',

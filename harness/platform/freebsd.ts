@@ -1,5 +1,6 @@
 // FreeBSD: bhyve(8) with the console on an nmdm(4) pair. FreeBSD's bhyvectl has
 // no write-lock cycle, so tests that need it are skipped there.
+import { FREEBSD_FINGERPRINT } from './fingerprint.ts';
 import { createHash } from 'node:crypto';
 import type { Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
@@ -11,6 +12,7 @@ export const freebsdPlatform = (): Platform => ({
   bhyve: '/usr/sbin/bhyve',
   bhyvectl: '/usr/sbin/bhyvectl',
   uname: 'FreeBSD',
+  fingerprint: FREEBSD_FINGERPRINT,
   freeMemoryMiB: 'echo $(( $(sysctl -n vm.stats.vm.v_free_count) * $(sysctl -n hw.pagesize) / 1048576 ))',
   workRoot: '/var/tmp/bhyve-smoke',
   bhyveArgv: (vm: VmLaunch) => [

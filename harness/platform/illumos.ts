@@ -1,4 +1,5 @@
 // illumos: raw bhyve in the global zone (bhyve(8), bhyvectl(8) of illumos-gate).
+import { ILLUMOS_FINGERPRINT } from './fingerprint.ts';
 import type { ConsoleSpec, Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 
@@ -45,6 +46,7 @@ export const illumosPlatform = (): Platform => ({
   bhyvectl: '/usr/sbin/bhyvectl',
   uname: 'SunOS',
   // freemem is in pages (kstat unix:0:system_pages), pagesize(1) in bytes.
+  fingerprint: ILLUMOS_FINGERPRINT,
   freeMemoryMiB: "echo $(( $(kstat -p unix:0:system_pages:freemem | awk '{ print $2 }') * $(pagesize) / 1048576 ))",
   workRoot: '/var/tmp/bhyve-smoke',
   bhyveArgv: illumosBhyveArgv,

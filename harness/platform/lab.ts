@@ -1,6 +1,7 @@
 // The lab platform: fixtures/lab's bhyve and bhyvectl over QEMU on a Linux host
 // (see fixtures/lab/README.md). The same command lines as illumos, plus the
 // lab's own paths.
+import { LINUX_FINGERPRINT } from './fingerprint.ts';
 import { resolve } from 'node:path';
 import type { Platform, VmLaunch } from './types.ts';
 import { illumosBhyveArgv, socketConsole } from './illumos.ts';
@@ -14,16 +15,18 @@ const LINUX_FREE_MIB = "awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/me
 const LAB_VMM = '${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm';
 const LAB_CACHE = '${BHYVE_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bhyve-smoke/lab}';
 
-export function labPlatform(labDir: string = LOCAL_LAB_DIR): Platform {
+export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Platform {
   return {
     kind: 'lab',
     capabilities: { wrlock: true },
     bhyve: `${labDir}/bin/bhyve`,
     bhyvectl: `${labDir}/bin/bhyvectl`,
     uname: 'Linux',
+    fingerprint: faults ? `${LINUX_FINGERPRINT}; echo ${shQuote(`lab-faults=${faults}`)}` : LINUX_FINGERPRINT,
     freeMemoryMiB: LINUX_FREE_MIB,
     workRoot: '/tmp/bhyve-smoke',
-    bhyveArgv: (vm: VmLaunch) => [`${labDir}/bin/bhyve`, ...illumosBhyveArgv(vm).slice(1)],
+    // Faults reach the lab's bhyve through its environment (fixtures/lab/README.md).
+    bhyveArgv: (vm: VmLaunch) => [...(faults ? ['env', `BHYVE_LAB_FAULTS=${faults}`] : []), `${labDir}/bin/bhyve`, ...illumosBhyveArgv(vm).slice(1)],
     console: socketConsole,
     listVms: () => `ls "${LAB_VMM}" 2>/dev/null; true`,
     detach: (command) => `setsid ${command} </dev/null >/dev/null 2>&1 &`,

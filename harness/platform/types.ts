@@ -36,6 +36,8 @@ export interface Platform {
   readonly bhyvectl: string;
   /** What `uname -s` prints on such a host. */
   readonly uname: string;
+  /** A shell command printing the host's fingerprint as `key=value` lines (platform/fingerprint.ts). */
+  readonly fingerprint: string;
   /** A shell command printing the host's free memory in MiB. */
   readonly freeMemoryMiB: string;
   /** Root of the harness's folders on the host; one sub-folder per run. */

@@ -49,8 +49,13 @@ export class LineReporter implements Reporter {
     const failed = r.checks.filter((c) => c.status === 'failed').map((c) => c.name);
     const checks = failed.length ? ` — failed: ${failed.join('; ')}` : '';
     this.print(`${MARK[r.status]} ${r.id} (${formatDuration(r.durationMs)})${checks}${why}`);
+    for (const k of r.known ?? []) this.print(`     known: ${k.id}${k.summary ? ` (${k.summary})` : ''} — matched in ${k.where}: ${k.line}`);
     if (r.status === 'failed' || r.status === 'error') this.print(`     reproduce: ${r.reproduce}`);
     if (r.kept) this.print(`     kept: ${r.kept}`);
+  }
+
+  onNote(line: string): void {
+    this.print(`note ${line}`);
   }
 
   onEnd(run: RunResult): void {

@@ -8,6 +8,8 @@ export interface Reporter {
   onTestBegin?(test: PlannedTest): void;
   onProgress?(test: PlannedTest, line: string): void;
   onTestEnd?(result: TestResult): void;
+  /** Something about the run as a whole (a host quarantined). */
+  onNote?(line: string): void;
   onEnd?(run: RunResult): void;
 }
 
@@ -27,6 +29,7 @@ export function multiplex(reporters: Reporter[]): Required<Reporter> {
     onTestBegin: (...a) => call('onTestBegin', ...a),
     onProgress: (...a) => call('onProgress', ...a),
     onTestEnd: (...a) => call('onTestEnd', ...a),
+    onNote: (...a) => call('onNote', ...a),
     onEnd: (...a) => call('onEnd', ...a),
   };
 }

@@ -1,5 +1,8 @@
-// The plan: which tests a run holds. A test is one suite × host × guest ×
-// repeat. Pure over plain data, so it unit-tests without any host.
+// The plan: which tests a run holds. A test is one suite × pool × guest ×
+// repeat. A pool is a set of interchangeable hosts (`hosts.X.pool`; a host
+// without one is a pool of its own), and the runner sends each test to a host
+// of its pool that has what the suite needs and a free slot. Pure over plain
+// data, so it unit-tests without any host.
 import type { Config } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 import type { PlatformKind } from '../platform/types.ts';
@@ -9,7 +12,10 @@ import { platformFor } from '../host.ts';
 export interface PlannedTest {
   id: string;
   suite: SuiteDefinition;
+  /** The pool (or the one host) the test targets: its id's middle part. */
   host: string;
+  /** The hosts of that pool able to run it, in config order. */
+  hosts: string[];
   guest: string;
   repeat: number;
   /** Set when the test cannot run here; it is reported as skipped with this reason. */
@@ -18,47 +24,81 @@ export interface PlannedTest {
 
 export interface PlanFilter {
   suites: string[];
+  /** A host or a pool. */
   host?: string;
+  /** An A/B run: the same tests on two hosts, interleaved, the order alternating per repeat. */
+  ab?: [string, string];
   guest?: string;
   grep?: RegExp;
   repeatEach: number;
+  /** The first repeat index (a gate run's further iterations number on). */
+  firstRepeat?: number;
+}
+
+/** Pools by name, each with its hosts in config order. */
+export function poolsOf(config: Config): Map<string, string[]> {
+  const pools = new Map<string, string[]>();
+  for (const [name, host] of Object.entries(config.hosts)) {
+    const pool = host.pool ?? name;
+    pools.set(pool, [...(pools.get(pool) ?? []), name]);
+  }
+  return pools;
+}
+
+/** What --host names: a pool (all its hosts) or one host (alone, under its own name). */
+function resolveTarget(config: Config, pools: Map<string, string[]>, target: string, option: string): [string, string[]] {
+  if (config.hosts[target]) return [target, [target]];
+  if (pools.has(target)) return [target, pools.get(target)!];
+  throw new ConfigError(`${option}: unknown host or pool "${target}" (hosts: ${Object.keys(config.hosts).join(', ')}; pools: ${[...pools.keys()].join(', ')}; or ssh://user@host[:port])`);
 }
 
 export function planTests(config: Config, suites: Map<string, SuiteDefinition>, filter: PlanFilter): PlannedTest[] {
   for (const name of filter.suites) {
     if (!suites.has(name)) throw new ConfigError(`unknown suite "${name}" (known: ${[...suites.keys()].join(', ')})`);
   }
-  if (filter.host && !config.hosts[filter.host]) {
-    throw new ConfigError(`unknown host "${filter.host}" (configured: ${Object.keys(config.hosts).join(', ')}; or ssh://user@host[:port])`);
-  }
   if (filter.guest && !config.guests[filter.guest]) {
     throw new ConfigError(`unknown guest "${filter.guest}" (configured: ${Object.keys(config.guests).join(', ')})`);
   }
+  const pools = poolsOf(config);
+  if (filter.ab && filter.ab[0] === filter.ab[1]) throw new ConfigError(`--ab: compare two different hosts, got ${filter.ab[0]} twice`);
+  const targets: Array<[string, string[]]> = filter.ab
+    ? filter.ab.map((h) => resolveTarget(config, pools, h, '--ab'))
+    : filter.host ? [resolveTarget(config, pools, filter.host, '--host')] : [...pools.entries()];
   const chosen = filter.suites.length ? filter.suites.map((n) => suites.get(n)!) : [...suites.values()];
+  const first = filter.firstRepeat ?? 0;
+  const numbered = first > 0 || filter.repeatEach > 1;
+  const guests = Object.keys(config.guests).filter((g) => !filter.guest || g === filter.guest);
+  const repeats = Array.from({ length: filter.repeatEach }, (_, i) => first + i);
+  // Suite, then host, guest and repeat; an A/B run interleaves the two hosts
+  // within each repeat, A first on even repeats and B first on odd ones,
+  // against drift and order effects.
+  const slots: Array<[[string, string[]], string, number]> = filter.ab
+    ? guests.flatMap((g) => repeats.flatMap((r) => (r % 2 ? [...targets].reverse() : targets).map((t): [[string, string[]], string, number] => [t, g, r])))
+    : targets.flatMap((t) => guests.flatMap((g) => repeats.map((r): [[string, string[]], string, number] => [t, g, r])));
   const tests: PlannedTest[] = [];
   for (const suite of chosen) {
-    for (const [hostName, host] of Object.entries(config.hosts)) {
-      if (filter.host && hostName !== filter.host) continue;
-      for (const [guestName, guest] of Object.entries(config.guests)) {
-        if (filter.guest && guestName !== filter.guest) continue;
-        for (let repeat = 0; repeat < filter.repeatEach; repeat++) {
-          const id = `${suite.name}/${hostName}/${guestName}${filter.repeatEach > 1 ? `#${repeat}` : ''}`;
-          if (filter.grep && !filter.grep.test(id)) continue;
-          const missing = suite.needs.filter((cap) => !platformFor(host.platform as PlatformKind, host).capabilities[cap]);
-          const skip = !suite.guests.includes(guest.os)
-            ? `suite ${suite.name} does not run on ${guest.os} guests`
-            : missing.length
-              ? `host ${hostName} (${host.platform}) has no ${missing.join(', ')} capability`
-              : undefined;
-          tests.push({ id, suite, host: hostName, guest: guestName, repeat, ...(skip ? { skip } : {}) });
-        }
-      }
+    const capable = (h: string) => suite.needs.every((cap) => platformFor(config.hosts[h].platform as PlatformKind, config.hosts[h]).capabilities[cap]);
+    for (const [[target, members], guestName, repeat] of slots) {
+      const id = `${suite.name}/${target}/${guestName}${numbered ? `#${repeat}` : ''}`;
+      if (filter.grep && !filter.grep.test(id)) continue;
+      const hosts = members.filter(capable);
+      const needs = suite.needs.join(', ');
+      const skip = !suite.guests.includes(config.guests[guestName].os)
+        ? `suite ${suite.name} does not run on ${config.guests[guestName].os} guests`
+        : hosts.length > 0
+          ? undefined
+          : members.length === 1
+            ? `host ${members[0]} (${config.hosts[members[0]].platform}) has no ${needs} capability`
+            : `no host of pool ${target} (${members.join(', ')}) has the ${needs} capability`;
+      tests.push({ id, suite, host: target, hosts, guest: guestName, repeat, ...(skip ? { skip } : {}) });
     }
   }
   if (tests.length === 0) throw new ConfigError('no test matches the given suites, --host, --guest and --grep');
   // A guest reached over ssh has one address: two of its vms at once would answer for each other.
-  for (const t of tests.filter((t) => !t.skip && config.guests[t.guest].access === 'ssh' && config.hosts[t.host].capacity > 1)) {
-    throw new ConfigError(`guests.${t.guest} is reached at one ssh address, but hosts.${t.host}.capacity is ${config.hosts[t.host].capacity}: run it on a host with capacity 1`);
+  for (const t of tests.filter((t) => !t.skip && config.guests[t.guest].access === 'ssh')) {
+    const wide = t.hosts.find((h) => config.hosts[h].capacity > 1);
+    if (wide) throw new ConfigError(`guests.${t.guest} is reached at one ssh address, but hosts.${wide}.capacity is ${config.hosts[wide].capacity}: run it on a host with capacity 1`);
+    if (t.hosts.length > 1) throw new ConfigError(`guests.${t.guest} is reached at one ssh address, but pool ${t.host} has ${t.hosts.length} hosts: give each host its own guest entry, or run it on one host`);
   }
   return tests;
 }

@@ -5,17 +5,18 @@ import pLimit from 'p-limit';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { Aborted, CheckFailure, EXIT, HangDetected, messageOf } from '../errors.ts';
+import { Aborted, CheckFailure, HangDetected, InfraError, messageOf } from '../errors.ts';
 import { accessFor } from '../guest/adapters.ts';
 import { createHost, type Host } from '../host.ts';
 import { writeJunit } from '../report/junit.ts';
 import { multiplex, type Reporter } from '../report/reporter.ts';
-import { summarize, writeResults, type RunResult, type TestResult, type TestStatus } from '../report/results.ts';
+import { exitCodeOf, writeResults, type RunResult, type TestResult, type TestStatus } from '../report/results.ts';
 import type { ResolvedThresholds } from '../suite.ts';
 import { Timeline } from '../timeline.ts';
 import { shQuote } from '../transport/quote.ts';
 import { Checks } from '../verdict/checks.ts';
 import { Metrics } from '../verdict/metrics.ts';
+import { triage } from '../verdict/triage.ts';
 import { Vm } from '../vm.ts';
 import { WrlockHammer } from '../disturbance/wrlock-hammer.ts';
 import { HeartbeatWatch } from '../watch/heartbeat.ts';
@@ -23,6 +24,8 @@ import { LivenessWatch } from '../watch/liveness.ts';
 import { VcpuProgressWatch } from '../watch/vcpu-progress.ts';
 import { Watchdog } from '../watch/watchdog.ts';
 import { resolvePassword } from './credentials.ts';
+import { checkHostForRun, type HostHealth } from './health.ts';
+import { HostSlots } from './host-slots.ts';
 import type { PlannedTest } from './plan.ts';
 import { newRunId, removeRecord, vmNamePrefix, writeRecord } from './records.ts';
 
@@ -38,9 +41,11 @@ export interface RunOptions {
   globalTimeoutMs: number;
   thresholds: ResolvedThresholds;
   keepOnFailure: boolean;
-  /** Builds the command that reruns one test. */
-  reproduce: (test: PlannedTest) => string;
+  /** Builds the command that reruns one test on the host it ran on. */
+  reproduce: (test: PlannedTest, host: string) => string;
   runId?: string;
+  /** This run is one shard of the plan (recorded in results). */
+  shard?: { index: number; total: number };
 }
 
 /** Everything the run has started, for teardown on abort. */
@@ -56,13 +61,14 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   const live: Live = { vms: new Set(), abort: new AbortController() };
 
   // 1. Hosts and the run record, before any vm exists.
-  const hostNames = [...new Set(o.tests.map((t) => t.host))];
+  const hostNames = [...new Set(o.tests.flatMap((t) => t.hosts))];
   const hosts = new Map<string, Host>(hostNames.map((n) => [n, createHost(n, o.config.hosts[n])]));
   const runDirs = new Map(hostNames.map((n) => [n, `${hosts.get(n)!.platform.workRoot}/${runId}`]));
   writeRecord({
     runId, pid: process.pid, startedAt: startedAt.toISOString(), prefix: o.config.prefix,
     hosts: Object.fromEntries(hostNames.map((n) => [n, { config: o.config.hosts[n], runDir: runDirs.get(n)! }])),
   });
+  const health = new Map<string, HostHealth>();
 
   // 2. Interrupts and the global deadline abort the run; the reports are still written.
   const onSignal = (signal: NodeJS.Signals) => {
@@ -83,29 +89,52 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   const results: TestResult[] = [];
   const kept: string[] = [];
   try {
-    // 3. Prepare each host once: its run folder; a host that fails gets its tests errored.
-    const prepared = new Map<string, Promise<void>>();
-    for (const [name, host] of hosts) {
-      const p = host.exec(`mkdir -p ${shQuote(runDirs.get(name)!)}`, { doing: `preparing host ${name}`, timeoutMs: 30_000 }).then(() => {});
-      p.catch(() => {}); // awaited by each of the host's tests, which report the error
-      prepared.set(name, p);
-    }
-    // 4. Schedule by host capacity.
-    const limits = new Map(hostNames.map((n) => [n, pLimit(o.config.hosts[n].capacity)]));
+    // 3. Each host's health, fingerprint and run folder; a host that fails is
+    //    quarantined for the run and the other hosts of its pool take its tests.
+    const needed = new Set(o.tests.filter((t) => !t.skip).flatMap((t) => t.hosts));
+    await Promise.all([...needed].map(async (name) => {
+      const h = await checkHostForRun(hosts.get(name)!, o.config, runDirs.get(name)!);
+      health.set(name, h);
+      if (h.quarantined) report.onNote(`host ${name} quarantined for this run: ${h.quarantined}`);
+    }));
+    // 4. Schedule: p-limit bounds each pool to its healthy hosts' capacity;
+    //    the slots place each test on a free host able to run it.
+    const healthy = (t: PlannedTest) => t.hosts.filter((h) => health.get(h) && !health.get(h)!.quarantined);
+    const slots = new HostSlots(new Map(hostNames.map((n) => [n, o.config.hosts[n].capacity])));
+    const pools = new Map<string, ReturnType<typeof pLimit>>();
+    const poolLimit = (t: PlannedTest) => {
+      if (!pools.has(t.host)) {
+        const members = [...new Set(o.tests.filter((x) => x.host === t.host).flatMap(healthy))];
+        pools.set(t.host, pLimit(Math.max(1, members.reduce((n, h) => n + o.config.hosts[h].capacity, 0))));
+      }
+      return pools.get(t.host)!;
+    };
     let vmCounter = 0;
+    const finish = (result: TestResult) => {
+      if (result.kept) kept.push(result.kept);
+      results.push(result);
+      report.onTestEnd(result);
+    };
     await Promise.all(
-      o.tests.map((test) =>
-        limits.get(test.host)!(async () => {
-          const result = await runWithRetries(test, async (attempt) => {
-            if (live.abort.signal.aborted) return errorResult(test, live.abort.signal.reason, o);
-            await prepared.get(test.host);
-            return runOnce({ o, test, attempt, runId, host: hosts.get(test.host)!, runDir: runDirs.get(test.host)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report });
-          }, o.retries).catch((e) => errorResult(test, e, o));
-          if (result.kept) kept.push(result.kept);
-          results.push(result);
-          report.onTestEnd(result);
-        }),
-      ),
+      o.tests.map(async (test) => {
+        if (test.skip) return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: test.skip });
+        const candidates = healthy(test);
+        if (candidates.length === 0) {
+          const why = test.hosts.map((h) => `${h}: ${health.get(h)?.quarantined}`).join('; ');
+          return finish(errorResult(test, test.host, new InfraError(`no healthy host can run this test (${why})`), o));
+        }
+        await poolLimit(test)(async () => {
+          const hostName = await slots.acquire(candidates, test.suite.exclusive);
+          try {
+            finish(await runWithRetries(test, async (attempt) => {
+              if (live.abort.signal.aborted) return errorResult(test, hostName, live.abort.signal.reason, o);
+              return runOnce({ o, test, attempt, runId, host: hosts.get(hostName)!, runDir: runDirs.get(hostName)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report });
+            }, o.retries).catch((e) => errorResult(test, hostName, e, o)));
+          } finally {
+            slots.release(hostName, test.suite.exclusive);
+          }
+        });
+      }),
     );
   } finally {
     clearTimeout(globalTimer);
@@ -129,7 +158,12 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     version: 1, runId, config: o.configSource, ...(o.profile ? { profile: o.profile } : {}),
     startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: finishedAt.getTime() - startedAt.getTime(),
     ...(interrupted ? { interrupted } : {}),
-    hosts: hostNames.map((n) => ({ name: n, platform: o.config.hosts[n].platform, transport: hosts.get(n)!.transport.name })),
+    hosts: hostNames.map((n) => ({
+      name: n, platform: o.config.hosts[n].platform, transport: hosts.get(n)!.transport.name,
+      ...(health.get(n)?.fingerprint ? { fingerprint: health.get(n)!.fingerprint } : {}),
+      ...(health.get(n)?.quarantined ? { quarantined: health.get(n)!.quarantined } : {}),
+    })),
+    ...(o.shard ? { shard: o.shard } : {}),
     tests: results,
     exitCode: exitCodeOf(results, abortedBy?.signal),
   };
@@ -137,16 +171,6 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   if (o.reporters.junit) writeJunit(join(o.output, 'junit.xml'), run);
   report.onEnd(run);
   return run;
-}
-
-/** 0 all passed (flaky counts as passed), 1 a check failed, 3 infrastructure error; 130/143 interrupted. */
-function exitCodeOf(tests: TestResult[], signal?: NodeJS.Signals): number {
-  if (signal === 'SIGINT') return 130;
-  if (signal === 'SIGTERM') return 143;
-  const s = summarize(tests);
-  if (s.failed) return EXIT.checkFailed;
-  if (s.error) return EXIT.infra;
-  return EXIT.passed;
 }
 
 /**
@@ -179,8 +203,7 @@ interface OnceArgs {
 }
 
 async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }: OnceArgs): Promise<TestResult> {
-  const base = baseResult(test, o);
-  if (test.skip) return { ...base, status: 'skipped', skipReason: test.skip };
+  const base = baseResult(test, host.name, o);
   report.onTestBegin(test);
   const guest = o.config.guests[test.guest];
   const timeline = new Timeline();
@@ -277,6 +300,8 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   }
   live.vms.delete(vm);
   result.durationMs = Date.now() - started;
+  const known = triage(result, o.config.knownIssues);
+  if (known.length) result.known = known;
   return result;
 }
 
@@ -300,14 +325,15 @@ async function collectEvidence(host: Host, vmName: string, runDir: string, testD
   }
 }
 
-function baseResult(test: PlannedTest, o: RunOptions): TestResult {
+/** A test's result before it ran, on the host it went to (or its pool, when it went nowhere). */
+function baseResult(test: PlannedTest, host: string, o: RunOptions): TestResult {
   return {
-    id: test.id, suite: test.suite.name, host: test.host, guest: test.guest, repeat: test.repeat,
+    id: test.id, suite: test.suite.name, pool: test.host, host, guest: test.guest, repeat: test.repeat,
     status: 'passed', attempt: 0, attempts: [], startedAt: new Date().toISOString(), durationMs: 0,
-    checks: [], attachments: [], timeline: { samples: [], events: [] }, reproduce: o.reproduce(test),
+    checks: [], attachments: [], timeline: { samples: [], events: [] }, reproduce: o.reproduce(test, host),
   };
 }
 
-function errorResult(test: PlannedTest, e: unknown, o: RunOptions): TestResult {
-  return { ...baseResult(test, o), status: 'error', error: { type: (e as Error)?.name ?? 'Error', message: messageOf(e) } };
+function errorResult(test: PlannedTest, host: string, e: unknown, o: RunOptions): TestResult {
+  return { ...baseResult(test, host, o), status: 'error', error: { type: (e as Error)?.name ?? 'Error', message: messageOf(e) } };
 }

@@ -1,0 +1,67 @@
+// A host's health and fingerprint, checked at the start of every run and by
+// `doctor`: reachable, the platform it claims, bhyve and bhyvectl present, the
+// write-lock hook, free memory, every guest image present. A host that fails
+// is quarantined for the run: its pool's other hosts take its tests.
+import type { Config } from '../config/schema.ts';
+import { messageOf } from '../errors.ts';
+import type { Host } from '../host.ts';
+import { parseFingerprint } from '../platform/fingerprint.ts';
+import { shQuote } from '../transport/quote.ts';
+
+export interface Finding {
+  ok: boolean;
+  what: string;
+  detail: string;
+}
+
+export async function doctorHost(host: Host, config: Config): Promise<Finding[]> {
+  const p = host.platform;
+  const findings: Finding[] = [];
+  const probe = async (what: string, command: string, judge: (out: string, code: number) => string | true) => {
+    try {
+      const r = await host.exec(command, { doing: `checking ${what}`, timeoutMs: 30_000, check: false });
+      const verdict = judge(r.stdout.trim(), r.exitCode);
+      findings.push({ ok: verdict === true, what, detail: verdict === true ? r.stdout.trim().split('\n')[0] ?? '' : verdict });
+    } catch (e) {
+      findings.push({ ok: false, what, detail: messageOf(e).split('\n')[0] });
+    }
+  };
+  await probe('reachable', 'echo reachable', (out) => out === 'reachable' || `unexpected answer ${JSON.stringify(out)}`);
+  if (!findings[0].ok) return findings;
+  await probe(`platform ${p.kind}`, 'uname -s', (out) => out === p.uname || `uname -s says ${out}, a ${p.kind} host says ${p.uname}`);
+  await probe('bhyve present', `[ -x ${shQuote(p.bhyve)} ] && echo ${shQuote(p.bhyve)}`, (_, code) => code === 0 || `${p.bhyve} is missing or not executable`);
+  await probe('bhyvectl present', `[ -x ${shQuote(p.bhyvectl)} ] && echo ${shQuote(p.bhyvectl)}`, (_, code) => code === 0 || `${p.bhyvectl} is missing or not executable`);
+  if (p.capabilities.wrlock) {
+    // The usage text lists the option where the hook exists.
+    await probe('wrlock capability', `${shQuote(p.bhyvectl)} 2>&1 | grep -c -- --wrlock-cycle`, (out) => Number(out) > 0 || 'bhyvectl has no --wrlock-cycle');
+  } else {
+    findings.push({ ok: true, what: 'wrlock capability', detail: `none on ${p.kind}: tests that need it are skipped` });
+  }
+  await probe('free memory', p.freeMemoryMiB, (out) => (Number(out) >= 512 ? true : `${out} MiB free, want at least 512`));
+  for (const [name, guest] of Object.entries(config.guests)) {
+    for (const [part, path] of Object.entries(guest.image)) {
+      await probe(`guest ${name} ${part}`, `f=${p.imagePath(path)}; [ -e "$f" ] && echo "$f"`, (_, code) => code === 0 || `${path} is not on the host`);
+    }
+  }
+  return findings;
+}
+
+
+export interface HostHealth {
+  /** Why the host is out of this run, if it is. */
+  quarantined?: string;
+  fingerprint?: Record<string, string>;
+}
+
+/** The doctor's checks, then the fingerprint and the run folder: a host ready for the run, or the reason it is not. */
+export async function checkHostForRun(host: Host, config: Config, runDir: string): Promise<HostHealth> {
+  const failed = (await doctorHost(host, config)).filter((f) => !f.ok);
+  if (failed.length) return { quarantined: failed.map((f) => `${f.what}: ${f.detail}`).join('; ') };
+  try {
+    const fp = await host.exec(host.platform.fingerprint, { doing: `fingerprinting host ${host.name}`, timeoutMs: 30_000, check: false });
+    await host.exec(`mkdir -p ${shQuote(runDir)}`, { doing: `preparing host ${host.name}`, timeoutMs: 30_000 });
+    return { fingerprint: parseFingerprint(fp.stdout) };
+  } catch (e) {
+    return { quarantined: messageOf(e).split('\n')[0] };
+  }
+}
