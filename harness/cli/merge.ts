@@ -1,0 +1,29 @@
+// bhyve-smoke merge FILE_OR_DIR... --output DIR: one results.json and one JUnit from shards.
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { writeJunit } from '../report/junit.ts';
+import { mergeRuns } from '../report/merge.ts';
+import { readResultsFile, resultsFilesAt } from '../report/read-results.ts';
+import { summarize, writeResults } from '../report/results.ts';
+import type { Command } from './command.ts';
+
+export const mergeCommand: Command = {
+  name: 'merge',
+  summary: "combine shards' results.json into one results.json and JUnit",
+  usage: 'bhyve-smoke merge FILE_OR_DIR... --output DIR',
+  options: {
+    output: { type: 'string', help: 'folder for the merged results.json and junit.xml (required)' },
+  },
+  async run(values, positionals) {
+    if (positionals.length === 0) throw new ConfigError('merge: name the results.json files (or folders holding them) to merge');
+    if (!values.output) throw new ConfigError('merge: --output DIR is required');
+    const files = positionals.flatMap(resultsFilesAt);
+    const merged = mergeRuns(files.map((source) => ({ source, run: readResultsFile(source) })));
+    const out = resolve(String(values.output));
+    writeResults(`${out}/results.json`, merged);
+    writeJunit(`${out}/junit.xml`, merged);
+    const s = summarize(merged.tests);
+    process.stdout.write(`merged ${files.length} result file(s), ${s.total} tests: ${s.passed} passed, ${s.failed} failed, ${s.error} errors, ${s.skipped} skipped${s.flaky ? `, ${s.flaky} flaky` : ''}\nreports: ${out}/junit.xml, ${out}/results.json\n`);
+    return merged.exitCode;
+  },
+};

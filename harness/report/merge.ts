@@ -1,0 +1,53 @@
+// Merging shards: the results of several runs of one plan become one
+// results.json (and from it one JUnit), as if one run had done them all. A
+// test found in two inputs, or a shard set with a gap, is a usage error: the
+// merged report would lie about what ran.
+import { ConfigError } from '../errors.ts';
+import { exitCodeOf, type HostSummary, type RunResult } from './results.ts';
+
+export function mergeRuns(inputs: Array<{ source: string; run: RunResult }>): RunResult {
+  if (inputs.length === 0) throw new ConfigError('merge: no results to merge');
+  const seen = new Map<string, string>();
+  for (const { source, run } of inputs) {
+    for (const t of run.tests) {
+      const other = seen.get(t.id);
+      if (other) throw new ConfigError(`merge: test ${t.id} is in both ${other} and ${source}: these are not shards of one plan (or one was given twice)`);
+      seen.set(t.id, source);
+    }
+  }
+  const shards = inputs.filter((i) => i.run.shard);
+  if (shards.length) {
+    const totals = new Set(shards.map((i) => i.run.shard!.total));
+    if (totals.size > 1 || shards.length !== inputs.length) {
+      throw new ConfigError(`merge: the inputs come from different shardings (${inputs.map((i) => `${i.source}: ${i.run.shard ? `${i.run.shard.index}/${i.run.shard.total}` : 'not sharded'}`).join(', ')})`);
+    }
+    const total = [...totals][0];
+    const indexes = new Set(shards.map((i) => i.run.shard!.index));
+    const absent = Array.from({ length: total }, (_, i) => i + 1).filter((i) => !indexes.has(i));
+    if (absent.length) throw new ConfigError(`merge: shard${absent.length > 1 ? 's' : ''} ${absent.map((i) => `${i}/${total}`).join(', ')} missing: the merged report would leave tests out`);
+  }
+  const runs = inputs.map((i) => i.run);
+  const hosts = new Map<string, HostSummary>();
+  for (const r of runs) for (const h of r.hosts) if (!hosts.has(h.name)) hosts.set(h.name, h);
+  const startedAt = runs.map((r) => r.startedAt).sort()[0];
+  const finishedAt = runs.map((r) => r.finishedAt).sort().at(-1)!;
+  const interrupted = runs.filter((r) => r.interrupted).map((r) => `${r.runId}: ${r.interrupted}`);
+  const tests = runs.flatMap((r) => r.tests).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const interruptedBy = runs.find((r) => r.exitCode === 130 || r.exitCode === 143);
+  const configs = [...new Set(runs.map((r) => r.config))];
+  const profiles = [...new Set(runs.map((r) => r.profile).filter(Boolean))];
+  return {
+    version: 1,
+    runId: runs.map((r) => r.runId).join('+'),
+    config: configs.join(', '),
+    ...(profiles.length ? { profile: profiles.join(', ') } : {}),
+    startedAt,
+    finishedAt,
+    durationMs: Date.parse(finishedAt) - Date.parse(startedAt),
+    ...(interrupted.length ? { interrupted: interrupted.join('; ') } : {}),
+    hosts: [...hosts.values()],
+    merged: inputs.map(({ source, run }) => ({ runId: run.runId, source, ...(run.shard ? { shard: run.shard } : {}) })),
+    tests,
+    exitCode: interruptedBy ? interruptedBy.exitCode : exitCodeOf(tests),
+  };
+}
