@@ -2,13 +2,16 @@
 // 2 usage or config error, 3 infrastructure error; 130/143 when interrupted.
 import { parseArgs } from 'node:util';
 import { ConfigError, EXIT, exitCodeFor, messageOf } from '../errors.ts';
+import { calibrateCommand } from './calibrate.ts';
 import { cleanCommand } from './clean.ts';
+import { compareCommand } from './compare.ts';
 import { helpText, type Command } from './command.ts';
 import { doctorCommand } from './doctor.ts';
 import { listCommand } from './list.ts';
+import { mergeCommand } from './merge.ts';
 import { runCommand } from './run.ts';
 
-const COMMANDS: Command[] = [runCommand, listCommand, doctorCommand, cleanCommand];
+const COMMANDS: Command[] = [runCommand, compareCommand, calibrateCommand, mergeCommand, listCommand, doctorCommand, cleanCommand];
 
 const mainHelp = () =>
   `usage: bhyve-smoke COMMAND [options]\n\nCommands:\n${COMMANDS.map((c) => `  ${c.name.padEnd(8)}${c.summary}`).join('\n')}\n\n` +

@@ -1,15 +1,25 @@
 // bhyve-smoke run [suite...]: plans the tests, runs them, writes the reports.
-import { resolve } from 'node:path';
-import { ConfigError } from '../errors.ts';
+// With --baseline or --ab it is a gate run: run, compare, and while a series is
+// flagged run more iterations of its tests (keeping all data) before the verdict.
+import { join, resolve } from 'node:path';
+import { ConfigError, EXIT } from '../errors.ts';
+import { formatComparison, writeComparison } from '../report/comparison.ts';
+import { writeJunit } from '../report/junit.ts';
 import { LineReporter } from '../report/line.ts';
+import { mergeRuns } from '../report/merge.ts';
+import { readResults } from '../report/read-results.ts';
+import { writeResults, type RunResult } from '../report/results.ts';
 import { resolvePassword } from '../run/credentials.ts';
-import { planTests } from '../run/plan.ts';
+import { planTests, type PlanFilter, type PlannedTest } from '../run/plan.ts';
 import { reapDeadRuns } from '../run/reap.ts';
-import { executeRun } from '../run/runner.ts';
+import { executeRun, type RunOptions } from '../run/runner.ts';
+import { durationsOf, parseShard, shardOf } from '../run/shard.ts';
 import { loadSuites } from '../run/suites.ts';
 import { shJoin } from '../transport/quote.ts';
+import { compareRuns, type Comparison } from '../verdict/compare.ts';
 import type { Command } from './command.ts';
 import { CONFIG_OPTION, KNOWN_HOSTS_OPTION, intOption, loadWithHost, resolveSettings } from './context.ts';
+import { gateWithOptions, GATE_OPTIONS } from './gate-options.ts';
 
 const REPORTERS = ['line', 'junit', 'json'] as const;
 
@@ -19,7 +29,7 @@ export const runCommand: Command = {
   usage: 'bhyve-smoke run [SUITE...] [options]',
   options: {
     config: CONFIG_OPTION,
-    host: { type: 'string', help: 'a configured host, or ssh://[user@]host[:port] for a one-off run' },
+    host: { type: 'string', help: 'a configured host or pool, or ssh://[user@]host[:port] for a one-off run' },
     'known-hosts': KNOWN_HOSTS_OPTION,
     guest: { type: 'string', help: 'only this configured guest' },
     grep: { type: 'string', help: 'only tests whose id (suite/host/guest) matches this regex' },
@@ -30,6 +40,11 @@ export const runCommand: Command = {
     output: { type: 'string', help: 'report folder (default: reports)' },
     reporter: { type: 'string', help: 'line,junit,json (default: all three)' },
     'keep-on-failure': { type: 'boolean', help: 'leave a failed or hung vm running and print how to reach it' },
+    shard: { type: 'string', help: 'run only shard I of N (I/N) of the plan; combine the shards with merge' },
+    durations: { type: 'string', help: 'results.json (file or folder) of an earlier run: balance --shard by its test durations' },
+    baseline: { type: 'string', help: 'gate: compare this run against a baseline results.json (file or folder)' },
+    ab: { type: 'string', help: 'gate: HOST_A,HOST_B — the same tests on two hosts, interleaved; B is compared against A' },
+    ...GATE_OPTIONS,
   },
   async run(values, positionals) {
     const reporters = String(values.reporter ?? REPORTERS.join(',')).split(',').map((r) => r.trim());
@@ -46,39 +61,102 @@ export const runCommand: Command = {
       retries: intOption(values.retries as string | undefined, '--retries', 0),
       repeatEach: intOption(values['repeat-each'] as string | undefined, '--repeat-each', 1),
     };
+    const shard = values.shard !== undefined ? parseShard(String(values.shard)) : undefined;
+    const ab = values.ab !== undefined ? parseAb(String(values.ab)) : undefined;
+    if (values.baseline !== undefined && ab) throw new ConfigError('--baseline and --ab are two kinds of gate run: choose one');
+    if (shard && (values.baseline !== undefined || ab)) throw new ConfigError('--shard splits a plan across CI jobs; a gate run (--baseline, --ab) needs all its series in one run');
+    if (values.durations !== undefined && !shard) throw new ConfigError('--durations balances --shard: give --shard too');
+    // Every input is read before anything starts: a bad file is exit 2, not a lost hour.
+    const baseline = values.baseline !== undefined ? readResults([String(values.baseline)]) : undefined;
+    const durations = values.durations !== undefined ? durationsOf(readResults([String(values.durations)])) : undefined;
+
     const suites = await loadSuites();
     const loaded = await loadWithHost(values.config as string | undefined, values.host as string | undefined, values['known-hosts'] as string | undefined);
     const settings = resolveSettings(loaded.config, values.profile as string | undefined, cli);
-    const tests = planTests(loaded.config, suites, { suites: positionals, host: loaded.host, guest: values.guest as string | undefined, grep, repeatEach: settings.repeatEach });
+    const gate = gateWithOptions(loaded.config.gate, values);
+    const filter: PlanFilter = { suites: positionals, host: loaded.host, ab, guest: values.guest as string | undefined, grep, repeatEach: settings.repeatEach };
+    let tests = planTests(loaded.config, suites, filter);
+    if (shard) tests = shardOf(tests, shard, durations);
     for (const t of tests) if (!t.skip) resolvePassword(t.guest, loaded.config.guests[t.guest]);
 
     for (const reaped of await reapDeadRuns()) {
       process.stderr.write(`bhyve-smoke: reaped dead run ${reaped.runId}: ${reaped.vms.join(', ') || 'no vms left'}${reaped.errors.length ? `; errors: ${reaped.errors.join('; ')}` : ''}\n`);
     }
     const output = resolve(String(values.output ?? 'reports'));
-    const run = await executeRun({
+    const wants = { junit: reporters.includes('junit'), json: reporters.includes('json') };
+    const runOptions = (planned: PlannedTest[], out: string): RunOptions => ({
       config: loaded.config,
       configSource: loaded.source,
       profile: values.profile as string | undefined,
-      tests,
-      output,
-      reporters: { line: reporters.includes('line') ? new LineReporter() : undefined, junit: reporters.includes('junit'), json: reporters.includes('json') },
+      tests: planned,
+      output: out,
+      reporters: { line: reporters.includes('line') ? new LineReporter() : undefined, ...wants },
       retries: settings.retries,
       testTimeoutMs: settings.testTimeoutMs,
       globalTimeoutMs: settings.globalTimeoutMs,
       thresholds: settings.thresholds,
       keepOnFailure: Boolean(values['keep-on-failure']),
-      reproduce: (t) => shJoin([
+      ...(shard ? { shard } : {}),
+      reproduce: (t, host) => shJoin([
         'npx', 'bhyve-smoke', 'run', t.suite.name,
         ...(values.config ? ['--config', String(values.config)] : []),
-        '--host', String(values.host ?? t.host), '--guest', t.guest,
+        '--host', values.host?.toString().startsWith('ssh://') ? String(values.host) : host, '--guest', t.guest,
         ...(values.profile ? ['--profile', String(values.profile)] : []),
-        ...(t.repeat > 0 ? ['--grep', `^${t.id.replace(/[#.]/g, '\\$&')}$`] : []),
+        // The repeat index is part of the id: plan enough repeats for it to exist.
+        ...(t.repeat > 0 ? ['--repeat-each', String(t.repeat + 1), '--grep', `^${t.id.replace(/^([^/]+)\/[^/]+\//, `$1/${host}/`).replace(/[#.]/g, '\\$&')}$`] : []),
       ]),
     });
-    if (reporters.includes('junit') || reporters.includes('json')) {
-      process.stdout.write(`reports: ${[reporters.includes('junit') && `${output}/junit.xml`, reporters.includes('json') && `${output}/results.json`].filter(Boolean).join(', ')}\n`);
+
+    if (tests.length === 0) {
+      // More shards than tests: this one has nothing to do, and says so in its reports.
+      process.stdout.write(`shard ${shard!.index}/${shard!.total} holds no test of this plan\n`);
     }
-    return run.exitCode;
+    if (!baseline && !ab) {
+      const run = await executeRun(runOptions(tests, output));
+      printReportPaths(output, wants);
+      return run.exitCode;
+    }
+
+    // A gate run: iterate while something is flagged, keeping every iteration's data.
+    const runs: RunResult[] = [];
+    let comparison: Comparison;
+    for (let iteration = 1; ; iteration++) {
+      const run = await executeRun(runOptions(tests, join(output, `iteration-${iteration}`)));
+      runs.push(run);
+      comparison = ab
+        ? compareRuns([sideOf(runs, ab[0])], [sideOf(runs, ab[1])], { gate })
+        : compareRuns(baseline!, runs, { gate });
+      if (run.interrupted || comparison.flagged.length === 0 || iteration >= gate.maxIterations) break;
+      const again = new Set(comparison.flagged.map((v) => `${v.key.suite}/${v.key.guest}`));
+      process.stdout.write(`gate: ${comparison.flagged.length} series flagged (${comparison.flagged.map((v) => v.id).join('; ')}): iteration ${iteration + 1} of at most ${gate.maxIterations}\n`);
+      tests = planTests(loaded.config, suites, { ...filter, suites: [...new Set(comparison.flagged.map((v) => v.key.suite))], firstRepeat: iteration * settings.repeatEach })
+        .filter((t) => again.has(`${t.suite.name}/${t.guest}`));
+    }
+    const all = runs.length === 1 ? runs[0] : mergeRuns(runs.map((r, i) => ({ source: `iteration-${i + 1}`, run: r })));
+    if (wants.json) writeResults(join(output, 'results.json'), all);
+    if (wants.junit) writeJunit(join(output, 'junit.xml'), all);
+    process.stdout.write(formatComparison(comparison, ab ? { base: ab[0], cand: ab[1] } : { base: 'baseline', cand: 'this run' }));
+    const written = writeComparison(output, comparison, { base: ab ? [`${output}/results.json (${ab[0]})`] : baseline!.map((r) => r.runId), cand: [`${output}/results.json${ab ? ` (${ab[1]})` : ''}`] });
+    printReportPaths(output, wants, written);
+    if (all.interrupted) return all.exitCode;
+    return comparison.regressed ? EXIT.checkFailed : all.exitCode;
   },
 };
+
+function parseAb(value: string): [string, string] {
+  const parts = value.split(',').map((s) => s.trim());
+  if (parts.length !== 2 || parts.some((p) => !p)) throw new ConfigError(`--ab: expected HOST_A,HOST_B, got ${JSON.stringify(value)}`);
+  return [parts[0], parts[1]];
+}
+
+/** One side of an A/B run: the tests that targeted that host, from every iteration. */
+function sideOf(runs: RunResult[], target: string): RunResult {
+  const tests = runs.flatMap((r) => r.tests).filter((t) => t.pool === target);
+  const used = new Set(tests.map((t) => t.host));
+  return { ...runs[0], hosts: runs[0].hosts.filter((h) => used.has(h.name)), tests };
+}
+
+function printReportPaths(output: string, wants: { junit: boolean; json: boolean }, more: string[] = []): void {
+  const paths = [wants.junit && `${output}/junit.xml`, wants.json && `${output}/results.json`, ...more].filter(Boolean);
+  if (paths.length) process.stdout.write(`reports: ${paths.join(', ')}\n`);
+}

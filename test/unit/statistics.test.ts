@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  bootstrapRelativeChange, coefficientOfVariation, permutationTest, relativeChange, seededRandom, smallestPValue,
+  bootstrapRelativeChange, coefficientOfVariation, normalQuantile, permutationTest, relativeChange, seededRandom, smallestPValue,
 } from '../../harness/verdict/statistics.ts';
 
 // Small samples: C(11, 5) = 462 splits, so both SciPy and we enumerate them all.
@@ -84,6 +84,16 @@ describe('relative change and its bootstrap interval', () => {
     // np.std(A, ddof=1) / np.mean(A) = 0.06762551497334895
     assert.ok(Math.abs(coefficientOfVariation(A) - 0.06762551497334895) < 1e-12);
     assert.equal(coefficientOfVariation([5]), 0);
+  });
+});
+
+describe('normal quantile', () => {
+  it('matches scipy.stats.norm.ppf', () => {
+    const expected: Array<[number, number]> = [
+      [0.001, -3.090232306167813], [0.01, -2.3263478740408408], [0.05, -1.6448536269514729],
+      [0.5, 0], [0.95, 1.6448536269514722], [0.99, 2.3263478740408408],
+    ];
+    for (const [p, z] of expected) assert.ok(Math.abs(normalQuantile(p) - z) < 1e-8, `${p}: ${normalQuantile(p)} vs ${z}`);
   });
 });
 

@@ -1,0 +1,73 @@
+// bhyve-smoke calibrate: the gate against this host's own noise, A against A.
+// Either runs the suites (one build, many repeats) or reads earlier results
+// (--from), then reports per series the noise, the change the gate could
+// detect, and the false-positive rate of random A/A splits at the configured
+// thresholds — so thresholds and ignore lists are chosen from data.
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../config/load.ts';
+import { ConfigError, EXIT } from '../errors.ts';
+import { readResults } from '../report/read-results.ts';
+import { writeFileAtomic, type RunResult } from '../report/results.ts';
+import { seriesNoise, splitTrials } from '../verdict/calibrate.ts';
+import type { Command } from './command.ts';
+import { CONFIG_OPTION, intOption } from './context.ts';
+import { gateWithOptions, GATE_OPTIONS } from './gate-options.ts';
+import { runCommand } from './run.ts';
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+export const calibrateCommand: Command = {
+  name: 'calibrate',
+  summary: 'A against A: per series the noise and the false-positive rate at the gate thresholds',
+  usage: 'bhyve-smoke calibrate [SUITE...] [--from RESULTS] [options]',
+  options: {
+    config: CONFIG_OPTION,
+    from: { type: 'string', help: 'results.json (file or folder) of repeated runs of one build: calibrate without running' },
+    host: { type: 'string', help: 'run on this host or pool' },
+    guest: { type: 'string', help: 'only this guest' },
+    'repeat-each': { type: 'string', help: 'runs per test to collect (default 40: two sides of 20)' },
+    'per-side': { type: 'string', help: 'tests on each side of a split (default: half of them, at most 20)' },
+    trials: { type: 'string', help: 'random A/A splits (default 1000)' },
+    output: { type: 'string', help: 'report folder (default: reports/calibrate)' },
+    ...GATE_OPTIONS,
+  },
+  async run(values, positionals) {
+    const output = resolve(String(values.output ?? 'reports/calibrate'));
+    const trials = intOption(values.trials as string | undefined, '--trials', 10) ?? 1000;
+    let runs: RunResult[];
+    if (values.from !== undefined) {
+      if (positionals.length) throw new ConfigError('calibrate: give suites to run, or --from earlier results, not both');
+      runs = readResults([String(values.from)]);
+    } else {
+      const repeat = intOption(values['repeat-each'] as string | undefined, '--repeat-each', 4) ?? 40;
+      const args = { config: values.config, host: values.host, guest: values.guest, 'repeat-each': String(repeat), output, profile: undefined };
+      const code = await runCommand.run(args, positionals);
+      if (code === EXIT.usage) return code;
+      runs = readResults([output]);
+    }
+    const { config } = await loadConfig(values.config as string | undefined);
+    const gate = gateWithOptions(config.gate, values);
+    const tests = runs.flatMap((r) => r.tests).filter((t) => t.metrics?.length);
+    if (tests.length < 4) throw new ConfigError(`calibrate: ${tests.length} test(s) with metrics; A/A splits need at least 4 (repeat each test more)`);
+    const perSide = intOption(values['per-side'] as string | undefined, '--per-side', 2) ?? Math.min(20, Math.floor(tests.length / 2));
+    if (2 * perSide > tests.length) throw new ConfigError(`--per-side ${perSide}: only ${tests.length} tests, at most ${Math.floor(tests.length / 2)} a side`);
+    const noise = seriesNoise(tests, gate, perSide);
+    const split = splitTrials(runs[0], tests, gate, { trials, perSide, seed: gate.seed });
+
+    const lines = [
+      `calibration: ${tests.length} tests of one build, ${trials} random A/A splits of ${perSide} against ${perSide}`,
+      `gate: p < ${gate.significance}, worse by > ${pct(gate.noiseThreshold)} (per-metric overrides apply)`,
+      '',
+      `${'series'.padEnd(56)} ${'n'.padStart(3)} ${'mean'.padStart(10)} ${'CV'.padStart(6)} ${'detects'.padStart(8)} ${'false+'.padStart(7)}`,
+      ...noise.map((s) => `${s.id.padEnd(56)} ${String(s.n).padStart(3)} ${s.mean.toPrecision(4).padStart(10)} ${pct(s.cv).padStart(6)} ${pct(s.detectable).padStart(8)} ${pct(split.seriesRates.get(s.id) ?? 0).padStart(7)}${gate.ignore.some((r) => r.metric === s.key.metric && (!r.suite || r.suite === s.key.suite) && (!r.guest || r.guest === s.key.guest) && (!r.dose || r.dose === s.key.dose)) ? '  (ignored)' : ''}`),
+      '',
+      `the gate failed ${pct(split.gateRate)} of the A/A splits${split.gateRate > gate.significance ? ` — above ${pct(gate.significance)}: raise noise thresholds or ignore the noisiest series (gate.overrides, gate.ignore)` : ''}`,
+      '"detects": the drop the gate would catch 95% of the time at this n (normal approximation); "false+": share of A/A splits flagging the series.',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    const path = join(output, 'calibration.json');
+    writeFileAtomic(path, `${JSON.stringify({ version: 1, tests: tests.length, perSide, trials, gate, gateFalsePositiveRate: split.gateRate, series: noise.map((s) => ({ ...s, falsePositiveRate: split.seriesRates.get(s.id) ?? 0 })) }, null, 2)}\n`);
+    process.stdout.write(`reports: ${path}\n`);
+    return EXIT.passed;
+  },
+};
