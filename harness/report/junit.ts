@@ -31,16 +31,19 @@ export function buildJunit(run: RunResult): string {
       'bhyve-smoke.timezone': 'UTC',
       'bhyve-smoke.reproduce': t.reproduce,
       'bhyve-smoke.kept': t.kept,
+      'bhyve-smoke.known': t.known?.map((k) => k.id).join(', '),
     };
     for (const [k, v] of Object.entries(props)) if (v !== undefined) suite.property(k, String(v));
 
     const className = `${t.suite}.${t.host}.${t.guest}`;
+    // A known issue leads the failure message: what a CI page shows first.
+    const known = t.known?.length ? `known: ${t.known.map((k) => k.id).join(', ')} — ` : '';
     const cases = t.checks.map((c) => {
       const tc = suite.testCase().className(className).name(c.name).time(c.durationMs / 1000);
       if (c.measured !== undefined) tc.property('measured', c.measured);
       if (c.threshold !== undefined) tc.property('threshold', c.threshold);
-      if (c.status === 'failed') tc.failure(c.message ?? 'check failed', c.type ?? 'CheckFailure');
-      if (c.status === 'error') tc.error(c.message ?? 'harness error', c.type ?? 'InfraError');
+      if (c.status === 'failed') tc.failure(`${known}${c.message ?? 'check failed'}`, c.type ?? 'CheckFailure');
+      if (c.status === 'error') tc.error(`${known}${c.message ?? 'harness error'}`, c.type ?? 'InfraError');
       if (c.status === 'skipped') tc.skipped();
       return { tc, status: c.status };
     });
@@ -50,8 +53,8 @@ export function buildJunit(run: RunResult): string {
     }
     if (t.error && !cases.some((c) => c.status === 'failed' || c.status === 'error')) {
       const tc = suite.testCase().className(className).name('test').time(0);
-      if (t.status === 'failed') tc.failure(t.error.message, t.error.type);
-      else tc.error(t.error.message, t.error.type);
+      if (t.status === 'failed') tc.failure(`${known}${t.error.message}`, t.error.type);
+      else tc.error(`${known}${t.error.message}`, t.error.type);
       cases.push({ tc, status: t.status === 'failed' ? 'failed' : 'error' });
     }
     // The console tail and attachments (Jenkins' [[ATTACHMENT|path]]) go with the
