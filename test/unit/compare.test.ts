@@ -11,6 +11,7 @@ import { BUILTIN_CONFIG } from '../../harness/config/defaults.ts';
 import { buildComparisonJunit, formatComparison } from '../../harness/report/comparison.ts';
 import { readResults } from '../../harness/report/read-results.ts';
 import type { RunResult, TestResult } from '../../harness/report/results.ts';
+import { seriesNoise, splitTrials } from '../../harness/verdict/calibrate.ts';
 import { compareRuns } from '../../harness/verdict/compare.ts';
 import { seededRandom } from '../../harness/verdict/statistics.ts';
 
@@ -154,5 +155,27 @@ describe('reading results', () => {
     assert.equal(runs.length, 2);
     assert.equal(runs[0].tests[0].metrics!.length, 3);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('calibration', () => {
+  it('measures a low false-positive rate on A/A splits and a high one with a large injected drop', () => {
+    const pool = population(40, 30);
+    const base = run(pool);
+    const aa = splitTrials(base, pool, gate, { trials: 100, perSide: 20, seed: 1 });
+    assert.ok(aa.gateRate <= 0.05, `A/A gate rate ${aa.gateRate}`);
+    const drop = splitTrials(base, pool, gate, { trials: 100, perSide: 20, seed: 1, drop: { fraction: 0.2, applies: (m, d) => m === 'throughput' && d.dose === 'hard' } });
+    assert.ok(drop.gateRate >= 0.95, `20% drop detected in ${drop.gateRate}`);
+    assert.ok((drop.seriesRates.get('wrlock-iperf · linux · throughput · hard · host-to-guest') ?? 0) >= 0.95);
+    assert.equal(drop.seriesRates.get('wrlock-iperf · linux · throughput · unstressed · host-to-guest') ?? 0, aa.seriesRates.get('wrlock-iperf · linux · throughput · unstressed · host-to-guest') ?? 0, 'the drop touches only the hard dose');
+  });
+
+  it('reports per series the noise and the change it could detect at that n', () => {
+    const noise = seriesNoise(population(40, 31), gate, 20);
+    const hard = noise.find((s) => s.id.includes('throughput · hard'))!;
+    assert.equal(hard.n, 40);
+    assert.ok(hard.cv > 0.03 && hard.cv < 0.1, `cv ${hard.cv}`);
+    // (z(0.99) + z(0.95)) · cv · √(2/20), never below the 5% threshold.
+    assert.ok(Math.abs(hard.detectable - Math.max(0.05, (2.3263 + 1.6449) * hard.cv * Math.sqrt(0.1))) < 1e-3);
   });
 });

@@ -1,0 +1,105 @@
+// The gate and scale commands as a user runs them: bad inputs are usage errors
+// that name the problem; two shards plus merge hold the same checks as one
+// run; on the lab, a gate run of a clean build against a clean baseline
+// passes, and one with the lab's slow-wrlock fault (a stand-in for a bad lock
+// change) fails with the dosed throughput flagged, after a further iteration.
+//
+// The lab gate here uses 5 tests a side, short phases and a 25% noise
+// threshold: enough to test the mechanism in CI without crying wolf at n = 5.
+// The gate's power and false alarms at its defaults (20 a side, 5%) are
+// measured by `npm run bench -- gate`, not here.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { BUILTIN_CONFIG } from '../../../harness/config/defaults.ts';
+import type { RunResult } from '../../../harness/report/results.ts';
+import { inSandbox } from '../../helpers/cli.ts';
+
+const json = <T = RunResult>(path: string): T => JSON.parse(readFileSync(path, 'utf8'));
+const checksOf = (run: RunResult) => run.tests.flatMap((t) => t.checks.map((c) => `${t.id}: ${c.name}: ${c.status}`)).sort();
+
+describe('gate and scale commands', { timeout: 1_200_000 }, () => {
+  it('refuse bad input with exit 2 and say what is wrong', async () => {
+    await inSandbox(async (box) => {
+      writeFileSync(join(box.dir, 'corrupt.json'), '{"version": 1, "tests": [');
+      writeFileSync(join(box.dir, 'other.json'), JSON.stringify({ version: 1, runId: 'x', startedAt: 'a', finishedAt: 'b', hosts: [], tests: [], exitCode: 0 }));
+      const cases: Array<[string[], RegExp]> = [
+        [['compare', 'corrupt.json', 'other.json'], /corrupt\.json: not a readable results\.json/],
+        [['compare', 'other.json', 'other.json'], /other\.json and other\.json have no series in common \(baseline: no metrics at all; candidate: no metrics at all\)/],
+        [['compare', 'other.json'], /compare takes two paths, BASE and CAND, got 1/],
+        [['compare', 'other.json', 'other.json', '--significance', '2'], /--significance: expected a fraction between 0 and 1, got "2"/],
+        [['run', 'smoke', '--shard', '3/2'], /--shard 3\/2: the index must be between 1 and 2/],
+        [['run', 'smoke', '--baseline', 'corrupt.json'], /corrupt\.json: not a readable results\.json/],
+        [['run', 'smoke', '--durations', 'other.json'], /--durations balances --shard: give --shard too/],
+        [['run', 'smoke', '--ab', 'lab'], /--ab: expected HOST_A,HOST_B, got "lab"/],
+        [['merge', 'other.json'], /merge: --output DIR is required/],
+      ];
+      for (const [args, message] of cases) {
+        const r = await box.run(args);
+        assert.equal(r.exitCode, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+        assert.match(String(r.stderr), message, args.join(' '));
+      }
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({ ...BUILTIN_CONFIG, gate: { overrides: { thruput: { noiseThreshold: 0.1 } } } }));
+      const r = await box.run(['compare', 'other.json', 'other.json']);
+      assert.equal(r.exitCode, 2);
+      assert.match(String(r.stderr), /gate\.overrides\.thruput: unknown metric "thruput" \(known: throughput, throughput-ratio, /);
+    });
+  });
+
+  it('two shards plus merge hold the same checks as one unsharded run', async () => {
+    await inSandbox(async (box) => {
+      const whole = await box.run(['run', 'smoke', '--repeat-each', '2', '--output', 'whole']);
+      assert.equal(whole.exitCode, 0, `${whole.stdout}${whole.stderr}`);
+      for (const i of [1, 2]) {
+        const r = await box.run(['run', 'smoke', '--repeat-each', '2', '--shard', `${i}/2`, '--durations', 'whole', '--output', `shard-${i}`]);
+        assert.equal(r.exitCode, 0, `${r.stdout}${r.stderr}`);
+        assert.equal(json(join(box.dir, `shard-${i}/results.json`)).tests.length, 1, 'each shard runs one of the two tests');
+      }
+      const m = await box.run(['merge', 'shard-1', 'shard-2', '--output', 'merged']);
+      assert.equal(m.exitCode, 0, `${m.stdout}${m.stderr}`);
+      assert.match(String(m.stdout), /merged 2 result file\(s\), 2 tests: 2 passed/);
+      const merged = json(join(box.dir, 'merged/results.json'));
+      assert.deepEqual(checksOf(merged), checksOf(json(join(box.dir, 'whole/results.json'))));
+      assert.ok(existsSync(join(box.dir, 'merged/junit.xml')));
+      assert.deepEqual(merged.merged!.map((s) => s.shard), [{ index: 1, total: 2 }, { index: 2, total: 2 }]);
+    });
+  });
+
+  it('a gate run passes clean against clean and fails a slow write lock with the dosed throughput flagged', async () => {
+    await inSandbox(async (box) => {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({
+        ...BUILTIN_CONFIG,
+        stress: { iperfPhase: '4s' },
+        // The mechanism at n = 5: only large changes count, and the noisy side metrics stay out.
+        gate: {
+          noiseThreshold: 0.25, maxIterations: 2,
+          ignore: ['boot-time', 'wrlock-cycle-p50', 'wrlock-cycle-p99'].map((metric) => ({ metric, reason: 'not what this test is about' })),
+        },
+      }));
+      const base = await box.run(['run', 'wrlock-iperf', '--repeat-each', '5', '--output', 'base']);
+      assert.equal(base.exitCode, 0, `${base.stdout}${base.stderr}`);
+      const m = json(join(box.dir, 'base/results.json')).tests[0].metrics!;
+      assert.deepEqual([...new Set(m.map((x) => `${x.metric}${x.dims.dose ? ` ${x.dims.dose}` : ''}`))].sort(), [
+        'boot-time', 'throughput hard', 'throughput light', 'throughput recovery', 'throughput unstressed',
+        'throughput-ratio hard', 'throughput-ratio light', 'wrlock-cycle-p50', 'wrlock-cycle-p99',
+      ]);
+
+      const clean = await box.run(['run', 'wrlock-iperf', '--repeat-each', '5', '--baseline', 'base', '--output', 'clean']);
+      assert.equal(clean.exitCode, 0, `${clean.stdout}${clean.stderr}`);
+      assert.match(String(clean.stdout), /verdict: pass — no regression in 6 tested series/);
+      assert.ok(!existsSync(join(box.dir, 'clean/iteration-2')), 'nothing flagged, no second iteration');
+
+      const slow = await box.run(['run', 'wrlock-iperf', '--repeat-each', '5', '--baseline', 'base', '--output', 'slow'], { env: { ...box.env, BHYVE_LAB_FAULTS: 'slow-wrlock=50' } });
+      assert.equal(slow.exitCode, 1, `${slow.stdout}${slow.stderr}`);
+      assert.match(String(slow.stdout), /gate: \d+ series flagged \(.*throughput · hard.*\): iteration 2 of at most 2/);
+      assert.match(String(slow.stdout), /^REGRESSED\s+wrlock-iperf · linux · throughput · hard · host-to-guest\s+5\/10 /m);
+      assert.match(String(slow.stdout), /verdict: FAIL — \d+ series regressed/);
+      const verdict = json<{ series: Array<{ id: string; status: string }> }>(join(box.dir, 'slow/compare.json'));
+      assert.equal(verdict.series.find((s) => s.id === 'wrlock-iperf · linux · throughput · unstressed · host-to-guest')!.status, 'ok', 'unstressed throughput does not take the lock');
+      assert.equal(json(join(box.dir, 'slow/results.json')).tests.length, 10, 'both iterations kept');
+      assert.match(readFileSync(join(box.dir, 'slow/compare.junit.xml'), 'utf8'), /<failure message="regressed: wrlock-iperf · linux · throughput · hard · host-to-guest: /);
+    });
+  });
+});
