@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import { ConfigError, EXIT } from '../errors.ts';
 import { formatComparison, writeComparison } from '../report/comparison.ts';
 import { readResults, resultsFilesAt } from '../report/read-results.ts';
-import { compareRuns } from '../verdict/compare.ts';
+import { compareRuns, untestable } from '../verdict/compare.ts';
 import type { Command } from './command.ts';
 import { CONFIG_OPTION } from './context.ts';
 import { gateWithOptions, GATE_OPTIONS } from './gate-options.ts';
@@ -25,9 +25,8 @@ export const compareCommand: Command = {
     const gate = gateWithOptions(config.gate, values);
     const inputs = { base: resultsFilesAt(basePath), cand: resultsFilesAt(candPath) };
     const comparison = compareRuns(readResults(inputs.base), readResults(inputs.cand), { gate });
-    if (!comparison.series.some((v) => v.base.n > 0 && v.cand.n > 0) && comparison.liveness.length === 0) {
-      throw new ConfigError(`${basePath} and ${candPath} have no series in common (baseline: ${describeSides(comparison.series, 'base')}; candidate: ${describeSides(comparison.series, 'cand')})`);
-    }
+    const why = untestable(comparison);
+    if (why) throw new ConfigError(`${basePath} against ${candPath}: ${why} (baseline: ${describeSides(comparison.series, 'base')}; candidate: ${describeSides(comparison.series, 'cand')})`);
     process.stdout.write(formatComparison(comparison));
     const written = writeComparison(resolve(String(values.output ?? 'reports/compare')), comparison, inputs);
     process.stdout.write(`reports: ${written.join(', ')}\n`);
@@ -37,5 +36,6 @@ export const compareCommand: Command = {
 
 const describeSides = (series: ReturnType<typeof compareRuns>['series'], side: 'base' | 'cand') => {
   const names = [...new Set(series.filter((v) => v[side].n > 0).map((v) => `${v.key.suite}/${v.key.guest}`))];
-  return names.length ? names.join(', ') : 'no metrics at all';
+  const n = Math.max(0, ...series.map((v) => v[side].n));
+  return names.length ? `${names.join(', ')}, up to ${n} test${n === 1 ? '' : 's'} a series` : 'no metrics at all';
 };

@@ -16,7 +16,7 @@ import { executeRun, type RunOptions } from '../run/runner.ts';
 import { durationsOf, parseShard, shardOf } from '../run/shard.ts';
 import { loadSuites } from '../run/suites.ts';
 import { shJoin } from '../transport/quote.ts';
-import { compareRuns, type Comparison } from '../verdict/compare.ts';
+import { compareRuns, untestable, type Comparison } from '../verdict/compare.ts';
 import type { Command } from './command.ts';
 import { CONFIG_OPTION, KNOWN_HOSTS_OPTION, intOption, loadWithHost, resolveSettings } from './context.ts';
 import { gateWithOptions, GATE_OPTIONS } from './gate-options.ts';
@@ -139,7 +139,13 @@ export const runCommand: Command = {
     const written = writeComparison(output, comparison, { base: ab ? [`${output}/results.json (${ab[0]})`] : baseline!.map((r) => r.runId), cand: [`${output}/results.json${ab ? ` (${ab[1]})` : ''}`] });
     printReportPaths(output, wants, written);
     if (all.interrupted) return all.exitCode;
-    return comparison.regressed ? EXIT.checkFailed : all.exitCode;
+    if (comparison.regressed) return EXIT.checkFailed;
+    const why = untestable(comparison);
+    if (why) {
+      process.stderr.write(`bhyve-smoke run: the gate has no verdict: ${why} (--profile gate runs 20 a side)\n`);
+      return EXIT.usage;
+    }
+    return all.exitCode;
   },
 };
 

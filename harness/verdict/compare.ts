@@ -85,6 +85,18 @@ export interface Comparison {
   flagged: SeriesVerdict[];
 }
 
+/**
+ * Why a comparison cannot give a verdict, if it cannot: no series was tested
+ * (none in common, or too few tests a side) and nothing hung. Passing then
+ * would let anything in.
+ */
+export function untestable(c: Comparison): string | undefined {
+  if (c.liveness.length || c.series.some((v) => v.pValue !== undefined)) return undefined;
+  const few = c.series.filter((v) => v.status === 'insufficient');
+  if (few.length) return `no series could be tested: ${few[0].note}`;
+  return 'the two sides have no series in common';
+}
+
 export const seriesId = (k: SeriesKey): string => [k.suite, k.guest, k.metric, k.dose, k.direction].filter(Boolean).join(' · ');
 const groupId = (k: SeriesKey): string => [k.suite, k.metric, k.dose].filter(Boolean).join(' · ');
 

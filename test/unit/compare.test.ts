@@ -12,7 +12,7 @@ import { buildComparisonJunit, formatComparison } from '../../harness/report/com
 import { readResults } from '../../harness/report/read-results.ts';
 import type { RunResult, TestResult } from '../../harness/report/results.ts';
 import { seriesNoise, splitTrials } from '../../harness/verdict/calibrate.ts';
-import { compareRuns } from '../../harness/verdict/compare.ts';
+import { compareRuns, untestable } from '../../harness/verdict/compare.ts';
 import { seededRandom } from '../../harness/verdict/statistics.ts';
 
 const gate = validate(BUILTIN_CONFIG, 'built-in').gate;
@@ -90,6 +90,9 @@ describe('compare', () => {
     assert.ok(c.series.every((v) => v.status === 'insufficient'));
     assert.match(c.series[0].note!, /4 against 4 samples cannot reach p < 0\.01/);
     assert.equal(c.regressed, false);
+    // A gate that tested nothing gives no verdict rather than a pass.
+    assert.match(untestable(c)!, /^no series could be tested: 4 against 4 samples/);
+    assert.equal(untestable(compareRuns([run(population(20, 1))], [run(population(20, 2))], { gate })), undefined);
   });
 
   it('keeps ignored series out of the verdict, and applies per-metric thresholds', () => {

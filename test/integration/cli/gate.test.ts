@@ -27,7 +27,7 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
       writeFileSync(join(box.dir, 'other.json'), JSON.stringify({ version: 1, runId: 'x', startedAt: 'a', finishedAt: 'b', hosts: [], tests: [], exitCode: 0 }));
       const cases: Array<[string[], RegExp]> = [
         [['compare', 'corrupt.json', 'other.json'], /corrupt\.json: not a readable results\.json/],
-        [['compare', 'other.json', 'other.json'], /other\.json and other\.json have no series in common \(baseline: no metrics at all; candidate: no metrics at all\)/],
+        [['compare', 'other.json', 'other.json'], /other\.json against other\.json: the two sides have no series in common \(baseline: no metrics at all; candidate: no metrics at all\)/],
         [['compare', 'other.json'], /compare takes two paths, BASE and CAND, got 1/],
         [['compare', 'other.json', 'other.json', '--significance', '2'], /--significance: expected a fraction between 0 and 1, got "2"/],
         [['run', 'smoke', '--shard', '3/2'], /--shard 3\/2: the index must be between 1 and 2/],
