@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<void>> = {
   lab: async () => (await import('./lab.ts')).benchLab(),
   smoke: async () => (await import('./smoke.ts')).benchSmoke(),
   stress: async () => (await import('./stress.ts')).benchStress(),
+  gate: async () => (await import('./gate.ts')).benchGate(),
 };
 
 const wanted = process.argv.slice(2);

@@ -14,7 +14,8 @@ export interface Finding {
   detail: string;
 }
 
-export async function doctorHost(host: Host, config: Config): Promise<Finding[]> {
+/** The doctor's findings for a host; `guests` limits the image checks to the guests a run uses there. */
+export async function doctorHost(host: Host, config: Config, guests = Object.keys(config.guests)): Promise<Finding[]> {
   const p = host.platform;
   const findings: Finding[] = [];
   const probe = async (what: string, command: string, judge: (out: string, code: number) => string | true) => {
@@ -38,7 +39,7 @@ export async function doctorHost(host: Host, config: Config): Promise<Finding[]>
     findings.push({ ok: true, what: 'wrlock capability', detail: `none on ${p.kind}: tests that need it are skipped` });
   }
   await probe('free memory', p.freeMemoryMiB, (out) => (Number(out) >= 512 ? true : `${out} MiB free, want at least 512`));
-  for (const [name, guest] of Object.entries(config.guests)) {
+  for (const [name, guest] of Object.entries(config.guests).filter(([n]) => guests.includes(n))) {
     for (const [part, path] of Object.entries(guest.image)) {
       await probe(`guest ${name} ${part}`, `f=${p.imagePath(path)}; [ -e "$f" ] && echo "$f"`, (_, code) => code === 0 || `${path} is not on the host`);
     }
@@ -54,8 +55,8 @@ export interface HostHealth {
 }
 
 /** The doctor's checks, then the fingerprint and the run folder: a host ready for the run, or the reason it is not. */
-export async function checkHostForRun(host: Host, config: Config, runDir: string): Promise<HostHealth> {
-  const failed = (await doctorHost(host, config)).filter((f) => !f.ok);
+export async function checkHostForRun(host: Host, config: Config, runDir: string, guests: string[]): Promise<HostHealth> {
+  const failed = (await doctorHost(host, config, guests)).filter((f) => !f.ok);
   if (failed.length) return { quarantined: failed.map((f) => `${f.what}: ${f.detail}`).join('; ') };
   try {
     const fp = await host.exec(host.platform.fingerprint, { doing: `fingerprinting host ${host.name}`, timeoutMs: 30_000, check: false });

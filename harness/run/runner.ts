@@ -93,7 +93,8 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     //    quarantined for the run and the other hosts of its pool take its tests.
     const needed = new Set(o.tests.filter((t) => !t.skip).flatMap((t) => t.hosts));
     await Promise.all([...needed].map(async (name) => {
-      const h = await checkHostForRun(hosts.get(name)!, o.config, runDirs.get(name)!);
+      const guests = [...new Set(o.tests.filter((t) => !t.skip && t.hosts.includes(name)).map((t) => t.guest))];
+      const h = await checkHostForRun(hosts.get(name)!, o.config, runDirs.get(name)!, guests);
       health.set(name, h);
       if (h.quarantined) report.onNote(`host ${name} quarantined for this run: ${h.quarantined}`);
     }));
