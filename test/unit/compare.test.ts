@@ -2,10 +2,11 @@
 // regression, A against A is not, hangs always fail, too few samples and
 // ignored series are said so, and bad inputs are usage errors naming the file.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { validateXML } from 'xmllint-wasm';
 import { validate } from '../../harness/config/load.ts';
 import { BUILTIN_CONFIG } from '../../harness/config/defaults.ts';
 import { buildComparisonJunit, formatComparison } from '../../harness/report/comparison.ts';
@@ -51,7 +52,7 @@ function population(n: number, seed: number, factor = 1): TestResult[] {
 }
 
 describe('compare', () => {
-  it('flags a 15% drop under the dose as a regression, with its numbers', () => {
+  it('flags a 15% drop under the dose as a regression, with its numbers, in JUnit that validates', async () => {
     const c = compareRuns([run(population(20, 1))], [run(population(20, 2, 0.85))], { gate });
     const hard = c.series.find((v) => v.id === 'wrlock-iperf · linux · throughput · hard · host-to-guest')!;
     assert.equal(hard.status, 'regressed');
@@ -62,6 +63,9 @@ describe('compare', () => {
     assert.match(formatComparison(c), /^REGRESSED\s+wrlock-iperf · linux · throughput · hard · host-to-guest\s+20\/20/m);
     assert.match(formatComparison(c), /verdict: FAIL — 2 series regressed/);
     const xml = buildComparisonJunit(c, 'gate');
+    const schema = readFileSync(new URL('../../fixtures/junit.xsd', import.meta.url), 'utf8');
+    const valid = await validateXML({ xml: [{ fileName: 'compare.junit.xml', contents: xml }], schema: [{ fileName: 'junit.xsd', contents: schema }] });
+    assert.equal(valid.valid, true, valid.rawOutput);
     assert.match(xml, /<failure message="regressed: wrlock-iperf · linux · throughput · hard · host-to-guest: [\d.]+ → [\d.]+ Mbit\/s \(-1\d\.\d%/);
     assert.match(xml, /<property name="p-value" value="0\.000\d+"\/>/);
   });

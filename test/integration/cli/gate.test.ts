@@ -67,6 +67,26 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
     });
   });
 
+  it('quarantines a pool host that fails its health check and runs its tests on the others', async () => {
+    await inSandbox(async (box) => {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({
+        ...BUILTIN_CONFIG,
+        hosts: {
+          // First in the pool, but its lab folder is gone: no bhyve there.
+          broken: { transport: 'local', platform: 'lab', pool: 'labs', capacity: 2, nic: 'user', labDir: join(box.dir, 'no-lab') },
+          lab: { transport: 'local', platform: 'lab', pool: 'labs', capacity: 2, nic: 'user' },
+        },
+      }));
+      const r = await box.run(['run', 'smoke', '--repeat-each', '2', '--output', 'out']);
+      assert.equal(r.exitCode, 0, `${r.stdout}${r.stderr}`);
+      assert.match(String(r.stdout), /^note host broken quarantined for this run: bhyve present: .*no-lab\/bin\/bhyve is missing/m);
+      const run = json(join(box.dir, 'out/results.json'));
+      assert.deepEqual(run.tests.map((t) => `${t.id} on ${t.host}: ${t.status}`), ['smoke/labs/linux#0 on lab: passed', 'smoke/labs/linux#1 on lab: passed']);
+      assert.match(run.hosts.find((h) => h.name === 'broken')!.quarantined!, /bhyve present/);
+      assert.equal(run.hosts.find((h) => h.name === 'lab')!.fingerprint!.cpus, String((await import('node:os')).availableParallelism()));
+    });
+  });
+
   it('a gate run passes clean against clean and fails a slow write lock with the dosed throughput flagged', async () => {
     await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({
