@@ -124,6 +124,11 @@ export const gateSchema = z.strictObject({
   /** Random permutations per series (all of them when there are fewer distinct ones). */
   resamples: z.number().int().min(99).max(1_000_000).default(9999),
   seed: z.number().int().min(0).default(1),
+  /**
+   * holm: the significance level holds for the whole comparison (Holm–Bonferroni
+   * over its series), so adding series does not add false alarms; none: per series.
+   */
+  familyWise: z.enum(['holm', 'none']).default('holm'),
   /** Gate runs: iterations in all, another one only while a series is flagged. */
   maxIterations: z.number().int().min(1).max(20).default(3),
   /** Per-metric significance and noise threshold. */

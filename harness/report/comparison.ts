@@ -31,7 +31,7 @@ export function formatComparison(c: Comparison, labels = { base: 'baseline', can
   for (const w of c.warnings) out.push(`warning: ${w}`);
   const { significance, noiseThreshold, resamples, seed } = c.parameters;
   out.push('');
-  out.push(`rule: a series regressed when its one-sided permutation p < ${significance} (${resamples} resamples, seed ${seed}), it is worse by more than ${(noiseThreshold * 100).toFixed(0)}% (per-metric overrides apply), and its metric and dose are worse on average across guests and directions; any candidate hang fails.`);
+  out.push(`rule: a series regressed when its one-sided permutation p < ${significance}${c.familyWise === 'holm' ? ` over the ${c.series.filter((v) => v.pValue !== undefined).length} tested series (Holm)` : ''} (${resamples} resamples, seed ${seed}), it is worse by more than ${(noiseThreshold * 100).toFixed(0)}% (per-metric overrides apply), and its metric and dose are worse on average across guests and directions; any candidate hang fails.`);
   const regressed = c.series.filter((v) => v.status === 'regressed').length;
   out.push(c.regressed
     ? `verdict: FAIL — ${regressed} series regressed${c.liveness.length ? `, ${c.liveness.length} hang(s) in the candidate` : ''}`
@@ -50,7 +50,7 @@ export function buildComparisonJunit(c: Comparison, name: string): string {
     const props: Record<string, string | number | undefined> = {
       status: v.status, unit: v.unit, better: v.better, 'n.base': v.base.n, 'n.candidate': v.cand.n,
       'mean.base': v.base.mean, 'mean.candidate': v.cand.mean, change: v.change, 'p-value': v.pValue,
-      'interval.low': v.interval?.[0], 'interval.high': v.interval?.[1], 'noise-threshold': v.noiseThreshold, significance: v.significance,
+      'interval.low': v.interval?.[0], 'interval.high': v.interval?.[1], 'noise-threshold': v.noiseThreshold, significance: v.significance, level: v.level,
     };
     for (const [k, val] of Object.entries(props)) if (val !== undefined && !(typeof val === 'number' && Number.isNaN(val))) tc.property(k, String(val));
     if (v.status === 'regressed') tc.failure(`regressed: ${describeSeries(v)}`, 'PerfRegression');

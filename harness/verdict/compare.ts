@@ -4,8 +4,9 @@
 // 1. Series: every metric value of every test, keyed by suite, guest, metric,
 //    dose and direction; a test is one sample (the mean of its values).
 // 2. Per series: a seeded one-sided permutation test ("is the candidate
-//    worse?") and the relative change; significant when p < significance,
-//    flagged when also worse by more than the noise threshold.
+//    worse?") and the relative change; significant when p < significance
+//    (held to Holm's steps across the series, by default), flagged when also
+//    worse by more than the noise threshold.
 // 3. Consistency (Firecracker's cross-scenario filter): a real regression shows
 //    across the guests and directions of a metric and dose, so a flagged series
 //    is a regression only when the mean change over all series of its group,
@@ -62,6 +63,10 @@ export interface SeriesVerdict {
   interval?: [number, number];
   pValue?: number;
   exact?: boolean;
+  /** p below the level it is held to: `significance`, or Holm's stricter step of it. */
+  significant?: boolean;
+  /** The level `pValue` was held to (with Holm, significance / the series still in the running). */
+  level?: number;
   significance: number;
   noiseThreshold: number;
   status: SeriesStatus;
@@ -76,6 +81,7 @@ export interface LivenessFinding {
 
 export interface Comparison {
   parameters: StatParameters;
+  familyWise: GateConfig['familyWise'];
   series: SeriesVerdict[];
   /** Hangs and blocked write locks in the candidate: each fails the gate. */
   liveness: LivenessFinding[];
@@ -186,16 +192,19 @@ export function compareRuns(base: readonly RunResult[], cand: readonly RunResult
       const p = permutationTest(base1.values, cand1.values, { resamples: parameters.resamples, seed, alternative: info.better === 'higher' ? 'less' : 'greater' });
       v.pValue = p.pValue;
       v.exact = p.exact;
+      v.significant = p.pValue < significance;
       if (intervals) v.interval = bootstrapRelativeChange(base1.values, cand1.values, { resamples: parameters.bootstrapResamples, confidence: parameters.confidence, seed });
     }
   }
 
-  // The consistency filter, per group of series (a metric and dose across guests and directions).
+  // Family-wise control: with many series, some A/A series fall under p < 0.01 by chance alone.
   const tested = verdicts.filter((v) => v.pValue !== undefined);
-  const flagged = tested.filter((v) => v.pValue! < v.significance && v.worse > v.noiseThreshold);
+  if (gate.familyWise === 'holm') holm(tested);
+  const flagged = tested.filter((v) => v.significant && v.worse > v.noiseThreshold);
+  // The consistency filter, per group of series (a metric and dose across guests and directions).
   for (const v of flagged) {
     const group = tested.filter((o) => groupId(o.key) === groupId(v.key));
-    const significant = group.filter((o) => o.pValue! < o.significance);
+    const significant = group.filter((o) => o.significant);
     const overAll = mean(group.map((o) => o.worse));
     const overSignificant = mean(significant.map((o) => o.worse));
     if (overAll > v.noiseThreshold && overSignificant > v.noiseThreshold) {
@@ -209,7 +218,24 @@ export function compareRuns(base: readonly RunResult[], cand: readonly RunResult
   const liveness = livenessFailures(cand.flatMap((r) => r.tests));
   const errored = cand.flatMap((r) => r.tests).filter((t) => t.status === 'error');
   if (errored.length) warnings.push(`${errored.length} candidate test(s) ended in an infrastructure error and gave fewer samples: ${errored.map((t) => t.id).join(', ')}`);
-  return { parameters, series: verdicts, liveness, warnings, regressed: liveness.length > 0 || verdicts.some((v) => v.status === 'regressed'), flagged };
+  return { parameters, familyWise: gate.familyWise, series: verdicts, liveness, warnings, regressed: liveness.length > 0 || verdicts.some((v) => v.status === 'regressed'), flagged };
+}
+
+/**
+ * Holm–Bonferroni step-down over the tested series: the smallest p is held to
+ * significance/m, the next to significance/(m − 1), … and the first that
+ * misses its level ends the significant ones. The chance that an A/A
+ * comparison has any significant series stays below the significance level,
+ * however many series the gate holds.
+ */
+function holm(tested: SeriesVerdict[]): void {
+  const order = [...tested].sort((a, b) => a.pValue! - b.pValue!);
+  let open = true;
+  order.forEach((v, i) => {
+    v.level = v.significance / (order.length - i);
+    open &&= v.pValue! < v.level;
+    v.significant = open;
+  });
 }
 
 /** Host fingerprints that differ between the two sides, by host name (and across sides when the names differ, as in an A/B of two hosts). */
