@@ -1,6 +1,7 @@
 // bhyve-smoke run [suite...]: plans the tests, runs them, writes the reports.
-// With --baseline or --ab it is a gate run: run, compare, and while a series is
-// flagged run more iterations of its tests (keeping all data) before the verdict.
+// With --baseline or --ab it is a gate run: run, compare, and while a flagged
+// series is in doubt run more iterations of its tests (keeping all data)
+// before the verdict.
 import { join, resolve } from 'node:path';
 import { ConfigError, EXIT } from '../errors.ts';
 import { formatComparison, writeComparison } from '../report/comparison.ts';
@@ -16,7 +17,7 @@ import { executeRun, type RunOptions } from '../run/runner.ts';
 import { durationsOf, parseShard, shardOf } from '../run/shard.ts';
 import { loadSuites } from '../run/suites.ts';
 import { shJoin } from '../transport/quote.ts';
-import { compareRuns, untestable, type Comparison } from '../verdict/compare.ts';
+import { compareRuns, inDoubt, untestable, type Comparison } from '../verdict/compare.ts';
 import type { Command } from './command.ts';
 import { CONFIG_OPTION, KNOWN_HOSTS_OPTION, intOption, loadWithHost, resolveSettings } from './context.ts';
 import { gateWithOptions, GATE_OPTIONS } from './gate-options.ts';
@@ -126,10 +127,11 @@ export const runCommand: Command = {
       comparison = ab
         ? compareRuns([sideOf(runs, ab[0])], [sideOf(runs, ab[1])], { gate })
         : compareRuns(baseline!, runs, { gate });
-      if (run.interrupted || comparison.flagged.length === 0 || iteration >= gate.maxIterations) break;
-      const again = new Set(comparison.flagged.map((v) => `${v.key.suite}/${v.key.guest}`));
-      process.stdout.write(`gate: ${comparison.flagged.length} series flagged (${comparison.flagged.map((v) => v.id).join('; ')}): iteration ${iteration + 1} of at most ${gate.maxIterations}\n`);
-      tests = planTests(loaded.config, suites, { ...filter, suites: [...new Set(comparison.flagged.map((v) => v.key.suite))], firstRepeat: iteration * settings.repeatEach })
+      const doubtful = inDoubt(comparison);
+      if (run.interrupted || doubtful.length === 0 || iteration >= gate.maxIterations) break;
+      const again = new Set(doubtful.map((v) => `${v.key.suite}/${v.key.guest}`));
+      process.stdout.write(`gate: ${doubtful.length} flagged series in doubt (${doubtful.map((v) => v.id).join('; ')}): iteration ${iteration + 1} of at most ${gate.maxIterations}\n`);
+      tests = planTests(loaded.config, suites, { ...filter, suites: [...new Set(doubtful.map((v) => v.key.suite))], firstRepeat: iteration * settings.repeatEach })
         .filter((t) => again.has(`${t.suite.name}/${t.guest}`));
     }
     const all = runs.length === 1 ? runs[0] : mergeRuns(runs.map((r, i) => ({ source: `iteration-${i + 1}`, run: r })));

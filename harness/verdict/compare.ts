@@ -87,7 +87,7 @@ export interface Comparison {
   liveness: LivenessFinding[];
   warnings: string[];
   regressed: boolean;
-  /** Series significant and past the threshold before the consistency filter: the gate runs more iterations of these. */
+  /** Series significant and past the threshold, before the consistency filter (see inDoubt). */
   flagged: SeriesVerdict[];
 }
 
@@ -132,6 +132,21 @@ export function collectSeries(tests: readonly TestResult[]): Map<string, Collect
     }
   }
   return series;
+}
+
+/**
+ * The flagged series whose verdict is still in doubt: their bootstrap interval
+ * reaches back under the noise threshold. A gate runs more iterations only for
+ * these; a regression whose whole interval is past the threshold (a lock that
+ * halves throughput) is decided, and confirming it again would only cost time.
+ */
+export function inDoubt(c: Comparison): SeriesVerdict[] {
+  return c.flagged.filter((v) => {
+    if (!v.interval) return true;
+    const [lo, hi] = v.interval;
+    const leastWorse = v.better === 'higher' ? -hi : lo;
+    return leastWorse <= v.noiseThreshold;
+  });
 }
 
 /** A hang or a blocked write lock, from a test's checks and error. */

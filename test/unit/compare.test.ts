@@ -7,16 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { validateXML } from 'xmllint-wasm';
-import { validate } from '../../harness/config/load.ts';
-import { BUILTIN_CONFIG } from '../../harness/config/defaults.ts';
+import { gateSchema } from '../../harness/config/schema.ts';
 import { buildComparisonJunit, formatComparison } from '../../harness/report/comparison.ts';
 import { readResults } from '../../harness/report/read-results.ts';
 import type { RunResult, TestResult } from '../../harness/report/results.ts';
 import { seriesNoise, splitTrials } from '../../harness/verdict/calibrate.ts';
-import { compareRuns, untestable } from '../../harness/verdict/compare.ts';
+import { compareRuns, inDoubt, untestable } from '../../harness/verdict/compare.ts';
 import { seededRandom } from '../../harness/verdict/statistics.ts';
 
-const gate = validate(BUILTIN_CONFIG, 'built-in').gate;
+// The gate's defaults, without the lab config's ignore list.
+const gate = gateSchema.parse({});
 
 /** A test of wrlock-iperf with its throughput metrics: unstressed and hard dose (Mbit/s), and their ratio. */
 function test(i: number, unstressed: number, hard: number, over: Partial<TestResult> = {}): TestResult {
@@ -68,6 +68,18 @@ describe('compare', () => {
     assert.equal(valid.valid, true, valid.rawOutput);
     assert.match(xml, /<failure message="regressed: wrlock-iperf · linux · throughput · hard · host-to-guest: [\d.]+ → [\d.]+ Mbit\/s \(-1\d\.\d%/);
     assert.match(xml, /<property name="p-value" value="0\.000\d+"\/>/);
+  });
+
+  it('runs more iterations only for flagged series still in doubt', () => {
+    const decided = compareRuns([run(population(20, 1))], [run(population(20, 2, 0.7))], { gate });
+    assert.ok(decided.flagged.length > 0);
+    assert.deepEqual(inDoubt(decided), [], 'a 30% drop is decided at once');
+    const near = compareRuns([run(population(20, 44))], [run(population(20, 45, 0.92))], { gate: { ...gate, familyWise: 'none' } });
+    const hard = near.flagged.find((v) => v.id.includes('throughput · hard'));
+    assert.ok(hard, 'an 8% drop is flagged');
+    assert.ok(hard.interval![1] > -0.05, `its interval reaches back under 5%: ${hard.interval}`);
+    assert.deepEqual(inDoubt(near).map((v) => v.id), near.flagged.filter((v) => v.interval![1] > -0.05).map((v) => v.id));
+    assert.ok(inDoubt(near).includes(hard));
   });
 
   it('passes the same build against itself', () => {
