@@ -2,8 +2,7 @@
 // that name the problem; two shards plus merge hold the same checks as one
 // run; on the lab, a gate run of a clean build against a clean baseline
 // passes, and one with the lab's slow-wrlock fault (a stand-in for a bad lock
-// change) fails with the dosed throughput flagged. (Which flagged series get
-// another iteration is unit-tested: inDoubt in test/unit/compare.test.ts.)
+// change) fails with the dosed throughput flagged.
 //
 // The lab gate here uses 5 tests a side, short phases, a 25% noise threshold
 // and per-series significance (5 against 5 cannot reach Holm's first step,
@@ -115,14 +114,15 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
 
       const slow = await box.run(['run', 'wrlock-iperf', '--repeat-each', '5', '--baseline', 'base', '--output', 'slow'], { env: { ...box.env, BHYVE_LAB_FAULTS: 'slow-wrlock=50' } });
       assert.equal(slow.exitCode, 1, `${slow.stdout}${slow.stderr}`);
-      // Halved throughput is decided at once: its whole interval is past the threshold, so no second iteration.
-      assert.doesNotMatch(String(slow.stdout), /in doubt/);
-      assert.ok(!existsSync(join(box.dir, 'slow/iteration-2')));
-      assert.match(String(slow.stdout), /^REGRESSED\s+wrlock-iperf · linux · throughput · hard · host-to-guest\s+5\/5 /m);
+      // The hard dose's collapse is decided at once; the light dose's drop may sit near the 25%
+      // threshold, and then the gate runs a second iteration of the suite before it decides.
+      const iterated = /: iteration 2 of at most 2$/m.test(String(slow.stdout));
+      assert.equal(existsSync(join(box.dir, 'slow/iteration-2')), iterated);
+      assert.match(String(slow.stdout), new RegExp(`^REGRESSED\\s+wrlock-iperf · linux · throughput · hard · host-to-guest\\s+5/${iterated ? 10 : 5} `, 'm'));
       assert.match(String(slow.stdout), /verdict: FAIL — \d+ series regressed/);
       const verdict = json<{ series: Array<{ id: string; status: string }> }>(join(box.dir, 'slow/compare.json'));
       assert.equal(verdict.series.find((s) => s.id === 'wrlock-iperf · linux · throughput · unstressed · host-to-guest')!.status, 'ok', 'unstressed throughput does not take the lock');
-      assert.equal(json(join(box.dir, 'slow/results.json')).tests.length, 5);
+      assert.equal(json(join(box.dir, 'slow/results.json')).tests.length, iterated ? 10 : 5, 'every iteration kept');
       assert.match(readFileSync(join(box.dir, 'slow/compare.junit.xml'), 'utf8'), /<failure message="regressed: wrlock-iperf · linux · throughput · hard · host-to-guest: /);
     });
   });
