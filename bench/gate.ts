@@ -10,7 +10,7 @@ import { BUILTIN_CONFIG } from '../harness/config/defaults.ts';
 import { configSchema } from '../harness/config/schema.ts';
 import { readResultsFile } from '../harness/report/read-results.ts';
 import { seriesNoise, splitTrials, type InjectedDrop } from '../harness/verdict/calibrate.ts';
-import type { SeriesKey } from '../harness/verdict/compare.ts';
+import { ignoreRuleFor, type SeriesKey } from '../harness/verdict/compare.ts';
 
 export const GATE_SAMPLES = new URL('../fixtures/recorded/lab-wrlock-iperf.results.json', import.meta.url).pathname;
 const TRIALS = 1000;
@@ -29,7 +29,7 @@ export async function benchGate(): Promise<void> {
   if (tests.length < 2 * PER_SIDE) throw new Error(`${GATE_SAMPLES}: ${tests.length} tests with metrics, need ${2 * PER_SIDE}`);
   const gate = configSchema.parse(BUILTIN_CONFIG).gate;
   console.log(`samples: ${tests.length} wrlock-iperf tests on the lab (fixtures/recorded/lab-wrlock-iperf.results.json)`);
-  const ignoredBy = (key: SeriesKey) => gate.ignore.find((r) => r.metric === key.metric && (!r.suite || r.suite === key.suite) && (!r.dose || r.dose === key.dose));
+  const ignoredBy = (key: SeriesKey) => ignoreRuleFor(gate, key);
   for (const s of seriesNoise(tests, gate, PER_SIDE)) {
     const ignored = ignoredBy(s.key);
     console.log(`  between-run CV ${pct(s.cv).padStart(6)}  95% detectable ${pct(s.detectable).padStart(6)}  ${s.id}${ignored ? `  (ignored: ${ignored.reason})` : ''}`);

@@ -9,6 +9,7 @@ import { ConfigError, EXIT } from '../errors.ts';
 import { readResults } from '../report/read-results.ts';
 import { writeFileAtomic, type RunResult } from '../report/results.ts';
 import { seriesNoise, splitTrials } from '../verdict/calibrate.ts';
+import { ignoreRuleFor } from '../verdict/compare.ts';
 import type { Command } from './command.ts';
 import { CONFIG_OPTION, intOption } from './context.ts';
 import { gateWithOptions, GATE_OPTIONS } from './gate-options.ts';
@@ -59,7 +60,7 @@ export const calibrateCommand: Command = {
       `gate: p < ${gate.significance}, worse by > ${pct(gate.noiseThreshold)} (per-metric overrides apply)`,
       '',
       `${'series'.padEnd(56)} ${'n'.padStart(3)} ${'mean'.padStart(10)} ${'CV'.padStart(6)} ${'detects'.padStart(8)} ${'false+'.padStart(7)}`,
-      ...noise.map((s) => `${s.id.padEnd(56)} ${String(s.n).padStart(3)} ${s.mean.toPrecision(4).padStart(10)} ${pct(s.cv).padStart(6)} ${pct(s.detectable).padStart(8)} ${pct(split.seriesRates.get(s.id) ?? 0).padStart(7)}${gate.ignore.some((r) => r.metric === s.key.metric && (!r.suite || r.suite === s.key.suite) && (!r.guest || r.guest === s.key.guest) && (!r.dose || r.dose === s.key.dose)) ? '  (ignored)' : ''}`),
+      ...noise.map((s) => `${s.id.padEnd(56)} ${String(s.n).padStart(3)} ${s.mean.toPrecision(4).padStart(10)} ${pct(s.cv).padStart(6)} ${pct(s.detectable).padStart(8)} ${pct(split.seriesRates.get(s.id) ?? 0).padStart(7)}${ignoreRuleFor(gate, s.key) ? '  (ignored)' : ''}`),
       '',
       `the gate failed ${pct(split.gateRate)} of the A/A splits${split.gateRate > gate.significance ? ` — above ${pct(gate.significance)}: raise noise thresholds or ignore the noisiest series (gate.overrides, gate.ignore)` : ''}`,
       '"detects": the drop the gate would catch 95% of the time at this n (normal approximation); "false+": share of A/A splits flagging the series.',

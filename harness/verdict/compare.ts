@@ -168,8 +168,9 @@ export interface CompareOptions {
 
 const summary = (values: number[]): SideSummary => ({ n: values.length, mean: values.length ? mean(values) : Number.NaN, cv: coefficientOfVariation(values), values });
 
-const matches = (rule: GateConfig['ignore'][number], k: SeriesKey) =>
-  rule.metric === k.metric && (!rule.suite || rule.suite === k.suite) && (!rule.guest || rule.guest === k.guest) && (!rule.dose || rule.dose === k.dose);
+/** The config's ignore rule that covers a series, if one does. */
+export const ignoreRuleFor = (gate: GateConfig, k: SeriesKey) =>
+  gate.ignore.find((rule) => rule.metric === k.metric && (!rule.suite || rule.suite === k.suite) && (!rule.guest || rule.guest === k.guest) && (!rule.dose || rule.dose === k.dose));
 
 export function compareRuns(base: readonly RunResult[], cand: readonly RunResult[], { gate, intervals = true }: CompareOptions): Comparison {
   const parameters: StatParameters = { ...DEFAULT_STAT_PARAMETERS, significance: gate.significance, noiseThreshold: gate.noiseThreshold, resamples: gate.resamples, seed: gate.seed };
@@ -191,7 +192,7 @@ export function compareRuns(base: readonly RunResult[], cand: readonly RunResult
     const worse = info.better === 'higher' ? -change : change;
     const v: SeriesVerdict = { id, key: info.key, unit: info.unit, better: info.better, base: base1, cand: cand1, change, worse, significance, noiseThreshold, status: 'ok' };
     verdicts.push(v);
-    const ignored = gate.ignore.find((rule) => matches(rule, info.key));
+    const ignored = ignoreRuleFor(gate, info.key);
     if (ignored) {
       v.status = 'ignored';
       v.note = ignored.reason;
