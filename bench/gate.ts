@@ -10,7 +10,7 @@ import { BUILTIN_CONFIG } from '../harness/config/defaults.ts';
 import { configSchema } from '../harness/config/schema.ts';
 import { readResultsFile } from '../harness/report/read-results.ts';
 import { seriesNoise, splitTrials, type InjectedDrop } from '../harness/verdict/calibrate.ts';
-import { ignoreRuleFor, type SeriesKey } from '../harness/verdict/compare.ts';
+import { ignoreRuleFor } from '../harness/verdict/compare.ts';
 
 export const GATE_SAMPLES = new URL('../fixtures/recorded/lab-wrlock-iperf.results.json', import.meta.url).pathname;
 const TRIALS = 1000;
@@ -29,9 +29,8 @@ export async function benchGate(): Promise<void> {
   if (tests.length < 2 * PER_SIDE) throw new Error(`${GATE_SAMPLES}: ${tests.length} tests with metrics, need ${2 * PER_SIDE}`);
   const gate = configSchema.parse(BUILTIN_CONFIG).gate;
   console.log(`samples: ${tests.length} wrlock-iperf tests on the lab (fixtures/recorded/lab-wrlock-iperf.results.json)`);
-  const ignoredBy = (key: SeriesKey) => ignoreRuleFor(gate, key);
   for (const s of seriesNoise(tests, gate, PER_SIDE)) {
-    const ignored = ignoredBy(s.key);
+    const ignored = ignoreRuleFor(gate, s.key);
     console.log(`  between-run CV ${pct(s.cv).padStart(6)}  95% detectable ${pct(s.detectable).padStart(6)}  ${s.id}${ignored ? `  (ignored: ${ignored.reason})` : ''}`);
   }
   console.log(`gate: one-sided permutation p < ${gate.significance}${gate.familyWise === 'holm' ? ' over all tested series (Holm)' : ' per series'} (${gate.resamples} resamples) and worse by > ${pct(gate.noiseThreshold)}; ${TRIALS} random ${PER_SIDE}/${PER_SIDE} splits`);
@@ -41,7 +40,7 @@ export async function benchGate(): Promise<void> {
     const what = fraction === 0 ? 'A/A: false positives' : `${pct(fraction)} drop in the dosed phases: detection`;
     console.log(`${what} — the gate failed ${pct(r.gateRate)} of ${TRIALS} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     for (const s of seriesNoise(tests, gate, PER_SIDE)) {
-      if (!ignoredBy(s.key) && (fraction === 0 || dosedThroughput(fraction).applies(s.key.metric, s.key))) console.log(`  flagged ${pct(r.seriesRates.get(s.id) ?? 0).padStart(6)}  ${s.id}`);
+      if (!ignoreRuleFor(gate, s.key) && (fraction === 0 || dosedThroughput(fraction).applies(s.key.metric, s.key))) console.log(`  flagged ${pct(r.seriesRates.get(s.id) ?? 0).padStart(6)}  ${s.id}`);
     }
   }
 }
