@@ -126,4 +126,24 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
       assert.match(readFileSync(join(box.dir, 'slow/compare.junit.xml'), 'utf8'), /<failure message="regressed: wrlock-iperf · linux · throughput · hard · host-to-guest: /);
     });
   });
+  it('an A/B run interleaves two hosts and flags the one with the slow write lock, naming how they differ', async () => {
+    await inSandbox(async (box) => {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({
+        ...BUILTIN_CONFIG,
+        hosts: {
+          lab: { transport: 'local', platform: 'lab', capacity: 1, nic: 'user' },
+          slow: { transport: 'local', platform: 'lab', capacity: 1, nic: 'user', labFaults: 'slow-wrlock=50' },
+        },
+        stress: { iperfPhase: '4s' },
+        gate: { noiseThreshold: 0.25, maxIterations: 1, familyWise: 'none', ignore: [{ metric: 'boot-time', reason: 'both hosts are one machine' }] },
+      }));
+      const r = await box.run(['run', 'wrlock-iperf', '--ab', 'lab,slow', '--repeat-each', '5', '--output', 'ab']);
+      assert.equal(r.exitCode, 1, `${r.stdout}${r.stderr}`);
+      const run = json(join(box.dir, 'ab/results.json'));
+      assert.deepEqual(run.tests.map((t) => t.id).slice(0, 4), ['wrlock-iperf/lab/linux#0', 'wrlock-iperf/slow/linux#0', 'wrlock-iperf/slow/linux#1', 'wrlock-iperf/lab/linux#1']);
+      assert.match(String(r.stdout), /^verdict\s+series\s+n\s+lab → slow/m);
+      assert.match(String(r.stdout), /^REGRESSED\s+wrlock-iperf · linux · throughput · hard · host-to-guest\s+5\/5 /m);
+      assert.match(String(r.stdout), /warning: host fingerprints differ \(baseline lab, candidate slow\): lab-faults: null → "slow-wrlock=50"/);
+    });
+  });
 });
