@@ -49,6 +49,23 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
     });
   });
 
+  it('calibrate reports noise, detectable change and false alarms per series from recorded runs', async () => {
+    await inSandbox(async (box) => {
+      const recorded = new URL('../../../fixtures/recorded/lab-wrlock-iperf.results.json', import.meta.url).pathname;
+      const r = await box.run(['calibrate', '--from', recorded, '--trials', '100', '--output', 'cal']);
+      assert.equal(r.exitCode, 0, `${r.stdout}${r.stderr}`);
+      assert.match(String(r.stdout), /^calibration: 40 tests of one build, 100 random A\/A splits of 20 against 20$/m);
+      assert.match(String(r.stdout), /^wrlock-iperf · linux · throughput · hard · host-to-guest\s+40\s+[\d.]+\s+\d+\.\d%\s+\d+\.\d%\s+\d+\.\d%$/m);
+      assert.match(String(r.stdout), /^wrlock-iperf · linux · wrlock-cycle-p99 .*\(ignored\)$/m);
+      const cal = json<{ gateFalsePositiveRate: number; series: Array<{ id: string; cv: number }> }>(join(box.dir, 'cal/calibration.json'));
+      assert.ok(cal.gateFalsePositiveRate <= 0.05, `${cal.gateFalsePositiveRate}`);
+      assert.equal(cal.series.length, 9);
+      const few = await box.run(['calibrate', '--from', recorded, '--per-side', '30']);
+      assert.equal(few.exitCode, 2);
+      assert.match(String(few.stderr), /--per-side 30: only 40 tests, at most 20 a side/);
+    });
+  });
+
   it('two shards plus merge hold the same checks as one unsharded run', async () => {
     await inSandbox(async (box) => {
       const whole = await box.run(['run', 'smoke', '--repeat-each', '2', '--output', 'whole']);
