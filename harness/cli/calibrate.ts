@@ -57,13 +57,13 @@ export const calibrateCommand: Command = {
 
     const lines = [
       `calibration: ${tests.length} tests of one build, ${trials} random A/A splits of ${perSide} against ${perSide}`,
-      `gate: p < ${gate.significance}, worse by > ${pct(gate.noiseThreshold)} (per-metric overrides apply)`,
+      `gate: p < ${gate.significance}${gate.familyWise === 'holm' ? ' over all tested series (Holm)' : ' per series'}, worse by > ${pct(gate.noiseThreshold)} (per-metric overrides apply)`,
       '',
       `${'series'.padEnd(64)} ${'n'.padStart(3)} ${'mean'.padStart(10)} ${'CV'.padStart(6)} ${'detects'.padStart(8)} ${'false+'.padStart(7)}`,
       ...noise.map((s) => `${s.id.padEnd(64)} ${String(s.n).padStart(3)} ${s.mean.toPrecision(4).padStart(10)} ${pct(s.cv).padStart(6)} ${pct(s.detectable).padStart(8)} ${pct(split.seriesRates.get(s.id) ?? 0).padStart(7)}${ignoreRuleFor(gate, s.key) ? '  (ignored)' : ''}`),
       '',
       `the gate failed ${pct(split.gateRate)} of the A/A splits${split.gateRate > gate.significance ? ` — above ${pct(gate.significance)}: raise noise thresholds or ignore the noisiest series (gate.overrides, gate.ignore)` : ''}`,
-      '"detects": the drop the gate would catch 95% of the time at this n (normal approximation); "false+": share of A/A splits flagging the series.',
+      `"detects": the drop one series alone would show 95% of the time at p < ${gate.significance} with this n (normal approximation; Holm's first step is stricter); "false+": share of A/A splits in which the gate flagged the series.`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     const path = join(output, 'calibration.json');
