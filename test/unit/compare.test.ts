@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { validateXML } from 'xmllint-wasm';
 import { gateSchema } from '../../harness/config/schema.ts';
 import { buildComparisonJunit, formatComparison } from '../../harness/report/comparison.ts';
@@ -165,6 +165,7 @@ describe('compare', () => {
 
 describe('reading results', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bsm-results-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const write = (name: string, text: string) => {
     writeFileSync(join(dir, name), text);
     return join(dir, name);
@@ -187,7 +188,6 @@ describe('reading results', () => {
     const runs = readResults([join(dir, 's1.json'), join(dir, 's2.json')]);
     assert.equal(runs.length, 2);
     assert.equal(runs[0].tests[0].metrics!.length, 3);
-    rmSync(dir, { recursive: true, force: true });
   });
 });
 

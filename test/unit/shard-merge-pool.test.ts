@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { validate } from '../../harness/config/load.ts';
 import { BUILTIN_CONFIG } from '../../harness/config/defaults.ts';
 import { buildJunit } from '../../harness/report/junit.ts';
@@ -142,6 +142,7 @@ describe('known issues', () => {
     { id: 'lab#1', pattern: 'blocked for \\d+ ms' },
   ] }, 'c').knownIssues;
   const dir = mkdtempSync(join(tmpdir(), 'bsm-triage-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const pstack = join(dir, 'pstack.txt');
   writeFileSync(pstack, '$ pstack 1234\n 0000 vm_handle_rendezvous+0x42()\n 0001 vm_run+0x1a\n');
   const failed = result('wrlock-reboot/lab/linux', {
@@ -166,6 +167,5 @@ describe('known issues', () => {
 
   it('refuses a signature that is not a regular expression', () => {
     assert.throws(() => validate({ ...BUILTIN_CONFIG, knownIssues: [{ id: 'x', pattern: 'vm_(run' }] }, 'c'), /knownIssues\.0\.pattern: not a valid regular expression: "vm_\(run"/);
-    rmSync(dir, { recursive: true, force: true });
   });
 });
