@@ -1,8 +1,9 @@
 // bhyve-smoke compare BASE CAND: the gate's verdict over two sets of results.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import { ConfigError, EXIT } from '../errors.ts';
 import { formatComparison, writeComparison } from '../report/comparison.ts';
+import { writeReportHtml } from '../report/html/page.ts';
 import { readResults, resultsFilesAt } from '../report/read-results.ts';
 import { compareRuns, untestable } from '../verdict/compare.ts';
 import type { Command } from './command.ts';
@@ -16,7 +17,7 @@ export const compareCommand: Command = {
   options: {
     config: { ...CONFIG_OPTION, help: 'config whose gate section (thresholds, overrides, ignore list) applies' },
     ...GATE_OPTIONS,
-    output: { type: 'string', help: 'folder for compare.json and compare.junit.xml (default: reports/compare)' },
+    output: { type: 'string', help: 'folder for compare.json, compare.junit.xml and report.html (default: reports/compare)' },
   },
   async run(values, positionals) {
     if (positionals.length !== 2) throw new ConfigError(`compare takes two paths, BASE and CAND, got ${positionals.length}`);
@@ -28,7 +29,10 @@ export const compareCommand: Command = {
     const why = untestable(comparison);
     if (why) throw new ConfigError(`${basePath} against ${candPath}: ${why} (baseline: ${describeSides(comparison.series, 'base')}; candidate: ${describeSides(comparison.series, 'cand')})`);
     process.stdout.write(formatComparison(comparison));
-    const written = writeComparison(resolve(String(values.output ?? 'reports/compare')), comparison, inputs);
+    const output = resolve(String(values.output ?? 'reports/compare'));
+    const written = writeComparison(output, comparison, inputs);
+    writeReportHtml(join(output, 'report.html'), { comparison: { result: comparison, labels: { base: basePath, cand: candPath } }, dir: output });
+    written.unshift(join(output, 'report.html'));
     process.stdout.write(`reports: ${written.join(', ')}\n`);
     return comparison.regressed ? EXIT.checkFailed : EXIT.passed;
   },

@@ -10,11 +10,12 @@ import { doctorCommand } from './doctor.ts';
 import { listCommand } from './list.ts';
 import { mergeCommand } from './merge.ts';
 import { runCommand } from './run.ts';
+import { showReportCommand } from './show-report.ts';
 
-const COMMANDS: Command[] = [runCommand, compareCommand, calibrateCommand, mergeCommand, listCommand, doctorCommand, cleanCommand];
+const COMMANDS: Command[] = [runCommand, compareCommand, calibrateCommand, mergeCommand, showReportCommand, listCommand, doctorCommand, cleanCommand];
 
 const mainHelp = () =>
-  `usage: bhyve-smoke COMMAND [options]\n\nCommands:\n${COMMANDS.map((c) => `  ${c.name.padEnd(8)}${c.summary}`).join('\n')}\n\n` +
+  `usage: bhyve-smoke COMMAND [options]\n\nCommands:\n${COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`).join('\n')}\n\n` +
   'bhyve-smoke COMMAND --help shows its options. With no config file, the built-in lab host and guest are used.\n' +
   'Exit codes: 0 passed, 1 a check failed, 2 usage or config error, 3 infrastructure error, 130/143 interrupted.\n';
 

@@ -1,7 +1,8 @@
-// bhyve-smoke merge FILE_OR_DIR... --output DIR: one results.json and one JUnit from shards.
+// bhyve-smoke merge FILE_OR_DIR... --output DIR: one results.json, JUnit and HTML report from shards.
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { writeJunit } from '../report/junit.ts';
+import { writeReportHtml } from '../report/html/page.ts';
 import { mergeRuns } from '../report/merge.ts';
 import { readResultsFile, resultsFilesAt } from '../report/read-results.ts';
 import { summarize, writeResults } from '../report/results.ts';
@@ -12,7 +13,7 @@ export const mergeCommand: Command = {
   summary: "combine shards' results.json into one results.json and JUnit",
   usage: 'bhyve-smoke merge FILE_OR_DIR... --output DIR',
   options: {
-    output: { type: 'string', help: 'folder for the merged results.json and junit.xml (required)' },
+    output: { type: 'string', help: 'folder for the merged results.json, junit.xml and report.html (required)' },
   },
   async run(values, positionals) {
     if (positionals.length === 0) throw new ConfigError('merge: name the results.json files (or folders holding them) to merge');
@@ -22,8 +23,9 @@ export const mergeCommand: Command = {
     const out = resolve(String(values.output));
     writeResults(`${out}/results.json`, merged);
     writeJunit(`${out}/junit.xml`, merged);
+    writeReportHtml(`${out}/report.html`, { run: merged, dir: out });
     const s = summarize(merged.tests);
-    process.stdout.write(`merged ${files.length} result file(s), ${s.total} tests: ${s.passed} passed, ${s.failed} failed, ${s.error} errors, ${s.skipped} skipped${s.flaky ? `, ${s.flaky} flaky` : ''}\nreports: ${out}/junit.xml, ${out}/results.json\n`);
+    process.stdout.write(`merged ${files.length} result file(s), ${s.total} tests: ${s.passed} passed, ${s.failed} failed, ${s.error} errors, ${s.skipped} skipped${s.flaky ? `, ${s.flaky} flaky` : ''}\nreports: ${out}/report.html, ${out}/junit.xml, ${out}/results.json\n`);
     return merged.exitCode;
   },
 };

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError, EXIT } from '../errors.ts';
 import { formatComparison, writeComparison } from '../report/comparison.ts';
 import { writeJunit } from '../report/junit.ts';
+import { writeReportHtml } from '../report/html/page.ts';
 import { LineReporter } from '../report/line.ts';
 import { mergeRuns } from '../report/merge.ts';
 import { readResults } from '../report/read-results.ts';
@@ -22,7 +23,7 @@ import type { Command } from './command.ts';
 import { CONFIG_OPTION, KNOWN_HOSTS_OPTION, intOption, loadWithHost, resolveSettings } from './context.ts';
 import { gateWithOptions, GATE_OPTIONS } from './gate-options.ts';
 
-const REPORTERS = ['line', 'junit', 'json'] as const;
+const REPORTERS = ['line', 'junit', 'json', 'html'] as const;
 
 export const runCommand: Command = {
   name: 'run',
@@ -39,7 +40,7 @@ export const runCommand: Command = {
     retries: { type: 'string', help: 'retry a test N times after an infrastructure error (never after a failure or hang)' },
     timeout: { type: 'string', help: 'per-test timeout, e.g. 10m' },
     output: { type: 'string', help: 'report folder (default: reports)' },
-    reporter: { type: 'string', help: 'line,junit,json (default: all three)' },
+    reporter: { type: 'string', help: 'line,junit,json,html (default: all four)' },
     'keep-on-failure': { type: 'boolean', help: 'leave a failed or hung vm running and print how to reach it' },
     shard: { type: 'string', help: 'run only shard I of N (I/N) of the plan; combine the shards with merge' },
     durations: { type: 'string', help: 'results.json (file or folder) of an earlier run: balance --shard by its test durations' },
@@ -84,7 +85,7 @@ export const runCommand: Command = {
       process.stderr.write(`bhyve-smoke: reaped dead run ${reaped.runId}: ${reaped.vms.join(', ') || 'no vms left'}${reaped.errors.length ? `; errors: ${reaped.errors.join('; ')}` : ''}\n`);
     }
     const output = resolve(String(values.output ?? 'reports'));
-    const wants = { junit: reporters.includes('junit'), json: reporters.includes('json') };
+    const wants = { junit: reporters.includes('junit'), json: reporters.includes('json'), html: reporters.includes('html') };
     const runOptions = (planned: PlannedTest[], out: string): RunOptions => ({
       config: loaded.config,
       configSource: loaded.source,
@@ -137,7 +138,9 @@ export const runCommand: Command = {
     const all = runs.length === 1 ? runs[0] : mergeRuns(runs.map((r, i) => ({ source: `iteration-${i + 1}`, run: r })));
     if (wants.json) writeResults(join(output, 'results.json'), all);
     if (wants.junit) writeJunit(join(output, 'junit.xml'), all);
-    process.stdout.write(formatComparison(comparison, ab ? { base: ab[0], cand: ab[1] } : { base: 'baseline', cand: 'this run' }));
+    const labels = ab ? { base: ab[0], cand: ab[1] } : { base: 'baseline', cand: 'this run' };
+    if (wants.html) writeReportHtml(join(output, 'report.html'), { run: all, comparison: { result: comparison, labels }, dir: output });
+    process.stdout.write(formatComparison(comparison, labels));
     const written = writeComparison(output, comparison, { base: ab ? [`${output}/results.json (${ab[0]})`] : baseline!.map((r) => r.runId), cand: [`${output}/results.json${ab ? ` (${ab[1]})` : ''}`] });
     printReportPaths(output, wants, written);
     if (all.interrupted) return all.exitCode;
@@ -164,7 +167,7 @@ function sideOf(runs: RunResult[], target: string): RunResult {
   return { ...runs[0], hosts: runs[0].hosts.filter((h) => used.has(h.name)), tests };
 }
 
-function printReportPaths(output: string, wants: { junit: boolean; json: boolean }, more: string[] = []): void {
-  const paths = [wants.junit && `${output}/junit.xml`, wants.json && `${output}/results.json`, ...more].filter(Boolean);
+function printReportPaths(output: string, wants: { junit: boolean; json: boolean; html: boolean }, more: string[] = []): void {
+  const paths = [wants.html && `${output}/report.html`, wants.junit && `${output}/junit.xml`, wants.json && `${output}/results.json`, ...more].filter(Boolean);
   if (paths.length) process.stdout.write(`reports: ${paths.join(', ')}\n`);
 }

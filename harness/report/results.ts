@@ -43,6 +43,8 @@ export interface TestResult {
   skipReason?: string;
   consoleTail?: string;
   attachments: Attachment[];
+  /** Evidence the harness tried and failed to collect (a screenshot without a browser), with the reason. */
+  missingEvidence?: Array<{ name: string; reason: string }>;
   timeline: { samples: Sample[]; events: TimelineEvent[] };
   /** Known issues (config knownIssues) whose signature this failure carries. */
   known?: KnownMatch[];

@@ -9,6 +9,7 @@ import { Aborted, CheckFailure, HangDetected, InfraError, messageOf } from '../e
 import { accessFor } from '../guest/adapters.ts';
 import { createHost, type Host } from '../host.ts';
 import { writeJunit } from '../report/junit.ts';
+import { writeReportHtml } from '../report/html/page.ts';
 import { multiplex, type Reporter } from '../report/reporter.ts';
 import { exitCodeOf, writeResults, type RunResult, type TestResult, type TestStatus } from '../report/results.ts';
 import type { ResolvedThresholds } from '../suite.ts';
@@ -35,7 +36,7 @@ export interface RunOptions {
   profile?: string;
   tests: PlannedTest[];
   output: string;
-  reporters: { line?: Reporter; junit: boolean; json: boolean };
+  reporters: { line?: Reporter; junit: boolean; json: boolean; html: boolean };
   retries: number;
   testTimeoutMs: number;
   globalTimeoutMs: number;
@@ -170,6 +171,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   };
   if (o.reporters.json) writeResults(join(o.output, 'results.json'), run);
   if (o.reporters.junit) writeJunit(join(o.output, 'junit.xml'), run);
+  if (o.reporters.html) writeReportHtml(join(o.output, 'report.html'), { run, dir: o.output });
   report.onEnd(run);
   return run;
 }

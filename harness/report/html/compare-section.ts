@@ -1,0 +1,39 @@
+// The gate's verdict in the report: every series with its effect, interval,
+// p-value and verdict, the flagged ones first, then hangs and warnings.
+import { pct, type Comparison, type SeriesVerdict } from '../../verdict/compare.ts';
+import { html, type Html } from './escape.ts';
+
+const ORDER: SeriesVerdict['status'][] = ['regressed', 'inconsistent', 'ok', 'insufficient', 'missing', 'ignored'];
+const WORD: Record<SeriesVerdict['status'], string> = {
+  regressed: '✗ regressed', inconsistent: '~ noise?', ok: '✓ ok', insufficient: '– too few', missing: '– missing', ignored: '– ignored',
+};
+const num = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3)) : '–');
+const pValue = (v: SeriesVerdict) => (v.pValue === undefined ? '–' : v.pValue < 0.0001 ? '<0.0001' : v.pValue.toFixed(4));
+
+export function compareSection(c: Comparison, labels: { base: string; cand: string }): Html {
+  const series = [...c.series].sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status));
+  const tested = c.series.filter((v) => v.pValue !== undefined).length;
+  const regressed = c.series.filter((v) => v.status === 'regressed').length;
+  return html`
+  <section id="compare">
+    <h2>A/B comparison: ${labels.cand} against ${labels.base}</h2>
+    <div class="verdict ${c.regressed ? 'failed' : 'passed'}" role="status">
+      <strong>${c.regressed ? '✗ GATE FAILED' : '✓ GATE PASSED'}</strong>
+      <span>${c.regressed ? `${regressed} series regressed${c.liveness.length ? `, ${c.liveness.length} hang(s) in the candidate` : ''}` : `no regression in ${tested} tested series`}</span>
+    </div>
+    <table class="compare">
+      <thead><tr><th>verdict</th><th>series</th><th>n</th><th>${labels.base} → ${labels.cand}</th><th>change</th><th>95% interval</th><th>p</th><th>note</th></tr></thead>
+      <tbody>${series.map((v) => html`
+        <tr class="${v.status}" data-series="${v.id}" data-status="${v.status}">
+          <td><span class="badge ${v.status}">${WORD[v.status]}</span></td><td class="mono">${v.id}</td>
+          <td class="num">${v.base.n}/${v.cand.n}</td><td class="num">${num(v.base.mean)} → ${num(v.cand.mean)} ${v.unit}</td>
+          <td class="num">${pct(v.change)}</td><td class="num">${v.interval ? `[${pct(v.interval[0])}, ${pct(v.interval[1])}]` : '–'}</td>
+          <td class="num">${pValue(v)}</td><td>${v.note ?? ''}</td>
+        </tr>`)}
+      </tbody>
+    </table>
+    ${c.liveness.length ? html`<h3>Hangs in the candidate</h3><ul>${c.liveness.map((l) => html`<li class="missing">${l.test} on ${l.host}: ${l.message}</li>`)}</ul>` : ''}
+    ${c.warnings.length ? html`<h3>Warnings</h3><ul>${c.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
+    <p class="muted">A series regressed when its one-sided permutation p &lt; ${c.parameters.significance}${c.familyWise === 'holm' ? ' (Holm over the tested series)' : ''}, it is worse by more than ${Math.round(c.parameters.noiseThreshold * 100)}% (per-metric overrides apply), and its metric and dose are worse across guests and directions; any candidate hang fails. ${c.parameters.resamples} resamples, seed ${c.parameters.seed}.</p>
+  </section>`;
+}
