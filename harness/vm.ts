@@ -13,7 +13,9 @@ import type { Host } from './host.ts';
 import { parseExits, SUPERVISOR_SH } from './platform/supervisor.ts';
 import { destroyVmCommand } from './platform/teardown.ts';
 import type { Timeline } from './timeline.ts';
-import type { ConsoleSpec } from './platform/types.ts';
+import type { ConsoleSpec, FramebufferSpec } from './platform/types.ts';
+import { Screen } from './evidence/screen.ts';
+import type { Duplex } from 'node:stream';
 import { shJoin, shQuote } from './transport/quote.ts';
 
 const CONSOLE_CONNECT_MS = 30_000;
@@ -32,6 +34,8 @@ export interface VmOptions {
   password: string;
   /** The run's folder on the host. */
   runDir: string;
+  /** The guest's framebuffer (guests.<name>.framebuffer), its VNC password resolved. */
+  framebuffer?: { width: number; height: number; password?: string };
   timeline: Timeline;
   commandTimeoutMs: number;
 }
@@ -48,9 +52,14 @@ export class Vm {
   readonly dir: string;
   readonly console: ConsoleSession;
   readonly consoleSpec: ConsoleSpec;
+  /** The fbuf device and where its VNC is, when the guest has a screen. */
+  readonly framebuffer?: FramebufferSpec;
+  /** Screenshots of the framebuffer (a no-op without one); the runner gives it its browser. */
+  screen: Screen = Screen.none();
   /** How commands reach the guest: its serial console, or (ssh access) a shell over its OpenSSH server. */
   private readonly reach: Extract<GuestAccess, { kind: 'serial' }> | { kind: 'ssh'; adapter: RemoteShellAdapter; shell: RemoteShell };
   private provisioned = false;
+  private reboots = 0;
 
   constructor(private readonly o: VmOptions) {
     this.name = o.name;
@@ -60,6 +69,7 @@ export class Vm {
       : o.access;
     this.dir = `${o.runDir}/${o.name}`;
     this.consoleSpec = o.host.platform.console(this.dir, o.name);
+    if (o.framebuffer) this.framebuffer = o.host.platform.framebuffer(this.dir, o.name, o.framebuffer);
     const attach = this.consoleSpec.attach;
     this.console = new ConsoleSession(
       () => (attach.kind === 'unix' ? o.host.transport.connectUnix(attach.path) : o.host.transport.openStream(attach.command)),
@@ -104,10 +114,22 @@ export class Vm {
       disk,
       console: this.consoleSpec.backend,
       nic: host.config.nic,
+      ...(this.framebuffer ? { slots: [this.framebuffer.slot] } : {}),
     });
-    await host.exec(p.detach(`sh ${dir}/supervise.sh ${dir} ${shJoin(argv)}`), { doing: `starting ${this.name}` });
-    this.o.timeline.event('started', shJoin(argv));
+    // bhyve takes the VNC password on its command line; our records never do.
+    const hide = (text: string) => (this.o.framebuffer?.password ? text.replaceAll(this.o.framebuffer.password, '********') : text);
+    await host.exec(p.detach(`sh ${dir}/supervise.sh ${dir} ${shJoin(argv)}`), { doing: `starting ${this.name}` }).catch((e: Error) => {
+      throw new InfraError(hide(e.message), { doing: `starting ${this.name}` });
+    });
+    this.o.timeline.event('started', hide(shJoin(argv)));
     await this.console.connect(CONSOLE_CONNECT_MS);
+  }
+
+  /** The framebuffer's plain RFB stream, through the host's transport. */
+  connectFramebuffer(): Promise<Duplex> {
+    const at = this.framebuffer?.endpoint;
+    if (!at) return Promise.reject(new Error(`${this.name} has no framebuffer`));
+    return at.kind === 'unix' ? this.host.transport.connectUnix(at.path) : this.host.transport.connectTcp(at.host, at.port);
   }
 
   /** Waits for the login prompt: the guest is ready. */
@@ -116,6 +138,7 @@ export class Vm {
     await this.untilReady(timeoutMs, 'login prompt');
     const ms = Date.now() - started;
     this.o.timeline.event('ready', `${ms} ms`);
+    void this.screen.capture('boot');
     return ms;
   }
 
@@ -235,6 +258,7 @@ export class Vm {
     await this.untilReady(Math.max(1, timeoutMs - (Date.now() - started)), 'login prompt after reboot');
     const ms = Date.now() - started;
     this.o.timeline.event('ready', `${ms} ms after reboot`);
+    void this.screen.capture(`reboot ${++this.reboots}`);
     return ms;
   }
 

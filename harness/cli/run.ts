@@ -11,7 +11,7 @@ import { LineReporter } from '../report/line.ts';
 import { mergeRuns } from '../report/merge.ts';
 import { readResults } from '../report/read-results.ts';
 import { writeResults, type RunResult } from '../report/results.ts';
-import { resolvePassword } from '../run/credentials.ts';
+import { resolveFramebuffer, resolvePassword } from '../run/credentials.ts';
 import { planTests, type PlanFilter, type PlannedTest } from '../run/plan.ts';
 import { reapDeadRuns } from '../run/reap.ts';
 import { executeRun, type RunOptions } from '../run/runner.ts';
@@ -79,7 +79,11 @@ export const runCommand: Command = {
     const filter: PlanFilter = { suites: positionals, host: loaded.host, ab, guest: values.guest as string | undefined, grep, repeatEach: settings.repeatEach };
     let tests = planTests(loaded.config, suites, filter);
     if (shard) tests = shardOf(tests, shard, durations);
-    for (const t of tests) if (!t.skip) resolvePassword(t.guest, loaded.config.guests[t.guest]);
+    for (const t of tests) {
+      if (t.skip) continue;
+      resolvePassword(t.guest, loaded.config.guests[t.guest]);
+      resolveFramebuffer(t.guest, loaded.config.guests[t.guest]);
+    }
 
     for (const reaped of await reapDeadRuns()) {
       process.stderr.write(`bhyve-smoke: reaped dead run ${reaped.runId}: ${reaped.vms.join(', ') || 'no vms left'}${reaped.errors.length ? `; errors: ${reaped.errors.join('; ')}` : ''}\n`);

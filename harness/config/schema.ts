@@ -61,6 +61,20 @@ export const guestSchema = z.strictObject({
     passwordEnv: envName.optional(),
   }),
   /**
+   * A framebuffer (bhyve fbuf) whose screen the harness photographs through
+   * noVNC: at the end of each boot, at a failure or hang, and every `every`
+   * during long workloads. Windows shows its update progress and stop screens
+   * only there.
+   */
+  framebuffer: z.strictObject({
+    width: z.number().int().min(640).max(3840).default(1024),
+    height: z.number().int().min(480).max(2160).default(768),
+    /** The environment variable holding the VNC password (bhyve's fbuf password=, at most 8 characters). */
+    passwordEnv: envName.optional(),
+    /** Interval of screenshots during long workloads (the OS update). */
+    every: duration.default('5m'),
+  }).optional(),
+  /**
    * How the update-under-wrlock suite updates the guest: `auto` finds the
    * guest's tool; `lab-synthetic` is the lab's stand-in, never a real update.
    */

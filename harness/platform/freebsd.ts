@@ -20,6 +20,7 @@ export const freebsdPlatform = (): Platform => ({
     '-c', String(vm.cpus), '-m', `${vm.memoryMiB}M`, '-A', '-H', '-P',
     '-s', '0:0,hostbridge', '-s', '1:0,lpc',
     '-s', `2:0,virtio-net,${vm.nic}`, '-s', `3:0,virtio-blk,${vm.disk}`,
+    ...(vm.slots ?? []).flatMap((slot) => ['-s', slot]),
     '-l', `com1,${vm.console}`,
     '-l', `bootrom,${vm.bootrom}`,
     vm.name,
@@ -33,6 +34,15 @@ export const freebsdPlatform = (): Platform => ({
       // The B end in raw mode on fd 3: the guest's output to stdout, stdin to the guest.
       attach: { kind: 'command', command: `exec 3<>${b} && stty raw -echo <&3 && { cat <&3 & exec cat >&3; }` },
       describe: `nmdm device ${b} (cu -l ${b})`,
+    };
+  },
+  framebuffer: (_vmDir, vmName, fb) => {
+    // FreeBSD's fbuf listens on TCP only: a port on loopback derived from the
+    // vm name, in 5900-6899 (two vms of one host rarely meet there).
+    const port = 5900 + ([...createHash('sha256').update(`vnc/${vmName}`).digest().subarray(0, 2)].reduce((n, b) => n * 256 + b, 0) % 1000);
+    return {
+      slot: `29,fbuf,tcp=127.0.0.1:${port},w=${fb.width},h=${fb.height}${fb.password ? `,password=${fb.password}` : ''}`,
+      endpoint: { kind: 'tcp', host: '127.0.0.1', port },
     };
   },
   listVms: () => 'ls /dev/vmm 2>/dev/null; true',

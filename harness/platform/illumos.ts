@@ -1,6 +1,6 @@
 // illumos: raw bhyve in the global zone (bhyve(8), bhyvectl(8) of illumos-gate).
 import { ILLUMOS_FINGERPRINT } from './fingerprint.ts';
-import type { ConsoleSpec, Platform, VmLaunch } from './types.ts';
+import type { ConsoleSpec, FramebufferSpec, Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 
 /**
@@ -16,6 +16,7 @@ export const illumosBhyveArgv = (vm: VmLaunch): string[] => [
   '-s', '0,hostbridge',
   '-s', '4,virtio-blk,' + vm.disk,
   '-s', `6,virtio-net-viona,${vm.nic}`,
+  ...(vm.slots ?? []).flatMap((slot) => ['-s', slot]),
   '-s', '31,lpc',
   '-l', `com1,${vm.console}`,
   '-l', `bootrom,${vm.bootrom}`,
@@ -27,6 +28,16 @@ export const socketConsole = (vmDir: string): ConsoleSpec => ({
   backend: `socket,${vmDir}/com1.sock`,
   attach: { kind: 'unix', path: `${vmDir}/com1.sock` },
   describe: `unix socket ${vmDir}/com1.sock (e.g. socat - UNIX-CONNECT:${vmDir}/com1.sock)`,
+});
+
+/**
+ * The framebuffer at slot 30 (as SmartOS and OmniOS zones put it), serving RFB
+ * on a unix socket in the vm's folder: illumos bhyve's `unix=` option, which
+ * needs no port and is reachable only by whoever may read the folder.
+ */
+export const unixFramebuffer = (vmDir: string, _vmName: string, fb: { width: number; height: number; password?: string }): FramebufferSpec => ({
+  slot: `30,fbuf,unix=${vmDir}/vnc.sock,w=${fb.width},h=${fb.height}${fb.password ? `,password=${fb.password}` : ''}`,
+  endpoint: { kind: 'unix', path: `${vmDir}/vnc.sock` },
 });
 
 /**
@@ -51,6 +62,7 @@ export const illumosPlatform = (): Platform => ({
   workRoot: '/var/tmp/bhyve-smoke',
   bhyveArgv: illumosBhyveArgv,
   console: socketConsole,
+  framebuffer: unixFramebuffer,
   listVms: () => 'ls /dev/vmm 2>/dev/null; true',
   // illumos has no setsid(1); nohup keeps bhyve alive when the session ends.
   detach: (command) => `nohup ${command} </dev/null >/dev/null 2>&1 &`,

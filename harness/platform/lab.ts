@@ -4,7 +4,7 @@
 import { LINUX_FINGERPRINT } from './fingerprint.ts';
 import { resolve } from 'node:path';
 import type { Platform, VmLaunch } from './types.ts';
-import { illumosBhyveArgv, socketConsole } from './illumos.ts';
+import { illumosBhyveArgv, socketConsole, unixFramebuffer } from './illumos.ts';
 import { shQuote } from '../transport/quote.ts';
 import { statsProgress } from './vcpu-stats.ts';
 
@@ -28,6 +28,8 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Pl
     // Faults reach the lab's bhyve through its environment (fixtures/lab/README.md).
     bhyveArgv: (vm: VmLaunch) => [...(faults ? ['env', `BHYVE_LAB_FAULTS=${faults}`] : []), `${labDir}/bin/bhyve`, ...illumosBhyveArgv(vm).slice(1)],
     console: socketConsole,
+    // The lab's bhyve turns fbuf into QEMU's VGA and VNC, on the same unix socket.
+    framebuffer: unixFramebuffer,
     listVms: () => `ls "${LAB_VMM}" 2>/dev/null; true`,
     detach: (command) => `setsid ${command} </dev/null >/dev/null 2>&1 &`,
     imagePath: (path) => (path.startsWith('@lab/') ? `"${LAB_CACHE}"/${shQuote(path.slice(5))}` : shQuote(path)),

@@ -15,6 +15,17 @@ export interface VmLaunch {
   console: string;
   /** The vm's network backend (a vnic on illumos, a tap on FreeBSD, anything in the lab). */
   nic: string;
+  /** Extra PCI slots (`-s` values): the framebuffer. */
+  slots?: string[];
+}
+
+/** Where a vm's framebuffer serves plain RFB on its host. */
+export type FramebufferEndpoint = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+export interface FramebufferSpec {
+  /** The `-s` value of the fbuf device. */
+  slot: string;
+  endpoint: FramebufferEndpoint;
 }
 
 /** How the harness reaches a console: a unix socket, or a command whose stdin/stdout are the line. */
@@ -46,6 +57,8 @@ export interface Platform {
   bhyveArgv(vm: VmLaunch): string[];
   /** A vm's serial console: what bhyve's `-l com1,…` gets, and how the harness attaches. */
   console(vmDir: string, vmName: string): ConsoleSpec;
+  /** A vm's framebuffer: the fbuf device and where the harness reaches its VNC. */
+  framebuffer(vmDir: string, vmName: string, fb: { width: number; height: number; password?: string }): FramebufferSpec;
   /** A shell command printing the names of every vm on the host, one a line. */
   listVms(): string;
   /** Wraps a command so it runs detached from the ssh session that starts it. */

@@ -64,6 +64,7 @@ export function buildJunit(run: RunResult): string {
       const out = [
         t.consoleTail ? `console tail of ${t.vm}:\n${t.consoleTail}` : '',
         ...t.attachments.map((a) => `[[ATTACHMENT|${a.path}]]`),
+        ...(t.missingEvidence ?? []).map((m) => `missing evidence: ${m.name}: ${m.reason}`),
         t.status !== 'passed' ? `reproduce: ${t.reproduce}` : '',
       ].filter(Boolean).join('\n');
       if (out) target.tc.standardOutput(out);

@@ -12,3 +12,16 @@ export function resolvePassword(guestName: string, guest: GuestConfig): string {
   if (guest.image.bootrom.startsWith('@lab/')) return loadLabConfig().guest.rootPassword;
   throw new ConfigError(`guests.${guestName}.credentials.passwordEnv: the environment variable ${guest.credentials.passwordEnv} is not set`);
 }
+
+/** The guest's framebuffer with its VNC password (from framebuffer.passwordEnv), or undefined without one. */
+export function resolveFramebuffer(guestName: string, guest: GuestConfig): { width: number; height: number; password?: string } | undefined {
+  const fb = guest.framebuffer;
+  if (!fb) return undefined;
+  if (!fb.passwordEnv) return { width: fb.width, height: fb.height };
+  const password = process.env[fb.passwordEnv];
+  if (!password) throw new ConfigError(`guests.${guestName}.framebuffer.passwordEnv: the environment variable ${fb.passwordEnv} is not set`);
+  // RFB's VNC authentication (DES) keys on 8 characters: a longer password would be cut without a word.
+  if (password.length > 8) throw new ConfigError(`guests.${guestName}.framebuffer.passwordEnv: ${fb.passwordEnv} holds more than 8 characters (VNC authentication takes at most 8)`);
+  if (/[,\s]/.test(password)) throw new ConfigError(`guests.${guestName}.framebuffer.passwordEnv: ${fb.passwordEnv} holds a comma or a space, which bhyve's option list cannot carry`);
+  return { width: fb.width, height: fb.height, password };
+}

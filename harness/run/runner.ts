@@ -6,6 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { Aborted, CheckFailure, HangDetected, InfraError, messageOf } from '../errors.ts';
+import { parseDuration } from '../duration.ts';
+import { BrowserSession } from '../evidence/browser.ts';
+import { Screen } from '../evidence/screen.ts';
 import { accessFor } from '../guest/adapters.ts';
 import { createHost, type Host } from '../host.ts';
 import { writeJunit } from '../report/junit.ts';
@@ -24,7 +27,7 @@ import { HeartbeatWatch } from '../watch/heartbeat.ts';
 import { LivenessWatch } from '../watch/liveness.ts';
 import { VcpuProgressWatch } from '../watch/vcpu-progress.ts';
 import { Watchdog } from '../watch/watchdog.ts';
-import { resolvePassword } from './credentials.ts';
+import { resolveFramebuffer, resolvePassword } from './credentials.ts';
 import { checkHostForRun, type HostHealth } from './health.ts';
 import { HostSlots } from './host-slots.ts';
 import type { PlannedTest } from './plan.ts';
@@ -53,13 +56,15 @@ export interface RunOptions {
 interface Live {
   vms: Set<Vm>;
   abort: AbortController;
+  /** The run's headless Chromium for screenshots, started on the first one. */
+  browser: BrowserSession;
 }
 
 export async function executeRun(o: RunOptions): Promise<RunResult> {
   const runId = o.runId ?? newRunId();
   const startedAt = new Date();
   const report = multiplex(o.reporters.line ? [o.reporters.line] : []);
-  const live: Live = { vms: new Set(), abort: new AbortController() };
+  const live: Live = { vms: new Set(), abort: new AbortController(), browser: new BrowserSession() };
 
   // 1. Hosts and the run record, before any vm exists.
   const hostNames = [...new Set(o.tests.flatMap((t) => t.hosts))];
@@ -142,6 +147,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     clearTimeout(globalTimer);
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
+    await live.browser.close();
     // 5. Nothing of the run stays on a host, unless kept for inspection.
     for (const [name, host] of hosts) {
       if (kept.length === 0) await host.exec(`rm -rf ${shQuote(runDirs.get(name)!)}`, { doing: `removing the run folder on ${name}`, check: false }).catch(() => {});
@@ -218,6 +224,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
     host, name: vmName, guestName: test.guest, guest,
     access: accessFor(guest), password: resolvePassword(test.guest, guest),
     runDir, timeline, commandTimeoutMs: o.thresholds.commandMs,
+    framebuffer: resolveFramebuffer(test.guest, guest),
   });
   const watchdog = new Watchdog(timeline);
   const hammer = new WrlockHammer(host, vmName, watchdog, timeline, o.thresholds.wrlockCycleMs);
@@ -229,11 +236,19 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   live.vms.add(vm);
   mkdirSync(testDir, { recursive: true });
   const attachments: TestResult['attachments'] = [];
+  const missingEvidence: NonNullable<TestResult['missingEvidence']> = [];
   const attach = (name: string, content: string) => {
     const path = join(testDir, name.replace(/[^A-Za-z0-9_.-]+/g, '_'));
     writeFileSync(path, content);
     attachments.push({ name, path });
   };
+  if (vm.framebuffer) {
+    vm.screen = new Screen({
+      connect: () => vm.connectFramebuffer(), browser: live.browser, password: resolveFramebuffer(test.guest, guest)?.password,
+      dir: testDir, timeline, everyMs: parseDuration(guest.framebuffer!.every, `guests.${test.guest}.framebuffer.every`),
+      sink: { attach: (name, path) => attachments.push({ name, path }), missing: (name, reason) => missingEvidence.push({ name, reason }) },
+    });
+  }
   const started = Date.now();
   let error: unknown;
   let timer: NodeJS.Timeout | undefined;
@@ -250,7 +265,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
       live.abort.signal.addEventListener('abort', onAbort, { once: true });
       if (live.abort.signal.aborted) onAbort();
     });
-    const body = test.suite.run({ vm, host, check, metrics, timeline, thresholds: o.thresholds, log, attach, hammer, liveness });
+    const body = test.suite.run({ vm, host, check, metrics, timeline, thresholds: o.thresholds, log, attach, hammer, liveness, screen: vm.screen });
     body.catch(() => {}); // a hang or timeout leaves the body to fail on its own once the vm is gone
     await Promise.race([body, deadline, aborted, watchdog.tripped]);
   } catch (e) {
@@ -284,7 +299,13 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   writeFileSync(join(testDir, 'console.log'), vm.console.tail(4 * 1024 * 1024));
   result.attachments.push({ name: 'console', path: join(testDir, 'console.log') });
   // Not on an interrupt: the user asked to stop, and stopping must take seconds.
-  if ((status === 'failed' || status === 'error') && !live.abort.signal.aborted) await collectEvidence(host, vmName, runDir, testDir, result);
+  if ((status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
+    await vm.screen.capture(error instanceof HangDetected ? 'hang' : 'failure');
+    await collectEvidence(host, vmName, runDir, testDir, result);
+  }
+  // Screenshots still being taken need the vm; what they record lands in the result.
+  await vm.screen.settle();
+  if (missingEvidence.length) result.missingEvidence = missingEvidence;
   // The hammer stops after the evidence: a blocked bhyvectl is part of it.
   await hammer.stop().catch(() => {});
   await liveness.stop().catch(() => {});

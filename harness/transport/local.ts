@@ -49,6 +49,13 @@ export class LocalTransport implements Transport {
     return connectUnixSocket(path);
   }
 
+  connectTcp(host: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket: Socket = connect({ host, port }, () => resolve(socket));
+      socket.once('error', reject);
+    });
+  }
+
   async close(): Promise<void> {}
 }
 

@@ -170,7 +170,16 @@ export class SshTransport implements Transport {
     return streamOf(child, () => void this.killRemote(pgFile, child.pid));
   }
 
-  async connectUnix(remotePath: string): Promise<Duplex> {
+  connectUnix(remotePath: string): Promise<Duplex> {
+    return this.forward(remotePath);
+  }
+
+  connectTcp(host: string, port: number): Promise<Duplex> {
+    return this.forward(`${host}:${port}`);
+  }
+
+  /** A stream to a unix socket (a path) or TCP port (host:port) on the host, through an ssh forward to a local socket. */
+  private async forward(remotePath: string): Promise<Duplex> {
     await this.exec('true', { timeoutMs: CONNECT_TIMEOUT_S * 2000, doing: 'opening the ssh connection' });
     const local = join(this.controlDir, `fw-${this.forwards++}.sock`);
     const spec = `${local}:${remotePath}`;

@@ -47,5 +47,7 @@ export interface Transport {
   openStream(command: string): Promise<Duplex>;
   /** A stream connection to a unix socket on the host (a vm's serial console). */
   connectUnix(path: string): Promise<Duplex>;
+  /** A stream connection to a TCP port the host listens on (FreeBSD's VNC). */
+  connectTcp(host: string, port: number): Promise<Duplex>;
   close(): Promise<void>;
 }
