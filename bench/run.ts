@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<void>> = {
   smoke: async () => (await import('./smoke.ts')).benchSmoke(),
   stress: async () => (await import('./stress.ts')).benchStress(),
   gate: async () => (await import('./gate.ts')).benchGate(),
+  report: async () => (await import('./report.ts')).benchReport(),
 };
 
 const wanted = process.argv.slice(2);

@@ -11,6 +11,7 @@ import { planTests } from '../../harness/run/plan.ts';
 import type { SuiteDefinition } from '../../harness/suite.ts';
 import { resolveSettings } from '../../harness/cli/context.ts';
 import { parseSshDestination } from '../../harness/transport/ssh.ts';
+import { resolveFramebuffer } from '../../harness/run/credentials.ts';
 
 const fakeSuite = (name: string, over: Partial<SuiteDefinition> = {}): SuiteDefinition => ({ name, description: name, guests: ['linux'], needs: [], run: async () => {}, ...over });
 const suites = new Map([['smoke', fakeSuite('smoke')], ['wrlock', fakeSuite('wrlock', { needs: ['wrlock'], guests: ['linux', 'freebsd'] })]]);
@@ -23,6 +24,8 @@ describe('config validation', () => {
     ['an ssh host without a destination', { ...BUILTIN_CONFIG, hosts: { b: { transport: 'ssh', platform: 'illumos' } } }, /hosts\.b\.ssh: required with transport "ssh"/],
     ['a duration without unit', { ...BUILTIN_CONFIG, testTimeout: '90' }, /testTimeout: .*a duration such as "90s"/],
     ['an unknown key', { ...BUILTIN_CONFIG, hostz: {} }, /\(top level\): Unrecognized key: "hostz"/],
+    ['a framebuffer smaller than bhyve draws', { ...BUILTIN_CONFIG, guests: { l: { os: 'linux', image: { bootrom: 'b', disk: 'd' }, credentials: { passwordEnv: 'P' }, framebuffer: { width: 320 } } } }, /guests\.l\.framebuffer\.width: Too small: expected number to be >=640/],
+    ['a VNC password in the config', { ...BUILTIN_CONFIG, guests: { l: { os: 'linux', image: { bootrom: 'b', disk: 'd' }, credentials: { passwordEnv: 'P' }, framebuffer: { password: 'x' } } } }, /guests\.l\.framebuffer: Unrecognized key: "password"/],
     ['a password in the config', { ...BUILTIN_CONFIG, guests: { l: { os: 'linux', image: { bootrom: 'b', disk: 'd' }, credentials: { passwordEnv: 'P', password: 'secret' } } } }, /guests\.l\.credentials: Unrecognized key: "password"/],
   ];
   for (const [what, raw, message] of cases) {
@@ -95,5 +98,24 @@ describe('plan', () => {
     assert.deepEqual(parseSshDestination('ssh://root@10.1.2.3:2222'), { user: 'root', host: '10.1.2.3', port: 2222 });
     assert.deepEqual(parseSshDestination('bhyve1'), { user: undefined, host: 'bhyve1', port: undefined });
     assert.throws(() => parseSshDestination('ssh://root@host;id'), /expected ssh:\/\//);
+  });
+});
+
+describe('framebuffer passwords', () => {
+  const guest = (env?: string) => validate({ ...BUILTIN_CONFIG, guests: { w: { os: 'linux', image: { bootrom: 'b', disk: 'd' }, credentials: { passwordEnv: 'P' }, framebuffer: { ...(env ? { passwordEnv: env } : {}) } } } }, 'c.yaml').guests.w;
+
+  it('come from the environment variable the config names, at most 8 characters, nothing bhyve\'s option list cannot carry', () => {
+    assert.deepEqual(resolveFramebuffer('w', guest()), { width: 1024, height: 768 });
+    process.env.BSM_TEST_VNC = 'pw123456';
+    assert.equal(resolveFramebuffer('w', guest('BSM_TEST_VNC'))?.password, 'pw123456');
+    const rejects = (value: string | undefined, message: RegExp) => {
+      if (value === undefined) delete process.env.BSM_TEST_VNC;
+      else process.env.BSM_TEST_VNC = value;
+      assert.throws(() => resolveFramebuffer('w', guest('BSM_TEST_VNC')), (e: Error) => e.name === 'ConfigError' && message.test(e.message));
+    };
+    rejects(undefined, /guests\.w\.framebuffer\.passwordEnv: the environment variable BSM_TEST_VNC is not set/);
+    rejects('123456789', /more than 8 characters/);
+    rejects('a,b', /a comma or a space/);
+    delete process.env.BSM_TEST_VNC;
   });
 });

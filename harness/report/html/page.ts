@@ -42,6 +42,7 @@ export function buildReportHtml({ run, comparison, dir }: ReportInput): string {
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${title}</title>
 <style>${raw(assets.uplotCss)}</style>
 <style>${raw(assets.css)}</style>

@@ -37,15 +37,19 @@ describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
     guests: { linux: labGuest },
   });
 
-  it('runs the smoke suite on the lab through ssh and passes', async () => {
+  it('runs the smoke suite on the lab through ssh and passes, photographing the screen through an ssh forward', async () => {
     await inSandbox(async (box) => {
-      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify(sshConfig(sshd.knownHosts)));
+      const config = sshConfig(sshd.knownHosts);
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({ ...config, guests: { linux: { ...labGuest, framebuffer: {} } } }));
       const r = await box.run(['run', 'smoke', '--output', 'out']);
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
       const results: RunResult = JSON.parse(readFileSync(join(box.dir, 'out/results.json'), 'utf8'));
       assert.equal(results.tests[0].status, 'passed');
       assert.match(results.hosts[0].transport, /^ssh:\/\/root@127\.0\.0\.1:\d+$/);
       assert.ok(existsSync(join(box.dir, 'out/junit.xml')));
+      assert.deepEqual(results.tests[0].missingEvidence ?? [], []);
+      const shot = results.tests[0].attachments.find((a) => a.name.endsWith(' boot'));
+      assert.ok(shot && readFileSync(shot.path).subarray(1, 4).toString() === 'PNG', 'a PNG of the screen at the end of the boot');
     });
   });
 
