@@ -81,6 +81,8 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
       const merged = json(join(box.dir, 'merged/results.json'));
       assert.deepEqual(checksOf(merged), checksOf(json(join(box.dir, 'whole/results.json'))));
       assert.ok(existsSync(join(box.dir, 'merged/junit.xml')));
+      const report = readFileSync(join(box.dir, 'merged/report.html'), 'utf8');
+      for (const t of merged.tests) assert.ok(report.includes(`data-test="${t.id}"`), `${t.id} in the merged report`);
       assert.deepEqual(merged.merged!.map((s) => s.shard), [{ index: 1, total: 2 }, { index: 2, total: 2 }]);
     });
   });
@@ -144,6 +146,7 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
       assert.equal(verdict.series.find((s) => s.id === 'wrlock-iperf · linux · throughput · unstressed · host-to-guest')!.status, 'ok', 'unstressed throughput does not take the lock');
       assert.equal(json(join(box.dir, 'slow/results.json')).tests.length, iterated ? 10 : 5, 'every iteration kept');
       assert.match(readFileSync(join(box.dir, 'slow/compare.junit.xml'), 'utf8'), /<failure message="regressed: wrlock-iperf · linux · throughput · hard · host-to-guest: /);
+      assert.match(readFileSync(join(box.dir, 'slow/report.html'), 'utf8'), /<tr class="regressed" data-series="wrlock-iperf · linux · throughput · hard · host-to-guest"/, 'the report shows the flagged series');
     });
   });
   it('an A/B run interleaves two hosts and flags the one with the slow write lock, naming how they differ', async () => {
