@@ -12,8 +12,10 @@ const MARK: Record<SeriesVerdict['status'], string> = {
   regressed: 'REGRESSED', inconsistent: 'noise?', ok: 'ok', insufficient: 'too few', ignored: 'ignored', missing: 'missing',
 };
 
-const num = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3)) : '-');
-const p = (v: SeriesVerdict) => (v.pValue === undefined ? '-' : v.pValue < 0.0001 ? '<0.0001' : v.pValue.toFixed(4));
+/** A mean as a person reads it: whole above 100, two decimals above 1, three significant digits below. */
+export const num = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3)) : '-');
+/** A p-value, floored at what 9999 resamples can show. */
+export const p = (v: SeriesVerdict) => (v.pValue === undefined ? '-' : v.pValue < 0.0001 ? '<0.0001' : v.pValue.toFixed(4));
 
 /** One line per series: what a person reads first. */
 export function describeSeries(v: SeriesVerdict): string {

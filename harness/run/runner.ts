@@ -219,12 +219,13 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   const log = (line: string) => report.onProgress(test, line);
   const check = new Checks(live.abort.signal, log);
   const metrics = new Metrics();
+  const framebuffer = resolveFramebuffer(test.guest, guest);
   const testDir = join(o.output, 'tests', `${test.id.replace(/[^A-Za-z0-9_.#-]+/g, '_')}${attempt ? `.retry${attempt}` : ''}`);
   const vm = new Vm({
     host, name: vmName, guestName: test.guest, guest,
     access: accessFor(guest), password: resolvePassword(test.guest, guest),
     runDir, timeline, commandTimeoutMs: o.thresholds.commandMs,
-    framebuffer: resolveFramebuffer(test.guest, guest),
+    framebuffer,
   });
   const watchdog = new Watchdog(timeline);
   const hammer = new WrlockHammer(host, vmName, watchdog, timeline, o.thresholds.wrlockCycleMs);
@@ -244,7 +245,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   };
   if (vm.framebuffer) {
     vm.screen = new Screen({
-      connect: () => vm.connectFramebuffer(), browser: live.browser, password: resolveFramebuffer(test.guest, guest)?.password,
+      connect: () => vm.connectFramebuffer(), browser: live.browser, password: framebuffer?.password,
       dir: testDir, timeline, everyMs: parseDuration(guest.framebuffer!.every, `guests.${test.guest}.framebuffer.every`),
       sink: { attach: (name, path) => attachments.push({ name, path }), missing: (name, reason) => missingEvidence.push({ name, reason }) },
     });

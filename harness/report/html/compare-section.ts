@@ -1,14 +1,13 @@
 // The gate's verdict in the report: every series with its effect, interval,
 // p-value and verdict, the flagged ones first, then hangs and warnings.
 import { pct, type Comparison, type SeriesVerdict } from '../../verdict/compare.ts';
+import { num, p as pValue } from '../comparison.ts';
 import { html, type Html } from './escape.ts';
 
 const ORDER: SeriesVerdict['status'][] = ['regressed', 'inconsistent', 'ok', 'insufficient', 'missing', 'ignored'];
 const WORD: Record<SeriesVerdict['status'], string> = {
   regressed: '✗ regressed', inconsistent: '~ noise?', ok: '✓ ok', insufficient: '– too few', missing: '– missing', ignored: '– ignored',
 };
-const num = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3)) : '–');
-const pValue = (v: SeriesVerdict) => (v.pValue === undefined ? '–' : v.pValue < 0.0001 ? '<0.0001' : v.pValue.toFixed(4));
 
 export function compareSection(c: Comparison, labels: { base: string; cand: string }): Html {
   const series = [...c.series].sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status));
