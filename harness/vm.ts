@@ -15,6 +15,7 @@ import { destroyVmCommand } from './platform/teardown.ts';
 import type { Timeline } from './timeline.ts';
 import type { ConsoleSpec, FramebufferSpec } from './platform/types.ts';
 import { Screen } from './evidence/screen.ts';
+import { maskSecret } from './run/credentials.ts';
 import type { Duplex } from 'node:stream';
 import { shJoin, shQuote } from './transport/quote.ts';
 
@@ -117,9 +118,10 @@ export class Vm {
       ...(this.framebuffer ? { slots: [this.framebuffer.slot] } : {}),
     });
     // bhyve takes the VNC password on its command line; our records never do.
-    const hide = (text: string) => (this.o.framebuffer?.password ? text.replaceAll(this.o.framebuffer.password, '********') : text);
-    await host.exec(p.detach(`sh ${dir}/supervise.sh ${dir} ${shJoin(argv)}`), { doing: `starting ${this.name}` }).catch((e: Error) => {
-      throw new InfraError(hide(e.message), { doing: `starting ${this.name}` });
+    const hide = (text: string) => maskSecret(text, this.o.framebuffer?.password);
+    await host.exec(p.detach(`sh ${dir}/supervise.sh ${dir} ${shJoin(argv)}`), { doing: `starting ${this.name}` }).catch((e: InfraError) => {
+      const { command, output, doing } = e.details ?? {};
+      throw new InfraError(hide(e.message), { doing, ...(command ? { command: hide(command) } : {}), ...(output ? { output: hide(output) } : {}) });
     });
     this.o.timeline.event('started', hide(shJoin(argv)));
     await this.console.connect(CONSOLE_CONNECT_MS);

@@ -25,3 +25,6 @@ export function resolveFramebuffer(guestName: string, guest: GuestConfig): { wid
   if (/[,\s]/.test(password)) throw new ConfigError(`guests.${guestName}.framebuffer.passwordEnv: ${fb.passwordEnv} holds a comma or a space, which bhyve's option list cannot carry`);
   return { width: fb.width, height: fb.height, password };
 }
+
+/** Text with a secret replaced by asterisks: for what the harness records of a command line that had to carry it. */
+export const maskSecret = (text: string, secret: string | undefined): string => (secret ? text.replaceAll(secret, '********') : text);

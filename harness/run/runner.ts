@@ -27,7 +27,7 @@ import { HeartbeatWatch } from '../watch/heartbeat.ts';
 import { LivenessWatch } from '../watch/liveness.ts';
 import { VcpuProgressWatch } from '../watch/vcpu-progress.ts';
 import { Watchdog } from '../watch/watchdog.ts';
-import { resolveFramebuffer, resolvePassword } from './credentials.ts';
+import { maskSecret, resolveFramebuffer, resolvePassword } from './credentials.ts';
 import { checkHostForRun, type HostHealth } from './health.ts';
 import { HostSlots } from './host-slots.ts';
 import type { PlannedTest } from './plan.ts';
@@ -302,7 +302,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   // Not on an interrupt: the user asked to stop, and stopping must take seconds.
   if ((status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
     await vm.screen.capture(error instanceof HangDetected ? 'hang' : 'failure');
-    await collectEvidence(host, vmName, runDir, testDir, result);
+    await collectEvidence(host, vmName, runDir, testDir, result, framebuffer?.password);
   }
   // Screenshots still being taken need the vm; what they record lands in the result.
   await vm.screen.settle();
@@ -335,7 +335,7 @@ class TestTimeout extends Error {
 }
 
 /** Host-side evidence of a failed vm, each command's output in a file of its own. */
-async function collectEvidence(host: Host, vmName: string, runDir: string, testDir: string, result: TestResult): Promise<void> {
+async function collectEvidence(host: Host, vmName: string, runDir: string, testDir: string, result: TestResult, secret?: string): Promise<void> {
   const pid = `$(cat ${shQuote(`${runDir}/${vmName}/bhyve.pid`)} 2>/dev/null)`;
   const commands = [
     { name: 'bhyvectl-stats', command: `${shQuote(host.platform.bhyvectl)} --vm=${shQuote(vmName)} --get-stats` },
@@ -345,7 +345,8 @@ async function collectEvidence(host: Host, vmName: string, runDir: string, testD
   for (const { name, command } of commands) {
     const r = await host.exec(command, { doing: `collecting ${name} of ${vmName}`, timeoutMs: 30_000, check: false }).catch((e) => ({ stdout: '', stderr: messageOf(e), exitCode: -1 }));
     const path = join(testDir, `${name}.txt`);
-    writeFileSync(path, `$ ${command}\n(exit ${r.exitCode})\n${r.stdout}${r.stderr}`);
+    // A process listing or pstack header can show bhyve's command line, VNC password and all.
+    writeFileSync(path, maskSecret(`$ ${command}\n(exit ${r.exitCode})\n${r.stdout}${r.stderr}`, secret));
     result.attachments.push({ name, path });
   }
 }
