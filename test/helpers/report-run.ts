@@ -15,7 +15,9 @@ export const REPORT_RUN_CONFIG = {
       framebuffer: { width: 800, height: 600, passwordEnv: 'BSM_VNC_PASSWORD' },
     },
   },
-  stress: { iperfPhase: '3s', reboots: 2 },
+  stress: { iperfPhase: '4s', reboots: 2 },
+  // Short phases make wrlock-iperf's own recovery check flaky on the lab (as in the gate test); the report is what is under test.
+  thresholds: { recovery: 0.5 },
 };
 
 /** smoke and wrlock-iperf pass on the lab; wrlock-reboot hangs on lab-bad. */

@@ -91,7 +91,7 @@ describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
       const started = Date.now();
       await assert.rejects(host.$({ timeout: '1s' })`sleep 420`);
       assert.ok(Date.now() - started < 10_000, `the timed-out command took ${Date.now() - started} ms to end`);
-      assert.equal(await goneWithin('sleep 420', 10_000), true, 'the remote sleep survived');
+      assert.equal(await goneWithin('sleep 420', 10_000), true, `the remote sleep survived: ${(await execa('pgrep', ['-af', 'sleep 420'], { reject: false })).stdout}`);
     } finally {
       await host.close();
     }
