@@ -15,6 +15,8 @@ import { destroyVmCommand } from './platform/teardown.ts';
 import type { Timeline } from './timeline.ts';
 import type { ConsoleSpec, FramebufferSpec } from './platform/types.ts';
 import { Screen } from './evidence/screen.ts';
+import { cloneFor, type Clone } from './image/clone.ts';
+import { diskImageFor } from './image/disk-image.ts';
 import { maskSecret } from './run/credentials.ts';
 import type { Duplex } from 'node:stream';
 import { shJoin, shQuote } from './transport/quote.ts';
@@ -61,6 +63,8 @@ export class Vm {
   private readonly reach: Extract<GuestAccess, { kind: 'serial' }> | { kind: 'ssh'; adapter: RemoteShellAdapter; shell: RemoteShell };
   private provisioned = false;
   private reboots = 0;
+  /** The vm's disk, cloned from the golden image at provisioning. */
+  private clone?: Clone;
 
   constructor(private readonly o: VmOptions) {
     this.name = o.name;
@@ -100,12 +104,14 @@ export class Vm {
     const dir = shQuote(this.dir);
     await host.exec(`mkdir -p ${dir} && chmod 700 ${dir}`, { doing: `creating ${this.dir}` });
     this.provisioned = true;
-    const paths = await host.exec(`for f in ${p.imagePath(guest.image.bootrom)} ${p.imagePath(guest.image.disk)}; do [ -e "$f" ] || { echo "missing: $f" >&2; exit 3; }; echo "$f"; done`, {
-      doing: `finding the image of guest ${this.o.guestName}`,
+    const found = await host.exec(`f=${p.imagePath(guest.image.bootrom)}; [ -e "$f" ] || { echo "missing: $f" >&2; exit 3; }; echo "$f"`, {
+      doing: `finding the bootrom of guest ${this.o.guestName}`,
     });
-    const [bootrom, golden] = paths.stdout.trim().split('\n');
-    const disk = `${this.dir}/disk.img`;
-    await host.exec(`cp ${shQuote(golden)} ${shQuote(disk)}`, { doing: `copying the disk of ${this.name}`, timeoutMs: 600_000 });
+    const bootrom = found.stdout.trim();
+    // The vm's own copy-on-write clone of the golden disk: nothing it writes reaches the image.
+    this.clone = cloneFor(p, host, diskImageFor(guest, host.name, host.config.pool), this.name, this.dir);
+    await host.exec(this.clone.create, { doing: `cloning the disk of ${this.name}`, timeoutMs: 600_000 });
+    const disk = this.clone.disk;
     await host.exec(`cat > ${dir}/supervise.sh`, { doing: 'writing the supervisor', input: SUPERVISOR_SH });
     const argv = p.bhyveArgv({
       name: this.name,
@@ -301,7 +307,7 @@ export class Vm {
     this.console.close();
     if (this.reach.kind === 'ssh') this.reach.shell.stopHeartbeat();
     if (!this.provisioned) return;
-    await this.host.exec(destroyVmCommand(this.host.platform, this.name, this.dir), { doing: `destroying ${this.name}`, timeoutMs: 60_000 });
+    await this.host.exec(destroyVmCommand(this.host.platform, this.name, this.dir, this.clone?.destroy), { doing: `destroying ${this.name}`, timeoutMs: 60_000 });
     this.provisioned = false;
     this.o.timeline.event('destroyed');
   }

@@ -12,6 +12,10 @@ import { mergeRuns } from '../report/merge.ts';
 import { readResults } from '../report/read-results.ts';
 import { writeResults, type RunResult } from '../report/results.ts';
 import { resolveFramebuffer, resolvePassword } from '../run/credentials.ts';
+import { platformFor } from '../host.ts';
+import { checkClonable } from '../image/clone.ts';
+import { diskImageFor } from '../image/disk-image.ts';
+import type { PlatformKind } from '../platform/types.ts';
 import { planTests, type PlanFilter, type PlannedTest } from '../run/plan.ts';
 import { reapDeadRuns } from '../run/reap.ts';
 import { executeRun, type RunOptions } from '../run/runner.ts';
@@ -81,8 +85,13 @@ export const runCommand: Command = {
     if (shard) tests = shardOf(tests, shard, durations);
     for (const t of tests) {
       if (t.skip) continue;
-      resolvePassword(t.guest, loaded.config.guests[t.guest]);
-      resolveFramebuffer(t.guest, loaded.config.guests[t.guest]);
+      const guest = loaded.config.guests[t.guest];
+      resolvePassword(t.guest, guest);
+      resolveFramebuffer(t.guest, guest);
+      for (const name of t.hosts) {
+        const host = { name, config: loaded.config.hosts[name] };
+        checkClonable(platformFor(host.config.platform as PlatformKind, host.config), host, diskImageFor(guest, name, host.config.pool));
+      }
     }
 
     for (const reaped of await reapDeadRuns()) {

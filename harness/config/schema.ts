@@ -26,6 +26,11 @@ export const hostSchema = z.strictObject({
   labels: z.array(z.string()).default([]),
   /** The vm network backend: a vnic (illumos), a tap (FreeBSD); anything in the lab. */
   nic: z.string().default('vnic0'),
+  /**
+   * The ZFS dataset under which vms of ZFS images get their clones
+   * (`<cloneRoot>/<vm name>`); needed when a guest's image on this host is a snapshot.
+   */
+  cloneRoot: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, 'a ZFS dataset such as "rpool/bhyve-smoke"').optional(),
   /** The lab's folder on the host (lab platform only; default: this checkout's fixtures/lab). */
   labDir: z.string().optional(),
   /**
@@ -35,13 +40,27 @@ export const hostSchema = z.strictObject({
   labFaults: z.string().regex(/^[a-z0-9=,-]+$/, 'a lab fault list such as "slow-wrlock=50"').optional(),
 });
 
+/**
+ * A golden disk: a file (a path, or `{ file, sha256 }` to pin its bits), a ZFS
+ * snapshot (`{ zfs: 'pool/images/debian12@golden' }`, pinned by its name and
+ * guid), or a SmartOS image (`{ smartos: UUID }`, imported with imgadm).
+ */
+export const diskImageSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lower-case hex (64 characters)').optional() }),
+  z.strictObject({ zfs: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*@[A-Za-z0-9_.:-]+$/, 'a ZFS snapshot: pool/dataset@snapshot') }),
+  z.strictObject({ smartos: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a SmartOS image UUID') }),
+]);
+
 export const guestSchema = z.strictObject({
   os: z.enum(['linux', 'freebsd', 'windows']),
   image: z.strictObject({
     /** Firmware, or the lab's boot bundle (`@lab/guest`). */
     bootrom: z.string(),
-    /** The golden disk; each vm boots from its own copy. */
-    disk: z.string(),
+    /** The golden disk; each vm boots from its own copy-on-write clone (harness/image/). */
+    disk: diskImageSchema,
+    /** The golden disk on particular hosts or pools, where it is not `disk` (a dataset per host). */
+    on: z.record(z.string(), diskImageSchema).default({}),
   }),
   vcpus: z.number().int().min(1).max(32).default(1),
   memory: z.string().regex(/^\d+[MG]$/, 'a size such as "256M" or "2G"').default('256M'),

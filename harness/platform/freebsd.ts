@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 import { statsProgress } from './vcpu-stats.ts';
+import { copyFile } from './illumos.ts';
 
 export const freebsdPlatform = (): Platform => ({
   kind: 'freebsd',
@@ -48,6 +49,9 @@ export const freebsdPlatform = (): Platform => ({
   listVms: () => 'ls /dev/vmm 2>/dev/null; true',
   detach: (command) => `daemon -f ${command}`,
   imagePath: shQuote,
+  sha256File: 'sha256 -q "$f"',
+  cloneFile: copyFile,
+  zvol: (dataset) => `/dev/zvol/${dataset}`,
   // VMM_STAT(VCPU_TOTAL_RUNTIME, "vcpu total runtime") in sys/amd64/vmm/vmm.c.
   vcpuProgress: statsProgress('/usr/sbin/bhyvectl', 'vcpu total runtime'),
   evidence: (_vm, pid) => [{ name: 'kernel-stacks', command: `procstat -kk ${pid}` }],

@@ -40,6 +40,9 @@ export const unixFramebuffer = (vmDir: string, _vmName: string, fb: { width: num
   endpoint: { kind: 'unix', path: `${vmDir}/vnc.sock` },
 });
 
+/** A plain file image has no copy-on-write: each vm gets a full copy (pin big images as ZFS snapshots). */
+export const copyFile = (golden: string, vmDir: string) => ({ create: `cp ${golden} ${shQuote(`${vmDir}/disk.img`)}`, disk: `${vmDir}/disk.img` });
+
 /**
  * vCPU run time from the vmm kstats, cheaper than bhyvectl: module vmm,
  * instance the vm's minor number (found by its `vm:vm_name`), names
@@ -67,6 +70,10 @@ export const illumosPlatform = (): Platform => ({
   // illumos has no setsid(1); nohup keeps bhyve alive when the session ends.
   detach: (command) => `nohup ${command} </dev/null >/dev/null 2>&1 &`,
   imagePath: shQuote,
+  sha256File: 'digest -a sha256 "$f"',
+  cloneFile: copyFile,
+  // The raw device: bhyve(8)'s example boots /dev/zvol/rdsk/tank/hdd0.
+  zvol: (dataset) => `/dev/zvol/rdsk/${dataset}`,
   vcpuProgress: kstatProgress,
   evidence: (vm, pid) => [
     { name: 'kernel-stacks', command: `mdb -ke ${shQuote(`0t${pid}::pid2proc | ::walk thread | ::findstack -v`)}` },

@@ -33,6 +33,16 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Pl
     listVms: () => `ls "${LAB_VMM}" 2>/dev/null; true`,
     detach: (command) => `setsid ${command} </dev/null >/dev/null 2>&1 &`,
     imagePath: (path) => (path.startsWith('@lab/') ? `"${LAB_CACHE}"/${shQuote(path.slice(5))}` : shQuote(path)),
+    sha256File: 'sha256sum -- "$f" | cut -d " " -f 1',
+    // A qcow2 overlay on the golden disk: the vm's writes land in the overlay, in the vm's folder.
+    cloneFile: (golden, vmDir) => {
+      const disk = `${vmDir}/disk.qcow2`;
+      return {
+        create: `g=$(realpath ${golden}) && fmt=$(qemu-img info -U --output=json "$g" | sed -n 's/^ *"format": "\\([a-z0-9]*\\)".*/\\1/p' | head -n 1) && ` +
+          `qemu-img create -q -f qcow2 -F "$fmt" -b "$g" ${shQuote(disk)}`,
+        disk,
+      };
+    },
     iperf3Target: (vm) => `sed -n 's/.*"5201": "\\(.*\\)".*/\\1/p' "${LAB_VMM}/${vm}/net.json" | head -n 1`,
     // QEMU has no vm-exit counters: the lab counts the host thread running each vCPU.
     vcpuProgress: statsProgress(`${labDir}/bin/bhyvectl`, 'lab: vcpu thread cpu time (ns)'),

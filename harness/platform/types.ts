@@ -65,6 +65,12 @@ export interface Platform {
   detach(command: string): string;
   /** A shell expression for an image path in config (the lab expands `@lab/`). */
   imagePath(path: string): string;
+  /** A shell command printing the sha256 (hex) of the file named by "$f". */
+  readonly sha256File: string;
+  /** A vm's own copy of a golden disk file (a shell expression): the command making it, and its path. */
+  cloneFile(golden: string, vmDir: string): { create: string; disk: string };
+  /** The device bhyve opens for a ZFS volume, on platforms with ZFS. */
+  zvol?(dataset: string): string;
   /**
    * A shell command printing `host:port` at which the host reaches a vm's
    * iperf3 server, where the platform forwards it (the lab); elsewhere the

@@ -28,6 +28,7 @@ export function buildJunit(run: RunResult): string {
       'bhyve-smoke.status': t.status,
       'bhyve-smoke.attempts': t.attempts.length,
       'bhyve-smoke.vm': t.vm,
+      'bhyve-smoke.image': t.image ? `${t.image.image} ${t.image.id}` : undefined,
       'bhyve-smoke.timezone': 'UTC',
       'bhyve-smoke.reproduce': t.reproduce,
       'bhyve-smoke.kept': t.kept,

@@ -7,6 +7,7 @@ import type { Sample, TimelineEvent } from '../timeline.ts';
 import type { CheckResult } from '../verdict/checks.ts';
 import type { MetricValue } from '../verdict/metrics.ts';
 import type { KnownMatch } from '../verdict/triage.ts';
+import type { ImageIdentity } from '../image/disk-image.ts';
 
 /**
  * passed; failed (a check failed or a hang); error (the harness could not do
@@ -36,6 +37,8 @@ export interface TestResult {
   startedAt: string;
   durationMs: number;
   vm?: string;
+  /** The golden disk the vm was cloned from, and what pins its bits. */
+  image?: ImageIdentity;
   checks: CheckResult[];
   /** What compare and the gate read (absent in results written before metrics existed). */
   metrics?: MetricValue[];

@@ -1,12 +1,15 @@
 // A host's health and fingerprint, checked at the start of every run and by
 // `doctor`: reachable, the platform it claims, bhyve and bhyvectl present, the
-// write-lock hook, free memory, every guest image present. A host that fails
+// write-lock hook, free memory, every guest image present and the one the
+// config pins (its identity goes into the results). A host that fails
 // is quarantined for the run: its pool's other hosts take its tests.
 import type { Config } from '../config/schema.ts';
 import { messageOf } from '../errors.ts';
 import type { Host } from '../host.ts';
 import { parseFingerprint } from '../platform/fingerprint.ts';
 import { shQuote } from '../transport/quote.ts';
+import { diskImageFor, type ImageIdentity } from '../image/disk-image.ts';
+import { imageCheck } from '../image/verify.ts';
 
 export interface Finding {
   ok: boolean;
@@ -16,8 +19,14 @@ export interface Finding {
 
 /** The doctor's findings for a host; `guests` limits the image checks to the guests a run uses there. */
 export async function doctorHost(host: Host, config: Config, guests = Object.keys(config.guests)): Promise<Finding[]> {
+  return (await examineHost(host, config, guests)).findings;
+}
+
+/** The findings, and the identity of each guest's golden disk on the host (for results). */
+async function examineHost(host: Host, config: Config, guests: string[]): Promise<{ findings: Finding[]; images: Record<string, ImageIdentity> }> {
   const p = host.platform;
   const findings: Finding[] = [];
+  const images: Record<string, ImageIdentity> = {};
   const probe = async (what: string, command: string, judge: (out: string, code: number) => string | true) => {
     try {
       const r = await host.exec(command, { doing: `checking ${what}`, timeoutMs: 30_000, check: false });
@@ -28,7 +37,7 @@ export async function doctorHost(host: Host, config: Config, guests = Object.key
     }
   };
   await probe('reachable', 'echo reachable', (out) => out === 'reachable' || `unexpected answer ${JSON.stringify(out)}`);
-  if (!findings[0].ok) return findings;
+  if (!findings[0].ok) return { findings, images };
   await probe(`platform ${p.kind}`, 'uname -s', (out) => out === p.uname || `uname -s says ${out}, a ${p.kind} host says ${p.uname}`);
   await probe('bhyve present', `[ -x ${shQuote(p.bhyve)} ] && echo ${shQuote(p.bhyve)}`, (_, code) => code === 0 || `${p.bhyve} is missing or not executable`);
   await probe('bhyvectl present', `[ -x ${shQuote(p.bhyvectl)} ] && echo ${shQuote(p.bhyvectl)}`, (_, code) => code === 0 || `${p.bhyvectl} is missing or not executable`);
@@ -40,11 +49,18 @@ export async function doctorHost(host: Host, config: Config, guests = Object.key
   }
   await probe('free memory', p.freeMemoryMiB, (out) => (Number(out) >= 512 ? true : `${out} MiB free, want at least 512`));
   for (const [name, guest] of Object.entries(config.guests).filter(([n]) => guests.includes(n))) {
-    for (const [part, path] of Object.entries(guest.image)) {
-      await probe(`guest ${name} ${part}`, `f=${p.imagePath(path)}; [ -e "$f" ] && echo "$f"`, (_, code) => code === 0 || `${path} is not on the host`);
-    }
+    const { bootrom } = guest.image;
+    await probe(`guest ${name} bootrom`, `f=${p.imagePath(bootrom)}; [ -e "$f" ] && echo "$f"`, (_, code) => code === 0 || `${bootrom} is not on the host`);
+    const image = diskImageFor(guest, host.name, host.config.pool);
+    const check = imageCheck(p, image);
+    await probe(`guest ${name} disk`, check.command, (out, code) => {
+      const found = check.judge(out, code);
+      if ('problem' in found) return found.problem;
+      images[name] = found;
+      return true;
+    });
   }
-  return findings;
+  return { findings, images };
 }
 
 
@@ -52,16 +68,19 @@ export interface HostHealth {
   /** Why the host is out of this run, if it is. */
   quarantined?: string;
   fingerprint?: Record<string, string>;
+  /** Per guest, the identity of its golden disk on this host. */
+  images?: Record<string, ImageIdentity>;
 }
 
 /** The doctor's checks, then the fingerprint and the run folder: a host ready for the run, or the reason it is not. */
 export async function checkHostForRun(host: Host, config: Config, runDir: string, guests: string[]): Promise<HostHealth> {
-  const failed = (await doctorHost(host, config, guests)).filter((f) => !f.ok);
+  const { findings, images } = await examineHost(host, config, guests);
+  const failed = findings.filter((f) => !f.ok);
   if (failed.length) return { quarantined: failed.map((f) => `${f.what}: ${f.detail}`).join('; ') };
   try {
     const fp = await host.exec(host.platform.fingerprint, { doing: `fingerprinting host ${host.name}`, timeoutMs: 30_000, check: false });
     await host.exec(`mkdir -p ${shQuote(runDir)}`, { doing: `preparing host ${host.name}`, timeoutMs: 30_000 });
-    return { fingerprint: parseFingerprint(fp.stdout) };
+    return { fingerprint: parseFingerprint(fp.stdout), images };
   } catch (e) {
     return { quarantined: messageOf(e).split('\n')[0] };
   }

@@ -1,10 +1,12 @@
 // Reaping what dead runs left behind: their vms (found by prefix + run id on
-// each host they used) and their folders. Nothing else on a host is touched.
+// each host they used), their ZFS disk clones and their folders. Nothing else
+// on a host is touched.
 import { createHost } from '../host.ts';
 import { destroyVmCommand } from '../platform/teardown.ts';
 import { messageOf } from '../errors.ts';
 import { deadRuns, removeRecord, vmNamePrefix, type RunRecord } from './records.ts';
 import { shQuote } from '../transport/quote.ts';
+import { cloneDataset } from '../image/clone.ts';
 
 export interface Reaped {
   runId: string;
@@ -22,6 +24,14 @@ export async function reapRun(record: RunRecord): Promise<Reaped> {
       for (const vm of listed.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(owned))) {
         await host.exec(destroyVmCommand(host.platform, vm, `${runDir}/${vm}`), { doing: `reaping ${vm}` });
         reaped.vms.push(`${vm} on ${name}`);
+      }
+      // ZFS clones of the run's vms (named after them), also those whose vm is gone already.
+      if (config.cloneRoot) {
+        const datasets = await host.exec(`zfs list -H -o name -d 1 ${shQuote(config.cloneRoot)}`, { doing: `listing the disk clones of dead run ${record.runId}` });
+        for (const ds of datasets.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(cloneDataset(config.cloneRoot!, owned)))) {
+          await host.exec(`zfs destroy -r ${shQuote(ds)}`, { doing: `reaping the disk clone ${ds}` });
+          reaped.vms.push(`clone ${ds} on ${name}`);
+        }
       }
       await host.exec(`rm -rf ${shQuote(runDir)}`, { doing: `removing ${runDir}` });
     } catch (e) {

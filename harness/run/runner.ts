@@ -135,7 +135,9 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
           try {
             finish(await runWithRetries(test, async (attempt) => {
               if (live.abort.signal.aborted) return errorResult(test, hostName, live.abort.signal.reason, o);
-              return runOnce({ o, test, attempt, runId, host: hosts.get(hostName)!, runDir: runDirs.get(hostName)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report });
+              const result = await runOnce({ o, test, attempt, runId, host: hosts.get(hostName)!, runDir: runDirs.get(hostName)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report });
+              const image = health.get(hostName)?.images?.[test.guest];
+              return image ? { ...result, image } : result;
             }, o.retries).catch((e) => errorResult(test, hostName, e, o)));
           } finally {
             slots.release(hostName, test.suite.exclusive);

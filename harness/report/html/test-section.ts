@@ -26,6 +26,7 @@ export function testSection(t: TestResult, anchor: string, chart: TimelineChart 
     <dl class="meta">
       <dt>test</dt><dd class="mono">${t.id}</dd>
       <dt>vm</dt><dd class="mono">${t.vm ?? '–'} on ${t.host}${t.pool && t.pool !== t.host ? ` (pool ${t.pool})` : ''}</dd>
+      ${t.image ? html`<dt>image</dt><dd class="mono">${t.image.image} · ${t.image.id}</dd>` : ''}
       <dt>started</dt><dd>${t.startedAt} · took ${formatDuration(t.durationMs)}${t.attempts?.length > 1 ? ` · ${t.attempts.length} attempts` : ''}</dd>
       ${t.skipReason ? html`<dt>skipped</dt><dd>${t.skipReason}</dd>` : ''}
       ${t.error ? html`<dt>${t.error.type}</dt><dd class="missing">${t.error.message}</dd>` : ''}

@@ -1,0 +1,46 @@
+// Every vm boots from its own copy-on-write clone of the golden disk, made
+// when the vm is provisioned and destroyed with it, so one test's update or
+// crash never reaches the next: a qcow2 overlay in the lab, a ZFS clone of a
+// snapshot on illumos and FreeBSD, a full copy of a plain file elsewhere.
+import type { HostConfig } from '../config/schema.ts';
+import { ConfigError } from '../errors.ts';
+import type { Platform } from '../platform/types.ts';
+import { shQuote } from '../transport/quote.ts';
+import { describeImage, type DiskImage } from './disk-image.ts';
+
+export interface Clone {
+  /** Shell commands creating the clone. */
+  create: string;
+  /** The disk path bhyve gets. */
+  disk: string;
+  /** Shell commands removing the clone when it lives outside the vm's folder (a ZFS dataset). */
+  destroy?: string;
+}
+
+/** The ZFS clone of a vm: named after it, so it carries the run's prefix and id. */
+export const cloneDataset = (cloneRoot: string, vmName: string) => `${cloneRoot}/${vmName}`;
+
+/** How a vm of this host gets its clone of `image`; a ConfigError when the host cannot hold that kind of image. */
+export function cloneFor(platform: Platform, host: { name: string; config: HostConfig }, image: DiskImage, vmName: string, vmDir: string): Clone {
+  switch (image.kind) {
+    case 'file':
+      return platform.cloneFile(platform.imagePath(image.path), vmDir);
+    case 'zfs': {
+      if (!platform.zvol) throw new ConfigError(`hosts.${host.name}: ${describeImage(image)} is a ZFS snapshot, and a ${platform.kind} host has no ZFS volumes for it`);
+      if (!host.config.cloneRoot) throw new ConfigError(`hosts.${host.name}.cloneRoot: needed for ${describeImage(image)}: the dataset under which each vm gets its clone`);
+      const dataset = cloneDataset(host.config.cloneRoot, vmName);
+      return {
+        create: `zfs clone ${shQuote(image.snapshot)} ${shQuote(dataset)}`,
+        disk: platform.zvol(dataset),
+        destroy: `zfs destroy -r ${shQuote(dataset)}`,
+      };
+    }
+    case 'smartos':
+      throw new ConfigError(`hosts.${host.name}: ${describeImage(image)} is a SmartOS image; only the smartos platform creates vms from those`);
+  }
+}
+
+/** Checks, before a run starts, that every host can clone the images its tests use: config mistakes are exit 2. */
+export function checkClonable(platform: Platform, host: { name: string; config: HostConfig }, image: DiskImage): void {
+  cloneFor(platform, host, image, 'check', '/nonexistent');
+}

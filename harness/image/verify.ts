@@ -1,0 +1,45 @@
+// Is the golden disk on the host, and is it the one the config pins? One
+// command per image kind, and the identity of what is there: a file's sha256
+// (computed every time: for big images, a ZFS snapshot's guid costs nothing),
+// a snapshot's guid, a SmartOS image's UUID once imgadm knows it.
+import type { Platform } from '../platform/types.ts';
+import { shQuote } from '../transport/quote.ts';
+import { describeImage, type DiskImage, type ImageIdentity } from './disk-image.ts';
+
+export interface ImageCheck {
+  command: string;
+  /** The identity of the image found, or why it is not usable. */
+  judge(stdout: string, exitCode: number): ImageIdentity | { problem: string };
+}
+
+export function imageCheck(platform: Platform, image: DiskImage): ImageCheck {
+  const name = describeImage(image);
+  switch (image.kind) {
+    case 'file':
+      return {
+        command: `f=${platform.imagePath(image.path)}; [ -f "$f" ] || { echo "missing: $f"; exit 3; }; ${platform.sha256File}`,
+        judge: (out, code) => {
+          if (code !== 0) return { problem: `${image.path} is not on the host${out ? ` (${out.split('\n')[0]})` : ''}` };
+          const sum = /^[0-9a-f]{64}$/m.exec(out)?.[0];
+          if (!sum) return { problem: `no sha256 for ${image.path}: ${JSON.stringify(out.slice(0, 200))}` };
+          if (image.sha256 && sum !== image.sha256) return { problem: `${image.path}: checksum mismatch: the config pins sha256 ${image.sha256}, the host has ${sum}` };
+          return { image: name, id: `sha256:${sum}` };
+        },
+      };
+    case 'zfs':
+      // zfs list -H -p: tab-separated, no header, exact numbers.
+      return {
+        command: `zfs list -H -p -o name,guid -t snapshot ${shQuote(image.snapshot)}`,
+        judge: (out, code) => {
+          const [listed, guid] = out.split('\n')[0]?.split('\t') ?? [];
+          if (code !== 0 || listed !== image.snapshot || !/^\d+$/.test(guid ?? '')) return { problem: `ZFS snapshot ${image.snapshot} is not on the host${out ? ` (${out.split('\n')[0]})` : ''}` };
+          return { image: name, id: `guid:${guid}` };
+        },
+      };
+    case 'smartos':
+      return {
+        command: `imgadm get ${shQuote(image.uuid)} >/dev/null && echo ${shQuote(image.uuid)}`,
+        judge: (out, code) => (code === 0 && out.trim() === image.uuid ? { image: name, id: `uuid:${image.uuid}` } : { problem: `image ${image.uuid} is not imported on the host (imgadm import ${image.uuid})` }),
+      };
+  }
+}
