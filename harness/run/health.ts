@@ -17,6 +17,9 @@ export interface Finding {
   detail: string;
 }
 
+/** A file image's sha256 reads the whole file: allow a big one (about 100 MB/s gives 60 GB). */
+const IMAGE_CHECK_MS = 10 * 60_000;
+
 /** The doctor's findings for a host; `guests` limits the image checks to the guests a run uses there. */
 export async function doctorHost(host: Host, config: Config, guests = Object.keys(config.guests)): Promise<Finding[]> {
   return (await examineHost(host, config, guests)).findings;
@@ -27,9 +30,9 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
   const p = host.platform;
   const findings: Finding[] = [];
   const images: Record<string, ImageIdentity> = {};
-  const probe = async (what: string, command: string, judge: (out: string, code: number) => string | true) => {
+  const probe = async (what: string, command: string, judge: (out: string, code: number) => string | true, timeoutMs = 30_000) => {
     try {
-      const r = await host.exec(command, { doing: `checking ${what}`, timeoutMs: 30_000, check: false });
+      const r = await host.exec(command, { doing: `checking ${what}`, timeoutMs, check: false });
       const verdict = judge(r.stdout.trim(), r.exitCode);
       findings.push({ ok: verdict === true, what, detail: verdict === true ? r.stdout.trim().split('\n')[0] ?? '' : verdict });
     } catch (e) {
@@ -58,11 +61,10 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
       if ('problem' in found) return found.problem;
       images[name] = found;
       return true;
-    });
+    }, IMAGE_CHECK_MS);
   }
   return { findings, images };
 }
-
 
 export interface HostHealth {
   /** Why the host is out of this run, if it is. */
