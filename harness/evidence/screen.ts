@@ -37,7 +37,7 @@ export interface ScreenOptions {
 
 export class Screen {
   private count = 0;
-  private readonly pending = new Set<Promise<void>>();
+  /** The captures in order, one at a time; its last promise settles after all the others. */
   private queue: Promise<void> = Promise.resolve();
 
   /** A Screen for a vm without a framebuffer: every call is a no-op. */
@@ -47,19 +47,12 @@ export class Screen {
 
   constructor(private readonly o: ScreenOptions | undefined) {}
 
-  get enabled(): boolean {
-    return this.o !== undefined;
-  }
-
   /** Takes a screenshot now; resolves when it is on disk or recorded as missing. Never rejects. */
   capture(label: string): Promise<void> {
     if (!this.o) return Promise.resolve();
     // One at a time: a framebuffer serves its clients in turn anyway.
-    const run = this.queue.then(() => this.take(label));
-    this.queue = run;
-    this.pending.add(run);
-    void run.finally(() => this.pending.delete(run));
-    return run;
+    this.queue = this.queue.then(() => this.take(label));
+    return this.queue;
   }
 
   /** Captures every `everyMs` until the returned stop() (during a long workload). */
@@ -71,8 +64,8 @@ export class Screen {
   }
 
   /** Waits for every capture started so far (before the vm is torn down). */
-  async settle(): Promise<void> {
-    await Promise.all([...this.pending]);
+  settle(): Promise<void> {
+    return this.queue;
   }
 
   private async take(label: string): Promise<void> {
@@ -83,6 +76,7 @@ export class Screen {
     let bridge: Awaited<ReturnType<typeof openVncBridge>> | undefined;
     let page: Awaited<ReturnType<BrowserSession['page']>> | undefined;
     let timer: NodeJS.Timeout | undefined;
+    const started = Date.now();
     try {
       const work = (async () => {
         bridge = await openVncBridge(o.connect);
@@ -92,7 +86,6 @@ export class Screen {
       const deadline = new Promise<never>((_, fail) => {
         timer = setTimeout(() => fail(new Error(`no screenshot within ${CAPTURE_DEADLINE_MS} ms`)), CAPTURE_DEADLINE_MS);
       });
-      const started = Date.now();
       const shot = await Promise.race([work, deadline]);
       writeFileSync(file, shot.png);
       o.sink.attach(name, file);
