@@ -2,7 +2,6 @@
 // body that reads like the engineer's notes of the test.
 import type { GuestOs } from './guest/adapter.ts';
 import type { Host } from './host.ts';
-import type { Screen } from './evidence/screen.ts';
 import type { Timeline } from './timeline.ts';
 import type { Checks } from './verdict/checks.ts';
 import type { Metrics } from './verdict/metrics.ts';
@@ -43,8 +42,6 @@ export interface SuiteContext {
   liveness: LivenessWatch;
   /** Progress lines for the live reporter and the test log. */
   log: (line: string) => void;
-  /** The vm's screen (guests with a framebuffer): `screen.every(label)` photographs a long workload. */
-  screen: Screen;
   /** Keeps a text (a workload's raw output) with the test: a file in its report folder, listed in results and JUnit. */
   attach: (name: string, content: string) => void;
 }

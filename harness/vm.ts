@@ -57,7 +57,7 @@ export class Vm {
   readonly consoleSpec: ConsoleSpec;
   /** The fbuf device and where its VNC is, when the guest has a screen. */
   readonly framebuffer?: FramebufferSpec;
-  /** Screenshots of the framebuffer (a no-op without one); the runner gives it its browser. */
+  /** Screenshots of the framebuffer (a no-op without one; `every(label)` during a long workload); the runner gives it its browser. */
   screen: Screen = Screen.none();
   /** How commands reach the guest: its serial console, or (ssh access) a shell over its OpenSSH server. */
   private readonly reach: Extract<GuestAccess, { kind: 'serial' }> | { kind: 'ssh'; adapter: RemoteShellAdapter; shell: RemoteShell };

@@ -15,7 +15,7 @@ export default suite({
   guests: ['linux', 'freebsd', 'windows'],
   needs: ['wrlock'],
   async run(ctx) {
-    const { vm, check, metrics, timeline, attach, log, thresholds: t, hammer, liveness, screen } = ctx;
+    const { vm, check, metrics, timeline, attach, log, thresholds: t, hammer, liveness } = ctx;
     await bringUp(ctx);
     await liveness.start();
     const update = new OsUpdate(vm, timeline, attach);
@@ -23,7 +23,7 @@ export default suite({
     if (!recipe.real) log(`${recipe.method} is a synthetic update, not a real OS update`);
 
     hammer.start({ rate: 'max' });
-    const filming = screen.every('update'); // Windows Update shows its progress only on the screen
+    const filming = vm.screen.every('update'); // Windows Update shows its progress only on the screen
     const outcome = await timed(metrics, 'update-time', () => check.step(`the ${recipe.method} update runs to completion under the hammer`, () => update.run(t.osUpdateMs), t.osUpdateMs), { dose: 'max' })
       .finally(() => filming.stop());
     check.that(`${recipe.method} reports success`, outcome.ok, { measured: outcome.summary, threshold: 'the update tool reports success' });

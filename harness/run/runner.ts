@@ -268,7 +268,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
       live.abort.signal.addEventListener('abort', onAbort, { once: true });
       if (live.abort.signal.aborted) onAbort();
     });
-    const body = test.suite.run({ vm, host, check, metrics, timeline, thresholds: o.thresholds, log, attach, hammer, liveness, screen: vm.screen });
+    const body = test.suite.run({ vm, host, check, metrics, timeline, thresholds: o.thresholds, log, attach, hammer, liveness });
     body.catch(() => {}); // a hang or timeout leaves the body to fail on its own once the vm is gone
     await Promise.race([body, deadline, aborted, watchdog.tripped]);
   } catch (e) {
