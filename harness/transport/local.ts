@@ -1,7 +1,7 @@
 // The local transport: commands run through /bin/sh on this machine.
 import { execa } from 'execa';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { streamOf } from './child-stream.ts';
 import { killGroup, registerGroup, unregisterGroup } from './process-groups.ts';
@@ -50,19 +50,19 @@ export class LocalTransport implements Transport {
   }
 
   connectTcp(host: string, port: number): Promise<Duplex> {
-    return new Promise((resolve, reject) => {
-      const socket: Socket = connect({ host, port }, () => resolve(socket));
-      socket.once('error', reject);
-    });
+    return connectSocket({ host, port });
   }
 
   async close(): Promise<void> {}
 }
 
-/** Connects to a unix stream socket on this machine (a console, or ssh's local end of a forward). */
-export function connectUnixSocket(path: string): Promise<Socket> {
+/** A connected stream socket on this machine, or the error that refused it. */
+function connectSocket(to: NetConnectOpts): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket: Socket = connect(path, () => resolve(socket));
+    const socket: Socket = connect(to, () => resolve(socket));
     socket.once('error', reject);
   });
 }
+
+/** Connects to a unix stream socket on this machine (a console, or ssh's local end of a forward). */
+export const connectUnixSocket = (path: string): Promise<Socket> => connectSocket({ path });
