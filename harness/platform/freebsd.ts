@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 import { statsProgress } from './vcpu-stats.ts';
-import { copyFile } from './illumos.ts';
+import { copyFile, fbufOptions } from './illumos.ts';
 
 export const freebsdPlatform = (): Platform => ({
   kind: 'freebsd',
@@ -42,7 +42,7 @@ export const freebsdPlatform = (): Platform => ({
     // vm name, in 5900-6899 (two vms of one host rarely meet there).
     const port = 5900 + ([...createHash('sha256').update(`vnc/${vmName}`).digest().subarray(0, 2)].reduce((n, b) => n * 256 + b, 0) % 1000);
     return {
-      slot: `29,fbuf,tcp=127.0.0.1:${port},w=${fb.width},h=${fb.height}${fb.password ? `,password=${fb.password}` : ''}`,
+      slot: `29,fbuf,tcp=127.0.0.1:${port},${fbufOptions(fb)}`,
       endpoint: { kind: 'tcp', host: '127.0.0.1', port },
     };
   },

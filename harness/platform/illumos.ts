@@ -30,13 +30,18 @@ export const socketConsole = (vmDir: string): ConsoleSpec => ({
   describe: `unix socket ${vmDir}/com1.sock (e.g. socat - UNIX-CONNECT:${vmDir}/com1.sock)`,
 });
 
+type FramebufferSize = { width: number; height: number; password?: string };
+
+/** fbuf's size and VNC password options, the same in illumos and FreeBSD bhyve(8). */
+export const fbufOptions = (fb: FramebufferSize) => `w=${fb.width},h=${fb.height}${fb.password ? `,password=${fb.password}` : ''}`;
+
 /**
  * The framebuffer at slot 30 (as SmartOS and OmniOS zones put it), serving RFB
  * on a unix socket in the vm's folder: illumos bhyve's `unix=` option, which
  * needs no port and is reachable only by whoever may read the folder.
  */
-export const unixFramebuffer = (vmDir: string, _vmName: string, fb: { width: number; height: number; password?: string }): FramebufferSpec => ({
-  slot: `30,fbuf,unix=${vmDir}/vnc.sock,w=${fb.width},h=${fb.height}${fb.password ? `,password=${fb.password}` : ''}`,
+export const unixFramebuffer = (vmDir: string, _vmName: string, fb: FramebufferSize): FramebufferSpec => ({
+  slot: `30,fbuf,unix=${vmDir}/vnc.sock,${fbufOptions(fb)}`,
   endpoint: { kind: 'unix', path: `${vmDir}/vnc.sock` },
 });
 
