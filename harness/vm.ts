@@ -13,7 +13,7 @@ import type { Host } from './host.ts';
 import { parseExits, SUPERVISOR_SH } from './platform/supervisor.ts';
 import { destroyVmCommand } from './platform/teardown.ts';
 import type { Timeline } from './timeline.ts';
-import type { ConsoleSpec, FramebufferSpec } from './platform/types.ts';
+import type { ConsoleSpec, FramebufferSettings, FramebufferSpec } from './platform/types.ts';
 import { Screen } from './evidence/screen.ts';
 import { cloneFor, type Clone } from './image/clone.ts';
 import { diskImageFor } from './image/disk-image.ts';
@@ -38,7 +38,7 @@ export interface VmOptions {
   /** The run's folder on the host. */
   runDir: string;
   /** The guest's framebuffer (guests.<name>.framebuffer), its VNC password resolved. */
-  framebuffer?: { width: number; height: number; password?: string };
+  framebuffer?: FramebufferSettings;
   timeline: Timeline;
   commandTimeoutMs: number;
 }

@@ -1,6 +1,6 @@
 // illumos: raw bhyve in the global zone (bhyve(8), bhyvectl(8) of illumos-gate).
 import { ILLUMOS_FINGERPRINT } from './fingerprint.ts';
-import type { ConsoleSpec, FramebufferSpec, Platform, VmLaunch } from './types.ts';
+import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 
 /**
@@ -30,17 +30,15 @@ export const socketConsole = (vmDir: string): ConsoleSpec => ({
   describe: `unix socket ${vmDir}/com1.sock (e.g. socat - UNIX-CONNECT:${vmDir}/com1.sock)`,
 });
 
-type FramebufferSize = { width: number; height: number; password?: string };
-
 /** fbuf's size and VNC password options, the same in illumos and FreeBSD bhyve(8). */
-export const fbufOptions = (fb: FramebufferSize) => `w=${fb.width},h=${fb.height}${fb.password ? `,password=${fb.password}` : ''}`;
+export const fbufOptions = (fb: FramebufferSettings) => `w=${fb.width},h=${fb.height}${fb.password ? `,password=${fb.password}` : ''}`;
 
 /**
  * The framebuffer at slot 30 (as SmartOS and OmniOS zones put it), serving RFB
  * on a unix socket in the vm's folder: illumos bhyve's `unix=` option, which
  * needs no port and is reachable only by whoever may read the folder.
  */
-export const unixFramebuffer = (vmDir: string, _vmName: string, fb: FramebufferSize): FramebufferSpec => ({
+export const unixFramebuffer = (vmDir: string, _vmName: string, fb: FramebufferSettings): FramebufferSpec => ({
   slot: `30,fbuf,unix=${vmDir}/vnc.sock,${fbufOptions(fb)}`,
   endpoint: { kind: 'unix', path: `${vmDir}/vnc.sock` },
 });

@@ -19,6 +19,13 @@ export interface VmLaunch {
   slots?: string[];
 }
 
+/** A vm's screen as bhyve's fbuf takes it: size, and the VNC password if there is one. */
+export interface FramebufferSettings {
+  width: number;
+  height: number;
+  password?: string;
+}
+
 /** Where a vm's framebuffer serves plain RFB on its host. */
 export type FramebufferEndpoint = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
 
@@ -58,7 +65,7 @@ export interface Platform {
   /** A vm's serial console: what bhyve's `-l com1,…` gets, and how the harness attaches. */
   console(vmDir: string, vmName: string): ConsoleSpec;
   /** A vm's framebuffer: the fbuf device and where the harness reaches its VNC. */
-  framebuffer(vmDir: string, vmName: string, fb: { width: number; height: number; password?: string }): FramebufferSpec;
+  framebuffer(vmDir: string, vmName: string, fb: FramebufferSettings): FramebufferSpec;
   /** A shell command printing the names of every vm on the host, one a line. */
   listVms(): string;
   /** Wraps a command so it runs detached from the ssh session that starts it. */

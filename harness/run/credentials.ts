@@ -3,6 +3,7 @@
 // (fixtures/lab/lab.json): a throwaway guest on this machine.
 import type { GuestConfig } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
+import type { FramebufferSettings } from '../platform/types.ts';
 import { loadLabConfig } from '../../fixtures/lab/lib/config.mjs';
 
 export function resolvePassword(guestName: string, guest: GuestConfig): string {
@@ -14,7 +15,7 @@ export function resolvePassword(guestName: string, guest: GuestConfig): string {
 }
 
 /** The guest's framebuffer with its VNC password (from framebuffer.passwordEnv), or undefined without one. */
-export function resolveFramebuffer(guestName: string, guest: GuestConfig): { width: number; height: number; password?: string } | undefined {
+export function resolveFramebuffer(guestName: string, guest: GuestConfig): FramebufferSettings | undefined {
   const fb = guest.framebuffer;
   if (!fb) return undefined;
   if (!fb.passwordEnv) return { width: fb.width, height: fb.height };
