@@ -14,6 +14,9 @@ export interface Reaped {
   errors: string[];
 }
 
+/** The lines of a listing that carry the run's names: only what the run owns is ever touched. */
+const linesStartingWith = (listing: string, prefix: string) => listing.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(prefix));
+
 export async function reapRun(record: RunRecord): Promise<Reaped> {
   const reaped: Reaped = { runId: record.runId, vms: [], errors: [] };
   const owned = vmNamePrefix(record.prefix, record.runId);
@@ -21,14 +24,14 @@ export async function reapRun(record: RunRecord): Promise<Reaped> {
     const host = createHost(name, config);
     try {
       const listed = await host.exec(host.platform.listVms(), { doing: `listing vms of dead run ${record.runId}` });
-      for (const vm of listed.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(owned))) {
+      for (const vm of linesStartingWith(listed.stdout, owned)) {
         await host.exec(destroyVmCommand(host.platform, vm, `${runDir}/${vm}`), { doing: `reaping ${vm}` });
         reaped.vms.push(`${vm} on ${name}`);
       }
       // ZFS clones of the run's vms (named after them), also those whose vm is gone already.
       if (config.cloneRoot) {
         const datasets = await host.exec(`zfs list -H -o name -d 1 ${shQuote(config.cloneRoot)}`, { doing: `listing the disk clones of dead run ${record.runId}` });
-        for (const ds of datasets.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(cloneDataset(config.cloneRoot!, owned)))) {
+        for (const ds of linesStartingWith(datasets.stdout, cloneDataset(config.cloneRoot, owned))) {
           await host.exec(`zfs destroy -r ${shQuote(ds)}`, { doing: `reaping the disk clone ${ds}` });
           reaped.vms.push(`clone ${ds} on ${name}`);
         }
