@@ -2,7 +2,7 @@
 // logs, command output) inline up to a size and linked, and the evidence that
 // could not be collected, with the reason. Links are relative to the report,
 // so the folder can be moved, archived by CI, or served by show-report.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { extname, relative, sep } from 'node:path';
 import type { Attachment, TestResult } from '../results.ts';
 import { html, type Html } from './escape.ts';
@@ -15,13 +15,22 @@ const IMAGE = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp']);
 export const linkTo = (dir: string, path: string): string =>
   relative(dir, path).split(sep).map(encodeURIComponent).join('/');
 
+/** A text file's content, or its head and tail when it is long: only those are read. */
 function inlineText(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
   const size = statSync(path).size;
-  const buf = readFileSync(path);
-  if (size <= INLINE_BYTES) return buf.toString('utf8');
+  if (size <= INLINE_BYTES) return readFileSync(path, 'utf8');
   const half = INLINE_BYTES / 2;
-  return `${buf.subarray(0, half).toString('utf8')}\n… ${size - INLINE_BYTES} bytes left out; the whole file is linked above …\n${buf.subarray(size - half).toString('utf8')}`;
+  const fd = openSync(path, 'r');
+  try {
+    const at = (position: number) => {
+      const buf = Buffer.alloc(half);
+      return buf.subarray(0, readSync(fd, buf, 0, half, position)).toString('utf8');
+    };
+    return `${at(0)}\n… ${size - INLINE_BYTES} bytes left out; the whole file is linked above …\n${at(size - half)}`;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function evidenceSection(t: TestResult, dir: string): Html {
