@@ -3,6 +3,7 @@
 // cycles, heartbeats and events line up. Binning keeps the report small: a
 // hammer makes thousands of cycles a minute, the chart needs their rate and
 // spread per bin, not each one.
+import { percentile } from '../../verdict/latency.ts';
 import type { TestResult } from '../results.ts';
 
 export interface ChartEvent {
@@ -52,7 +53,8 @@ export function chartOf(test: Pick<TestResult, 'startedAt' | 'durationMs' | 'tim
   const cycles = groups('wrlock.latency_ms');
   const hammering = hammerBins(events, n, at);
   const wrlockRate = cycles.map((v, i) => (hammering[i] || v.length ? round(v.length / bin) : null));
-  const wrlockP50 = cycles.map((v) => (v.length ? round(median(v)) : null));
+  // The same nearest-rank p50 as the suites' write-lock checks and metrics.
+  const wrlockP50 = cycles.map((v) => (v.length ? round(percentile(v, 50)) : null));
   const wrlockMax = cycles.map((v) => (v.length ? round(Math.max(...v)) : null));
 
   // A heartbeat's gap is the time since the one before, while the watch was
@@ -92,9 +94,3 @@ function hammerBins(events: TestResult['timeline']['events'], n: number, at: (t:
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
