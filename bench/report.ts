@@ -5,9 +5,8 @@ import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import { stringify } from 'yaml';
-import { findChromium } from '../harness/evidence/browser.ts';
+import { BrowserSession } from '../harness/evidence/browser.ts';
 import { buildReportHtml } from '../harness/report/html/page.ts';
 import type { RunResult } from '../harness/report/results.ts';
 import { REPORT_RUN_ARGS, REPORT_RUN_CONFIG, REPORT_RUN_VNC_PASSWORD } from '../test/helpers/report-run.ts';
@@ -35,13 +34,12 @@ export async function benchReport(): Promise<void> {
       renders.push(performance.now() - started);
     }
 
-    const found = findChromium();
-    if ('reason' in found) throw new Error(found.reason);
-    const browser = await chromium.launch({ executablePath: found.path, args: ['--no-sandbox', '--disable-gpu'] });
+    const browser = new BrowserSession();
+    await (await browser.page()).close(); // started before the clock runs
     const opens: number[] = [];
     try {
       for (let i = 0; i < OPENS; i++) {
-        const page = await browser.newPage();
+        const page = await browser.page();
         const started = performance.now();
         await page.goto(`file://${out}/report.html`);
         await page.waitForSelector('html[data-ready=true]');

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { stringify } from 'yaml';
-import { findChromium } from '../../harness/evidence/browser.ts';
+import { BrowserSession } from '../../harness/evidence/browser.ts';
 import type { RunResult } from '../../harness/report/results.ts';
 import { cliSandbox } from '../helpers/cli.ts';
 import { REPORT_RUN_ARGS, REPORT_RUN_CONFIG, REPORT_RUN_VNC_PASSWORD } from '../helpers/report-run.ts';
@@ -48,7 +48,8 @@ describe('report.html of a real lab run, in Chromium', { timeout: 600_000 }, () 
   const box = cliSandbox();
   const out = join(box.dir, 'out');
   let results: RunResult;
-  let browser: Browser;
+  // The harness's own: Debian's Chromium through playwright-core, found the way screenshots find it.
+  const browser = new BrowserSession();
   let runOutput = '';
 
   before(async () => {
@@ -58,17 +59,14 @@ describe('report.html of a real lab run, in Chromium', { timeout: 600_000 }, () 
     runOutput = `${r.stdout}\n${r.stderr}`;
     assert.equal(r.exitCode, 1, `the hang on lab-bad fails the run:\n${runOutput}`);
     results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    const found = findChromium();
-    assert.ok('path' in found, 'reason' in found ? found.reason : '');
-    browser = await chromium.launch({ executablePath: found.path, args: ['--no-sandbox', '--disable-gpu'] });
   });
   after(async () => {
-    await browser?.close();
+    await browser.close();
     box.cleanup();
   });
 
   it('opens from disk with no errors, verdict first, with every test and check of results.json', async () => {
-    const page = await browser.newPage();
+    const page = await browser.page();
     const errors = watchErrors(page);
     await page.goto(`file://${out}/report.html`);
     await page.waitForSelector('html[data-ready=true]', { timeout: 10_000 });
@@ -87,7 +85,7 @@ describe('report.html of a real lab run, in Chromium', { timeout: 600_000 }, () 
   });
 
   it('draws the timeline of the stressed test, with throughput and write-lock cycles in it', async () => {
-    const page = await browser.newPage();
+    const page = await browser.page();
     await page.goto(`file://${out}/report.html`);
     await page.waitForSelector('html[data-ready=true]');
     const anchor = await page.locator('section[data-test="wrlock-iperf/lab/linux"] .timeline').getAttribute('data-chart');
@@ -101,7 +99,7 @@ describe('report.html of a real lab run, in Chromium', { timeout: 600_000 }, () 
   });
 
   it('links to evidence that resolve, from disk and through show-report', async () => {
-    const page = await browser.newPage();
+    const page = await browser.page();
     await page.goto(`file://${out}/report.html`);
     const hrefs = await page.locator('a[href]:not([href^="#"])').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
     const images = await page.locator('img').evaluateAll((is) => is.map((i) => i.getAttribute('src')!));
@@ -110,7 +108,7 @@ describe('report.html of a real lab run, in Chromium', { timeout: 600_000 }, () 
 
     const server = await showReport(box, out);
     try {
-      const served = await browser.newPage();
+      const served = await browser.page();
       const errors = watchErrors(served);
       await served.goto(server.url);
       await served.waitForSelector('html[data-ready=true]');
@@ -136,7 +134,7 @@ describe('report.html of a real lab run, in Chromium', { timeout: 600_000 }, () 
     assert.ok(shots.some((s) => s.test === 'smoke/lab/linux' && / boot$/.test(s.name)), shots.map((s) => s.name).join(', '));
     assert.ok(hung.attachments.some((a) => / hang$/.test(a.name)), 'a screenshot at the hang');
     assert.deepEqual(results.tests.flatMap((t) => t.missingEvidence ?? []), []);
-    const page = await browser.newPage();
+    const page = await browser.page();
     const boot = shots.find((s) => s.test === 'smoke/lab/linux')!;
     await page.setContent(`<img src="data:image/png;base64,${readFileSync(boot.path).toString('base64')}">`);
     const look = await page.evaluate(async () => {
@@ -175,7 +173,7 @@ describe('report.html of a real lab run, in Chromium', { timeout: 600_000 }, () 
     writeFileSync(join(dir, 'results.json'), JSON.stringify(hostile));
     const server = await showReport(box, dir, ['--render']);
     try {
-      const page = await browser.newPage();
+      const page = await browser.page();
       const errors = watchErrors(page);
       await page.goto(server.url);
       await page.waitForSelector('html[data-ready=true]');
@@ -200,7 +198,7 @@ describe('report.html of a real lab run, in Chromium', { timeout: 600_000 }, () 
     writeFileSync(join(box.dir, 'cand.json'), JSON.stringify(cand));
     const r = await box.run(['compare', 'base.json', 'cand.json', '--output', 'cmp']);
     assert.equal(r.exitCode, 1, String(r.stderr));
-    const page = await browser.newPage();
+    const page = await browser.page();
     const errors = watchErrors(page);
     await page.goto(`file://${box.dir}/cmp/report.html`);
     await page.waitForSelector('html[data-ready=true]');
