@@ -2,7 +2,6 @@
 // verdict first. It opens offline from disk; its scripts are inlined and
 // pinned by hash in a Content-Security-Policy, so even markup that slipped
 // past escaping could not run.
-import { createHash } from 'node:crypto';
 import { formatDuration } from '../../duration.ts';
 import type { Comparison } from '../../verdict/compare.ts';
 import { summarize, writeFileAtomic, type RunResult, type TestResult } from '../results.ts';
@@ -23,8 +22,6 @@ export interface ReportInput {
 /** Failing first, then as the run ordered them. */
 const RANK: Record<TestResult['status'], number> = { failed: 0, error: 1, flaky: 2, passed: 3, skipped: 4 };
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-
 export function buildReportHtml({ run, comparison, dir }: ReportInput): string {
   const assets = reportAssets();
   const tests = [...(run?.tests ?? [])].map((t, i) => ({ t, anchor: `test-${i + 1}` })).sort((a, b) => RANK[a.t.status] - RANK[b.t.status]);
@@ -34,7 +31,7 @@ export function buildReportHtml({ run, comparison, dir }: ReportInput): string {
     if (c) charts[anchor] = c;
   }
   const data = jsonForScript({ charts });
-  const csp = `default-src 'none'; script-src ${sha256(assets.uplotJs)} ${sha256(assets.clientJs)}; style-src 'unsafe-inline'; img-src 'self' data: file:; base-uri 'none'; form-action 'none'`;
+  const csp = `default-src 'none'; script-src ${assets.scriptHashes}; style-src 'unsafe-inline'; img-src 'self' data: file:; base-uri 'none'; form-action 'none'`;
   const title = run ? `bhyve-smoke ${run.runId}` : `bhyve-smoke compare: ${comparison?.labels.cand} against ${comparison?.labels.base}`;
   const page = html`<!doctype html>
 <html lang="en">
