@@ -48,7 +48,7 @@ async function hammerRates(): Promise<{ harness: number; bare: number }> {
     process.env.BHYVE_LAB_RUNDIR = run.root; // the local transport passes it to bhyvectl
     const host = createHost('lab', validate(BUILTIN_CONFIG, 'built-in').hosts.lab);
     const timeline = new Timeline();
-    const hammer = new WrlockHammer(host, vm.name, new Watchdog(timeline), timeline, 5_000);
+    const hammer = new WrlockHammer(host, { vmm: vm.name }, new Watchdog(timeline), timeline, 5_000);
     hammer.start({ rate: 'max' });
     await sleep(10_000);
     const { cycles } = await hammer.stop();

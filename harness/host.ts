@@ -7,6 +7,8 @@ import { InfraError } from './errors.ts';
 import { freebsdPlatform } from './platform/freebsd.ts';
 import { illumosPlatform } from './platform/illumos.ts';
 import { labPlatform } from './platform/lab.ts';
+import { omniosPlatform } from './platform/omnios.ts';
+import { smartosPlatform } from './platform/smartos.ts';
 import type { Platform, PlatformKind } from './platform/types.ts';
 import { LocalTransport } from './transport/local.ts';
 import { shQuote } from './transport/quote.ts';
@@ -69,6 +71,8 @@ export function platformFor(kind: PlatformKind, config: HostConfig): Platform {
     case 'lab': return labPlatform(config.labDir, config.labFaults);
     case 'illumos': return illumosPlatform();
     case 'freebsd': return freebsdPlatform();
+    case 'smartos': return smartosPlatform();
+    case 'omnios': return omniosPlatform(config.zoneRoot);
   }
 }
 

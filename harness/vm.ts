@@ -1,5 +1,6 @@
 // A vm: one running instance of a guest on a host, owned by one run. It is
-// provisioned under the host-side supervisor, reached through its serial
+// made as its platform makes vms (raw bhyve under the host-side supervisor,
+// or a zone of the bhyve brand), reached through its serial
 // console, and always destroyed by the runner (unless kept for inspection).
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,22 +11,22 @@ import type { GuestAdapter } from './guest/adapter.ts';
 import { RemoteShell, type RemoteShellAdapter } from './guest/remote-shell.ts';
 import { ConsoleSession } from './guest/console.ts';
 import type { Host } from './host.ts';
-import { parseExits, SUPERVISOR_SH } from './platform/supervisor.ts';
-import { destroyVmCommand } from './platform/teardown.ts';
+import { parseExits } from './platform/supervisor.ts';
 import type { Timeline } from './timeline.ts';
-import type { ConsoleSpec, FramebufferSettings, FramebufferSpec } from './platform/types.ts';
+import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, VmPlan } from './platform/types.ts';
 import { Screen } from './evidence/screen.ts';
-import { cloneFor, type Clone } from './image/clone.ts';
 import { diskImageFor } from './image/disk-image.ts';
 import { maskSecret } from './run/credentials.ts';
 import type { Duplex } from 'node:stream';
-import { shJoin, shQuote } from './transport/quote.ts';
+import { shQuote } from './transport/quote.ts';
 
 const CONSOLE_CONNECT_MS = 30_000;
 const LOGIN_STEP_MS = 20_000;
 /** A newline at a quiet console brings the login prompt back. */
 const POKE_EVERY_MS = 3_000;
 const EXIT_POLL_MS = 500;
+/** Deleting a zone (halt, uninstall, its datasets) takes longer than killing bhyve. */
+const DESTROY_MS = 180_000;
 
 export interface VmOptions {
   host: Host;
@@ -61,10 +62,10 @@ export class Vm {
   screen: Screen = Screen.none();
   /** How commands reach the guest: its serial console, or (ssh access) a shell over its OpenSSH server. */
   private readonly reach: Extract<GuestAccess, { kind: 'serial' }> | { kind: 'ssh'; adapter: RemoteShellAdapter; shell: RemoteShell };
-  private provisioned = false;
   private reboots = 0;
-  /** The vm's disk, cloned from the golden image at provisioning. */
-  private clone?: Clone;
+  /** How the platform makes, starts and removes the vm; set at provisioning. */
+  private plan?: VmPlan;
+  private vmmName?: string;
 
   constructor(private readonly o: VmOptions) {
     this.name = o.name;
@@ -82,6 +83,16 @@ export class Vm {
     );
   }
 
+  /** The name bhyvectl and the vmm kstats know the vm by: its name, or (a SmartOS zone) `SYSbhyve-<zone debug id>`. */
+  get vmm(): string {
+    return this.vmmName ?? this.name;
+  }
+
+  /** What the host's tools call the vm: its name, or the uuid vmadm knows it by. */
+  get id(): string {
+    return this.plan?.id ?? this.name;
+  }
+
   get os() {
     return this.reach.adapter.os;
   }
@@ -96,40 +107,31 @@ export class Vm {
     return this.reach.adapter.probes;
   }
 
-  /** Creates the vm's folder and disk on the host and starts bhyve under the supervisor. */
+  /** Creates the vm's folder, and the vm as its platform makes them (a disk clone and bhyve under the supervisor, or a zone). */
   async provision(): Promise<void> {
     const { host, guest } = this.o;
-    const p = host.platform;
     this.o.timeline.event('provision', `${this.name} on ${host.name}`);
     const dir = shQuote(this.dir);
-    await host.exec(`mkdir -p ${dir} && chmod 700 ${dir}`, { doing: `creating ${this.dir}` });
-    this.provisioned = true;
-    const found = await host.exec(`f=${p.imagePath(guest.image.bootrom)}; [ -e "$f" ] || { echo "missing: $f" >&2; exit 3; }; echo "$f"`, {
-      doing: `finding the bootrom of guest ${this.o.guestName}`,
-    });
-    const bootrom = found.stdout.trim();
-    // The vm's own copy-on-write clone of the golden disk: nothing it writes reaches the image.
-    this.clone = cloneFor(p, host, diskImageFor(guest, host.name, host.config.pool), this.name, this.dir);
-    await host.exec(this.clone.create, { doing: `cloning the disk of ${this.name}`, timeoutMs: 600_000 });
-    const disk = this.clone.disk;
-    await host.exec(`cat > ${dir}/supervise.sh`, { doing: 'writing the supervisor', input: SUPERVISOR_SH });
-    const argv = p.bhyveArgv({
+    // A plan first: a host that cannot take the image is a config mistake, found before anything is made.
+    this.plan = host.platform.plan(host, {
       name: this.name,
+      dir: this.dir,
       cpus: guest.vcpus,
       memoryMiB: guest.memory.endsWith('G') ? Number(guest.memory.slice(0, -1)) * 1024 : Number(guest.memory.slice(0, -1)),
-      bootrom,
-      disk,
-      console: this.consoleSpec.backend,
-      nic: host.config.nic,
-      ...(this.framebuffer ? { slots: [this.framebuffer.slot] } : {}),
+      bootrom: guest.image.bootrom,
+      image: diskImageFor(guest, host.name, host.config.pool),
+      console: this.consoleSpec,
+      ...(this.framebuffer && this.o.framebuffer ? { framebuffer: { ...this.framebuffer, settings: this.o.framebuffer } } : {}),
     });
-    // bhyve takes the VNC password on its command line; our records never do.
+    await host.exec(`mkdir -p ${dir} && chmod 700 ${dir}`, { doing: `creating ${this.dir}` });
+    // bhyve and zone configs take the VNC password; our records never do.
     const hide = (text: string) => maskSecret(text, this.o.framebuffer?.password);
-    await host.exec(p.detach(`sh ${dir}/supervise.sh ${dir} ${shJoin(argv)}`), { doing: `starting ${this.name}` }).catch((e: InfraError) => {
+    const started = await this.plan.start().catch((e: InfraError) => {
       const { command, output, doing } = e.details ?? {};
       throw new InfraError(hide(e.message), { doing, ...(command ? { command: hide(command) } : {}), ...(output ? { output: hide(output) } : {}) });
     });
-    this.o.timeline.event('started', hide(shJoin(argv)));
+    this.vmmName = started.vmm;
+    this.o.timeline.event('started', hide(started.commandLine));
     await this.console.connect(CONSOLE_CONNECT_MS);
   }
 
@@ -290,25 +292,28 @@ export class Vm {
     }
   }
 
-  /** Host-forced reset (`bhyvectl --force-reset`): bhyve exits 0 and the supervisor restarts it. */
+  /** Host-forced reset (`bhyvectl --force-reset`): bhyve exits 0 and the supervisor (or the zone brand) restarts it. */
   async forceReset(): Promise<void> {
     this.o.timeline.event('force-reset');
-    await this.host.exec(`${shQuote(this.host.platform.bhyvectl)} --vm=${shQuote(this.name)} --force-reset`, { doing: `resetting ${this.name}` });
+    await this.host.exec(`${shQuote(this.host.platform.bhyvectl)} --vm=${shQuote(this.vmm)} --force-reset`, { doing: `resetting ${this.name}` });
   }
 
   /** Host-forced poweroff (`bhyvectl --force-poweroff`): bhyve exits 1 and the supervisor stops. */
   async forcePoweroff(): Promise<void> {
     this.o.timeline.event('force-poweroff');
-    await this.host.exec(`${shQuote(this.host.platform.bhyvectl)} --vm=${shQuote(this.name)} --force-poweroff`, { doing: `powering off ${this.name}` });
+    await this.host.exec(`${shQuote(this.host.platform.bhyvectl)} --vm=${shQuote(this.vmm)} --force-poweroff`, { doing: `powering off ${this.name}` });
   }
 
   /** Stops the supervisor and bhyve and removes everything of the vm from the host. Idempotent. */
   async destroy(): Promise<void> {
     this.console.close();
     if (this.reach.kind === 'ssh') this.reach.shell.stopHeartbeat();
-    if (!this.provisioned) return;
-    await this.host.exec(destroyVmCommand(this.host.platform, this.name, this.dir, this.clone?.destroy), { doing: `destroying ${this.name}`, timeoutMs: 60_000 });
-    this.provisioned = false;
+    const plan = this.plan;
+    if (!plan) return;
+    // Only what this vm made: a plan that stopped before creating anything leaves the host as it found it, but for the folder.
+    const command = plan.created ? plan.destroy : `rm -rf ${shQuote(this.dir)}`;
+    await this.host.exec(command, { doing: `destroying ${this.name}`, timeoutMs: DESTROY_MS });
+    this.plan = undefined;
     this.o.timeline.event('destroyed');
   }
 }

@@ -24,8 +24,13 @@ export const hostSchema = z.strictObject({
   /** How many vms the host runs at once. */
   capacity: z.number().int().min(1).max(64).default(1),
   labels: z.array(z.string()).default([]),
-  /** The vm network backend: a vnic (illumos), a tap (FreeBSD); anything in the lab. */
+  /**
+   * The vm network: a vnic (illumos), a tap (FreeBSD), the nic tag of the vms'
+   * NIC (SmartOS), the link each vm's VNIC is made on (OmniOS); anything in the lab.
+   */
   nic: z.string().default('vnic0'),
+  /** The folder under which each vm's zone gets its zonepath (OmniOS; default /zones). */
+  zoneRoot: z.string().regex(/^\/[A-Za-z0-9_.\/-]*$/, 'an absolute path such as "/zones"').optional(),
   /**
    * The ZFS dataset under which vms of ZFS images get their clones
    * (`<cloneRoot>/<vm name>`); needed when a guest's image on this host is a snapshot.

@@ -80,7 +80,8 @@ export class WrlockHammer {
 
   constructor(
     private readonly host: Host,
-    private readonly vmName: string,
+    /** The vm, by the name bhyvectl knows it by once it runs (a SmartOS zone's differs from ours). */
+    private readonly vm: { readonly vmm: string },
     private readonly watchdog: Watchdog,
     private readonly timeline: Timeline,
     /** A cycle longer than this is a blocked write lock. */
@@ -102,8 +103,8 @@ export class WrlockHammer {
       throw new InfraError(`a burst pattern takes whole seconds on (> 0) and off, got on ${on}, off ${off}`);
     }
     const args = [interval, String(dose.count ?? 0), pattern, String(on), String(off), String(dose.seed ?? 1)];
-    const command = `sh -c ${shJoin([HAMMER_SH, 'hammer', this.host.platform.bhyvectl, this.vmName, ...args])}`;
-    this.running = this.host.transport.start(command, { timeoutMs: HAMMER_LIFETIME_MS, doing: `hammering the write lock of ${this.vmName}` });
+    const command = `sh -c ${shJoin([HAMMER_SH, 'hammer', this.host.platform.bhyvectl, this.vm.vmm, ...args])}`;
+    this.running = this.host.transport.start(command, { timeoutMs: HAMMER_LIFETIME_MS, doing: `hammering the write lock of ${this.vm.vmm}` });
     this.timeline.event('hammer-start', `rate ${dose.rate}, ${typeof p === 'object' ? `burst ${on} s on / ${off} s off` : p}${dose.count ? `, ${dose.count} cycles` : ''}`);
     onLines(this.running.stdout, (line, now) => this.line(line, now));
     this.timer = setInterval(() => this.check(), CHECK_EVERY_MS);
@@ -131,7 +132,7 @@ export class WrlockHammer {
     const forMs = Date.now() - this.inFlight.since;
     if (forMs > this.deadlineMs) {
       this.summary.blocked = { cycle: this.inFlight.cycle, forMs };
-      this.watchdog.hang('wrlock', `write-lock cycle ${this.inFlight.cycle} on ${this.vmName} blocked for ${forMs} ms (deadline ${this.deadlineMs} ms)`);
+      this.watchdog.hang('wrlock', `write-lock cycle ${this.inFlight.cycle} on ${this.vm.vmm} blocked for ${forMs} ms (deadline ${this.deadlineMs} ms)`);
       clearInterval(this.timer);
     }
   }

@@ -1,7 +1,8 @@
 // Every vm boots from its own copy-on-write clone of the golden disk, made
 // when the vm is provisioned and destroyed with it, so one test's update or
 // crash never reaches the next: a qcow2 overlay in the lab, a ZFS clone of a
-// snapshot on illumos and FreeBSD, a full copy of a plain file elsewhere.
+// snapshot on illumos, OmniOS and FreeBSD, a full copy of a plain file
+// elsewhere; on SmartOS vmadm clones the imported image itself.
 import type { HostConfig } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 import type { Platform } from '../platform/types.ts';
@@ -11,8 +12,10 @@ import { describeImage, type DiskImage } from './disk-image.ts';
 export interface Clone {
   /** Shell commands creating the clone. */
   create: string;
-  /** The disk path bhyve gets. */
+  /** The disk path bhyve gets (SmartOS: the image UUID vmadm clones). */
   disk: string;
+  /** The clone's ZFS dataset, for platforms that name the dataset rather than the device (OmniOS's bootdisk). */
+  dataset?: string;
   /** Shell commands removing the clone when it lives outside the vm's folder (a ZFS dataset). */
   destroy?: string;
 }
@@ -20,10 +23,22 @@ export interface Clone {
 /** The ZFS clone of a vm: named after it, so it carries the run's prefix and id. */
 export const cloneDataset = (cloneRoot: string, vmName: string) => `${cloneRoot}/${vmName}`;
 
+/** What to pin instead, per platform, when an image kind does not fit it. */
+const PIN_HINT: Partial<Record<Platform['kind'], string>> = {
+  smartos: 'import the image with imgadm and pin it as { smartos: UUID }',
+  omnios: 'zones boot from ZFS volumes: pin a snapshot as { zfs: pool/dataset@snapshot }',
+  lab: 'the lab boots from files',
+};
+
 /** How a vm of this host gets its clone of `image`; a ConfigError when the host cannot hold that kind of image. */
 export function cloneFor(platform: Platform, host: { name: string; config: HostConfig }, image: DiskImage, vmName: string, vmDir: string): Clone {
+  if (!platform.images.includes(image.kind)) {
+    const hint = PIN_HINT[platform.kind];
+    throw new ConfigError(`hosts.${host.name}: ${describeImage(image)} cannot boot a vm on ${platform.kind} hosts${hint ? `: ${hint}` : ''}`);
+  }
   switch (image.kind) {
     case 'file':
+      if (!platform.cloneFile) throw new ConfigError(`hosts.${host.name}: a ${platform.kind} host cannot copy ${describeImage(image)}`);
       return platform.cloneFile(platform.imagePath(image.path), vmDir);
     case 'zfs': {
       if (!platform.zvol) throw new ConfigError(`hosts.${host.name}: ${describeImage(image)} is a ZFS snapshot, and a ${platform.kind} host has no ZFS volumes for it`);
@@ -32,11 +47,13 @@ export function cloneFor(platform: Platform, host: { name: string; config: HostC
       return {
         create: `zfs clone ${shQuote(image.snapshot)} ${shQuote(dataset)}`,
         disk: platform.zvol(dataset),
+        dataset,
         destroy: `zfs destroy -r ${shQuote(dataset)}`,
       };
     }
     case 'smartos':
-      throw new ConfigError(`hosts.${host.name}: ${describeImage(image)} is a SmartOS image; only the smartos platform creates vms from those`);
+      // vmadm clones the image into the vm's disk itself (disks[].image_uuid) and deletes it with the vm.
+      return { create: 'true', disk: image.uuid };
   }
 }
 

@@ -6,26 +6,32 @@ import type { Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 import { statsProgress } from './vcpu-stats.ts';
 import { copyFile, fbufOptions } from './illumos.ts';
+import { supervisedPlan } from './supervised.ts';
+import { destroySupervisedVm, namesListing } from './teardown.ts';
+
+/** bhyve(8)'s FreeBSD command line: the Handbook's slots, the NIC a tap. */
+const freebsdBhyveArgv = (vm: VmLaunch) => [
+  '/usr/sbin/bhyve',
+  '-c', String(vm.cpus), '-m', `${vm.memoryMiB}M`, '-A', '-H', '-P',
+  '-s', '0:0,hostbridge', '-s', '1:0,lpc',
+  '-s', `2:0,virtio-net,${vm.nic}`, '-s', `3:0,virtio-blk,${vm.disk}`,
+  ...(vm.slots ?? []).flatMap((slot) => ['-s', slot]),
+  '-l', `com1,${vm.console}`,
+  '-l', `bootrom,${vm.bootrom}`,
+  vm.name,
+];
 
 export const freebsdPlatform = (): Platform => ({
   kind: 'freebsd',
   capabilities: { wrlock: false },
+  images: ['file', 'zfs'],
   bhyve: '/usr/sbin/bhyve',
   bhyvectl: '/usr/sbin/bhyvectl',
   uname: 'FreeBSD',
   fingerprint: FREEBSD_FINGERPRINT,
   freeMemoryMiB: 'echo $(( $(sysctl -n vm.stats.vm.v_free_count) * $(sysctl -n hw.pagesize) / 1048576 ))',
   workRoot: '/var/tmp/bhyve-smoke',
-  bhyveArgv: (vm: VmLaunch) => [
-    '/usr/sbin/bhyve',
-    '-c', String(vm.cpus), '-m', `${vm.memoryMiB}M`, '-A', '-H', '-P',
-    '-s', '0:0,hostbridge', '-s', '1:0,lpc',
-    '-s', `2:0,virtio-net,${vm.nic}`, '-s', `3:0,virtio-blk,${vm.disk}`,
-    ...(vm.slots ?? []).flatMap((slot) => ['-s', slot]),
-    '-l', `com1,${vm.console}`,
-    '-l', `bootrom,${vm.bootrom}`,
-    vm.name,
-  ],
+  plan: (host, vm) => supervisedPlan(host, vm, freebsdBhyveArgv),
   console: (_vmDir, vmName) => {
     // nmdm(4) pairs are created on first open; a unit derived from the vm name keeps runs apart.
     const unit = [...createHash('sha256').update(vmName).digest().subarray(0, 3)].reduce((n, b) => n * 256 + b, 0) % 1_000_000;
@@ -42,11 +48,12 @@ export const freebsdPlatform = (): Platform => ({
     // vm name, in 5900-6899 (two vms of one host rarely meet there).
     const port = 5900 + ([...createHash('sha256').update(`vnc/${vmName}`).digest().subarray(0, 2)].reduce((n, b) => n * 256 + b, 0) % 1000);
     return {
-      slot: `29,fbuf,tcp=127.0.0.1:${port},${fbufOptions(fb)}`,
+      device: `29,fbuf,tcp=127.0.0.1:${port},${fbufOptions(fb)}`,
       endpoint: { kind: 'tcp', host: '127.0.0.1', port },
     };
   },
-  listVms: () => 'ls /dev/vmm 2>/dev/null; true',
+  listVms: namesListing('ls /dev/vmm 2>/dev/null; true'),
+  destroyVm: (vm, dir, clone) => destroySupervisedVm('/usr/sbin/bhyvectl', vm, dir, clone),
   detach: (command) => `daemon -f ${command}`,
   imagePath: shQuote,
   sha256File: 'sha256 -q "$f"',

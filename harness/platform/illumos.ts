@@ -2,6 +2,8 @@
 import { ILLUMOS_FINGERPRINT } from './fingerprint.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
+import { supervisedPlan } from './supervised.ts';
+import { destroySupervisedVm, namesListing } from './teardown.ts';
 
 /**
  * The bhyve command line, in the shape of bhyve(8)'s example: hostbridge and
@@ -39,7 +41,7 @@ export const fbufOptions = (fb: FramebufferSettings) => `w=${fb.width},h=${fb.he
  * needs no port and is reachable only by whoever may read the folder.
  */
 export const unixFramebuffer = (vmDir: string, _vmName: string, fb: FramebufferSettings): FramebufferSpec => ({
-  slot: `30,fbuf,unix=${vmDir}/vnc.sock,${fbufOptions(fb)}`,
+  device: `30,fbuf,unix=${vmDir}/vnc.sock,${fbufOptions(fb)}`,
   endpoint: { kind: 'unix', path: `${vmDir}/vnc.sock` },
 });
 
@@ -52,12 +54,21 @@ export const copyFile = (golden: string, vmDir: string) => ({ create: `cp ${gold
  * vcpu0, vcpu1, ... with `time_run` in ns (vmm_sol_dev.c). `kstat -p` prints
  * `vmm:3:vcpu0:time_run<TAB>123456`.
  */
-const kstatProgress = (vmName: string): string =>
+export const kstatProgress = (vmName: string): string =>
   `i=$(kstat -p vmm:::vm_name | awk -F '\t' -v n=${shQuote(vmName)} '$2 == n { split($1, a, ":"); print a[2] }'); ` +
   `[ -n "$i" ] && kstat -p "vmm:$i::time_run" | awk -F '\t' '{ split($1, a, ":"); sub(/^vcpu/, "", a[3]); print "vcpu" a[3], $2 }'`;
 
-export const illumosPlatform = (): Platform => ({
-  kind: 'illumos',
+/** Kernel and userland stacks of a hung bhyve, and the vmm's own view of the vm (illumos, in the global zone). */
+export const illumosEvidence = (vmm: string, pid: string) => [
+  { name: 'kernel-stacks', command: `mdb -ke "0t${pid}::pid2proc | ::walk thread | ::findstack -v"` },
+  { name: 'stacks-vmm', command: `mdb -ke '::stacks -m vmm'` },
+  { name: 'stacks-viona', command: `mdb -ke '::stacks -m viona'` },
+  { name: 'pstack', command: `pstack ${pid}` },
+  { name: 'vmm', command: `mdb -ke ${shQuote(`::vmm -n ${vmm}`)}` },
+];
+
+/** What every illumos platform shares: bhyve and bhyvectl of the OS, its fingerprint, memory, kstats and stacks. */
+export const illumosBase = {
   capabilities: { wrlock: true },
   bhyve: '/usr/sbin/bhyve',
   bhyvectl: '/usr/sbin/bhyvectl',
@@ -66,23 +77,24 @@ export const illumosPlatform = (): Platform => ({
   fingerprint: ILLUMOS_FINGERPRINT,
   freeMemoryMiB: "echo $(( $(kstat -p unix:0:system_pages:freemem | awk '{ print $2 }') * $(pagesize) / 1048576 ))",
   workRoot: '/var/tmp/bhyve-smoke',
-  bhyveArgv: illumosBhyveArgv,
+  // illumos has no setsid(1); nohup keeps a detached process alive when the session ends.
+  detach: (command: string) => `nohup ${command} </dev/null >/dev/null 2>&1 &`,
+  sha256File: 'digest -a sha256 "$f"',
+  // The raw device: bhyve(8)'s example boots /dev/zvol/rdsk/tank/hdd0.
+  zvol: (dataset: string) => `/dev/zvol/rdsk/${dataset}`,
+  vcpuProgress: kstatProgress,
+} as const;
+
+export const illumosPlatform = (): Platform => ({
+  ...illumosBase,
+  kind: 'illumos',
+  images: ['file', 'zfs'],
+  plan: (host, vm) => supervisedPlan(host, vm, illumosBhyveArgv),
   console: socketConsole,
   framebuffer: unixFramebuffer,
-  listVms: () => 'ls /dev/vmm 2>/dev/null; true',
-  // illumos has no setsid(1); nohup keeps bhyve alive when the session ends.
-  detach: (command) => `nohup ${command} </dev/null >/dev/null 2>&1 &`,
+  listVms: namesListing('ls /dev/vmm 2>/dev/null; true'),
+  destroyVm: (vm, dir, clone) => destroySupervisedVm('/usr/sbin/bhyvectl', vm, dir, clone),
   imagePath: shQuote,
-  sha256File: 'digest -a sha256 "$f"',
   cloneFile: copyFile,
-  // The raw device: bhyve(8)'s example boots /dev/zvol/rdsk/tank/hdd0.
-  zvol: (dataset) => `/dev/zvol/rdsk/${dataset}`,
-  vcpuProgress: kstatProgress,
-  evidence: (vm, pid) => [
-    { name: 'kernel-stacks', command: `mdb -ke ${shQuote(`0t${pid}::pid2proc | ::walk thread | ::findstack -v`)}` },
-    { name: 'stacks-vmm', command: `mdb -ke '::stacks -m vmm'` },
-    { name: 'stacks-viona', command: `mdb -ke '::stacks -m viona'` },
-    { name: 'pstack', command: `pstack ${pid}` },
-    { name: 'vmm', command: `mdb -ke ${shQuote(`::vmm -n ${vm}`)}` },
-  ],
+  evidence: (vm, pid) => illumosEvidence(vm.vmm, pid),
 });

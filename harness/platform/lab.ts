@@ -7,6 +7,8 @@ import type { Platform, VmLaunch } from './types.ts';
 import { illumosBhyveArgv, socketConsole, unixFramebuffer } from './illumos.ts';
 import { shQuote } from '../transport/quote.ts';
 import { statsProgress } from './vcpu-stats.ts';
+import { supervisedPlan } from './supervised.ts';
+import { destroySupervisedVm, namesListing } from './teardown.ts';
 
 /** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
 export const LOCAL_LAB_DIR = resolve(import.meta.dirname, '../../fixtures/lab');
@@ -19,6 +21,7 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Pl
   return {
     kind: 'lab',
     capabilities: { wrlock: true },
+    images: ['file'],
     bhyve: `${labDir}/bin/bhyve`,
     bhyvectl: `${labDir}/bin/bhyvectl`,
     uname: 'Linux',
@@ -26,11 +29,12 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Pl
     freeMemoryMiB: LINUX_FREE_MIB,
     workRoot: '/tmp/bhyve-smoke',
     // Faults reach the lab's bhyve through its environment (fixtures/lab/README.md).
-    bhyveArgv: (vm: VmLaunch) => [...(faults ? ['env', `BHYVE_LAB_FAULTS=${faults}`] : []), `${labDir}/bin/bhyve`, ...illumosBhyveArgv(vm).slice(1)],
+    plan: (host, vm) => supervisedPlan(host, vm, (launch: VmLaunch) => [...(faults ? ['env', `BHYVE_LAB_FAULTS=${faults}`] : []), `${labDir}/bin/bhyve`, ...illumosBhyveArgv(launch).slice(1)]),
     console: socketConsole,
     // The lab's bhyve turns fbuf into QEMU's VGA and VNC, on the same unix socket.
     framebuffer: unixFramebuffer,
-    listVms: () => `ls "${LAB_VMM}" 2>/dev/null; true`,
+    listVms: namesListing(`ls "${LAB_VMM}" 2>/dev/null; true`),
+    destroyVm: (vm, dir, clone) => destroySupervisedVm(`${labDir}/bin/bhyvectl`, vm, dir, clone),
     detach: (command) => `setsid ${command} </dev/null >/dev/null 2>&1 &`,
     imagePath: (path) => (path.startsWith('@lab/') ? `"${LAB_CACHE}"/${shQuote(path.slice(5))}` : shQuote(path)),
     sha256File: 'sha256sum -- "$f" | cut -d " " -f 1',
@@ -47,7 +51,7 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Pl
     // QEMU has no vm-exit counters: the lab counts the host thread running each vCPU.
     vcpuProgress: statsProgress(`${labDir}/bin/bhyvectl`, 'lab: vcpu thread cpu time (ns)'),
     evidence: (vm, bhyvePid) => {
-      const run = `"${LAB_VMM}/${vm}"`;
+      const run = `"${LAB_VMM}/${vm.vmm}"`;
       return [
         { name: 'pstack', command: `${labDir}/bin/pstack "$(cat ${run}/qemu.pid)"` },
         { name: 'bhyve-state', command: `cat ${run}/state.json; echo; cat ${run}/exits.log; echo "bhyve pid ${bhyvePid}"` },

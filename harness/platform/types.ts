@@ -1,8 +1,11 @@
 // A platform is the recipes for one kind of bhyve host: the exact commands,
 // and beside them the parsers of their output. Suites never spell these.
 
-export type PlatformKind = 'lab' | 'illumos' | 'freebsd';
-export const PLATFORM_KINDS: readonly PlatformKind[] = ['lab', 'illumos', 'freebsd'];
+import type { Host } from '../host.ts';
+import type { DiskImage } from '../image/disk-image.ts';
+
+export type PlatformKind = 'lab' | 'illumos' | 'freebsd' | 'smartos' | 'omnios';
+export const PLATFORM_KINDS: readonly PlatformKind[] = ['lab', 'illumos', 'freebsd', 'smartos', 'omnios'];
 
 /** What the harness asks of a vm, with every path already on the host. */
 export interface VmLaunch {
@@ -30,8 +33,8 @@ export interface FramebufferSettings {
 export type FramebufferEndpoint = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
 
 export interface FramebufferSpec {
-  /** The `-s` value of the fbuf device. */
-  slot: string;
+  /** The fbuf device as the platform configures it: an `-s` value for raw bhyve, the options of a zone brand's vnc attribute. */
+  device: string;
   endpoint: FramebufferEndpoint;
 }
 
@@ -46,8 +49,51 @@ export interface ConsoleSpec {
   describe: string;
 }
 
+/** A vm the harness asks a platform for; every path is on the host. */
+export interface VmRequest {
+  /** Ours: `<prefix>-<run id>-<n>`; the ownership rule rests on it. */
+  name: string;
+  /** The vm's folder in the run's folder: pid files, the exit log, logs. */
+  dir: string;
+  cpus: number;
+  memoryMiB: number;
+  /** As configured: a path, or a firmware name a zone brand knows. */
+  bootrom: string;
+  /** The golden disk; each vm boots from its own clone of it (image/clone.ts). */
+  image: DiskImage;
+  console: ConsoleSpec;
+  framebuffer?: FramebufferSpec & { settings: FramebufferSettings };
+}
+
+/**
+ * How one vm is made, started and removed on its host: raw bhyve under the
+ * harness's supervisor (platform/supervised.ts), or a zone of the bhyve brand
+ * (smartos.ts, omnios.ts) watched by the zone watcher. Either way the vm's
+ * folder gets the `exits` log the Vm reads (platform/supervisor.ts).
+ */
+export interface VmPlan {
+  /** What the host's tools call the vm: its name, or the uuid vmadm knows it by. */
+  readonly id: string;
+  /** Makes the vm and starts it; resolves with the name bhyvectl knows it by and the command that started it. */
+  start(): Promise<{ vmm: string; commandLine: string }>;
+  /** Whether start() got as far as creating anything: destroy only what was made, never a same-named vm that was there before. */
+  readonly created: boolean;
+  /** A shell command removing the vm and all it has on the host, however far start() got. */
+  readonly destroy: string;
+}
+
+/** A vm in a host's listing: our name for it, and what the host's tools call it. */
+export interface ListedVm {
+  name: string;
+  id: string;
+}
+
 export interface Platform {
   readonly kind: PlatformKind;
+  /** The kinds of golden disk vms here boot from (clones of them). */
+  readonly images: readonly DiskImage['kind'][];
+  /** Paths the platform's recipes need beyond bhyve and bhyvectl (vmadm, zoneadm, …), checked by doctor. */
+  readonly requires?: readonly string[];
   /** What the host can do for tests; a test that needs what is missing is skipped with the reason. */
   readonly capabilities: { wrlock: boolean };
   readonly bhyve: string;
@@ -60,22 +106,24 @@ export interface Platform {
   readonly freeMemoryMiB: string;
   /** Root of the harness's folders on the host; one sub-folder per run. */
   readonly workRoot: string;
-  /** The bhyve command line for a vm. */
-  bhyveArgv(vm: VmLaunch): string[];
+  /** How a vm is made, started and removed here; throws a ConfigError for what this host cannot do (its image kind). */
+  plan(host: Host, vm: VmRequest): VmPlan;
   /** A vm's serial console: what bhyve's `-l com1,…` gets, and how the harness attaches. */
   console(vmDir: string, vmName: string): ConsoleSpec;
   /** A vm's framebuffer: the fbuf device and where the harness reaches its VNC. */
   framebuffer(vmDir: string, vmName: string, fb: FramebufferSettings): FramebufferSpec;
-  /** A shell command printing the names of every vm on the host, one a line. */
-  listVms(): string;
+  /** Every vm on the host: a command, and the parser of its output. */
+  readonly listVms: { command: string; parse(output: string): ListedVm[] };
+  /** A shell command removing a vm of a dead run found in the listing, its folder and its ZFS clone (a shell command) too. */
+  destroyVm(vm: ListedVm, vmDir: string, destroyClone?: string): string;
   /** Wraps a command so it runs detached from the ssh session that starts it. */
   detach(command: string): string;
-  /** A shell expression for an image path in config (the lab expands `@lab/`). */
+  /** A shell expression for an image or firmware path in config (the lab expands `@lab/`, zone brands their firmware names). */
   imagePath(path: string): string;
   /** A shell command printing the sha256 (hex) of the file named by "$f". */
   readonly sha256File: string;
-  /** A vm's own copy of a golden disk file (a shell expression): the command making it, and its path. */
-  cloneFile(golden: string, vmDir: string): { create: string; disk: string };
+  /** A vm's own copy of a golden disk file (a shell expression): the command making it, and its path (platforms that boot files). */
+  cloneFile?(golden: string, vmDir: string): { create: string; disk: string };
   /** The device bhyve opens for a ZFS volume, on platforms with ZFS. */
   zvol?(dataset: string): string;
   /**
@@ -90,6 +138,6 @@ export interface Platform {
    * watch samples it (watch/vcpu-progress.ts).
    */
   vcpuProgress(vmName: string, cpus: number): string;
-  /** Commands whose output is evidence of a hung or failed vm (given the bhyve pid). */
-  evidence(vmName: string, bhyvePid: string): Array<{ name: string; command: string }>;
+  /** Commands whose output is evidence of a hung or failed vm (given a shell expression for the bhyve pid). */
+  evidence(vm: { id: string; vmm: string; dir: string }, bhyvePid: string): Array<{ name: string; command: string }>;
 }

@@ -44,6 +44,9 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
   await probe(`platform ${p.kind}`, 'uname -s', (out) => out === p.uname || `uname -s says ${out}, a ${p.kind} host says ${p.uname}`);
   await probe('bhyve present', `[ -x ${shQuote(p.bhyve)} ] && echo ${shQuote(p.bhyve)}`, (_, code) => code === 0 || `${p.bhyve} is missing or not executable`);
   await probe('bhyvectl present', `[ -x ${shQuote(p.bhyvectl)} ] && echo ${shQuote(p.bhyvectl)}`, (_, code) => code === 0 || `${p.bhyvectl} is missing or not executable`);
+  for (const path of p.requires ?? []) {
+    await probe(`${path} present`, `[ -e ${shQuote(path)} ] && echo ${shQuote(path)}`, (_, code) => code === 0 || `${path} is missing: a ${p.kind} host needs it`);
+  }
   if (p.capabilities.wrlock) {
     // The usage text lists the option where the hook exists.
     await probe('wrlock capability', `${shQuote(p.bhyvectl)} 2>&1 | grep -c -- --wrlock-cycle`, (out) => Number(out) > 0 || 'bhyvectl has no --wrlock-cycle');

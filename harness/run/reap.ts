@@ -2,7 +2,6 @@
 // each host they used), their ZFS disk clones and their folders. Nothing else
 // on a host is touched.
 import { createHost } from '../host.ts';
-import { destroyVmCommand } from '../platform/teardown.ts';
 import { messageOf } from '../errors.ts';
 import { deadRuns, removeRecord, vmNamePrefix, type RunRecord } from './records.ts';
 import { shQuote } from '../transport/quote.ts';
@@ -14,8 +13,6 @@ export interface Reaped {
   errors: string[];
 }
 
-/** The lines of a listing that carry the run's names: only what the run owns is ever touched. */
-const linesStartingWith = (listing: string, prefix: string) => listing.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(prefix));
 
 export async function reapRun(record: RunRecord): Promise<Reaped> {
   const reaped: Reaped = { runId: record.runId, vms: [], errors: [] };
@@ -23,15 +20,16 @@ export async function reapRun(record: RunRecord): Promise<Reaped> {
   for (const [name, { config, runDir }] of Object.entries(record.hosts)) {
     const host = createHost(name, config);
     try {
-      const listed = await host.exec(host.platform.listVms(), { doing: `listing vms of dead run ${record.runId}` });
-      for (const vm of linesStartingWith(listed.stdout, owned)) {
-        await host.exec(destroyVmCommand(host.platform, vm, `${runDir}/${vm}`), { doing: `reaping ${vm}` });
-        reaped.vms.push(`${vm} on ${name}`);
+      const { listVms } = host.platform;
+      const listed = await host.exec(listVms.command, { doing: `listing vms of dead run ${record.runId}` });
+      for (const vm of listVms.parse(listed.stdout).filter((v) => v.name.startsWith(owned))) {
+        await host.exec(host.platform.destroyVm(vm, `${runDir}/${vm.name}`), { doing: `reaping ${vm.name}`, timeoutMs: 180_000 });
+        reaped.vms.push(`${vm.name} on ${name}`);
       }
       // ZFS clones of the run's vms (named after them), also those whose vm is gone already.
       if (config.cloneRoot) {
         const datasets = await host.exec(`zfs list -H -o name -d 1 ${shQuote(config.cloneRoot)}`, { doing: `listing the disk clones of dead run ${record.runId}` });
-        for (const ds of linesStartingWith(datasets.stdout, cloneDataset(config.cloneRoot, owned))) {
+        for (const ds of datasets.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(cloneDataset(config.cloneRoot!, owned)))) {
           await host.exec(`zfs destroy -r ${shQuote(ds)}`, { doing: `reaping the disk clone ${ds}` });
           reaped.vms.push(`clone ${ds} on ${name}`);
         }

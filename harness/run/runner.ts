@@ -230,11 +230,11 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
     framebuffer,
   });
   const watchdog = new Watchdog(timeline);
-  const hammer = new WrlockHammer(host, vmName, watchdog, timeline, o.thresholds.wrlockCycleMs);
+  const hammer = new WrlockHammer(host, vm, watchdog, timeline, o.thresholds.wrlockCycleMs);
   const heldByUs = (from: number, to: number) => hammer.heldMs(from, to);
   const liveness = new LivenessWatch(
     new HeartbeatWatch(vm, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxGapMs: o.thresholds.heartbeatGapMs, heldByUs }),
-    new VcpuProgressWatch(host, vmName, guest.vcpus, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxStallMs: o.thresholds.heartbeatGapMs }),
+    new VcpuProgressWatch(host, vm, guest.vcpus, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxStallMs: o.thresholds.heartbeatGapMs }),
   );
   live.vms.add(vm);
   mkdirSync(testDir, { recursive: true });
@@ -304,7 +304,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   // Not on an interrupt: the user asked to stop, and stopping must take seconds.
   if ((status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
     await vm.screen.capture(error instanceof HangDetected ? 'hang' : 'failure');
-    await collectEvidence(host, vmName, runDir, testDir, result, framebuffer?.password);
+    await collectEvidence(vm, testDir, result, framebuffer?.password);
   }
   // Screenshots still being taken need the vm; what they record lands in the result.
   await vm.screen.settle();
@@ -337,15 +337,17 @@ class TestTimeout extends Error {
 }
 
 /** Host-side evidence of a failed vm, each command's output in a file of its own. */
-async function collectEvidence(host: Host, vmName: string, runDir: string, testDir: string, result: TestResult, secret?: string): Promise<void> {
-  const pid = `$(cat ${shQuote(`${runDir}/${vmName}/bhyve.pid`)} 2>/dev/null)`;
+async function collectEvidence(vm: Vm, testDir: string, result: TestResult, secret?: string): Promise<void> {
+  const { host } = vm;
+  const pid = `$(cat ${shQuote(`${vm.dir}/bhyve.pid`)} 2>/dev/null)`;
   const commands = [
-    { name: 'bhyvectl-stats', command: `${shQuote(host.platform.bhyvectl)} --vm=${shQuote(vmName)} --get-stats` },
-    { name: 'bhyve-log', command: `cat ${shQuote(`${runDir}/${vmName}/bhyve.log`)} ${shQuote(`${runDir}/${vmName}/exits`)}` },
-    ...host.platform.evidence(vmName, pid),
+    { name: 'bhyvectl-stats', command: `${shQuote(host.platform.bhyvectl)} --vm=${shQuote(vm.vmm)} --get-stats` },
+    // The supervisor's bhyve output (zone brands keep theirs: the platform's evidence) and every exit.
+    { name: 'bhyve-log', command: `cat ${shQuote(`${vm.dir}/bhyve.log`)} ${shQuote(`${vm.dir}/exits`)} 2>/dev/null` },
+    ...host.platform.evidence({ id: vm.id, vmm: vm.vmm, dir: vm.dir }, pid),
   ];
   for (const { name, command } of commands) {
-    const r = await host.exec(command, { doing: `collecting ${name} of ${vmName}`, timeoutMs: 30_000, check: false }).catch((e) => ({ stdout: '', stderr: messageOf(e), exitCode: -1 }));
+    const r = await host.exec(command, { doing: `collecting ${name} of ${vm.name}`, timeoutMs: 30_000, check: false }).catch((e) => ({ stdout: '', stderr: messageOf(e), exitCode: -1 }));
     const path = join(testDir, `${name}.txt`);
     // A process listing or pstack header can show bhyve's command line, VNC password and all.
     writeFileSync(path, maskSecret(`$ ${command}\n(exit ${r.exitCode})\n${r.stdout}${r.stderr}`, secret));

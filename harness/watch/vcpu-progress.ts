@@ -31,7 +31,8 @@ export class VcpuProgressWatch {
 
   constructor(
     private readonly host: Host,
-    private readonly vmName: string,
+    /** The vm, by the name bhyvectl knows it by once it runs (a SmartOS zone's differs from ours). */
+    private readonly vm: { readonly vmm: string },
     private readonly cpus: number,
     private readonly watchdog: Watchdog,
     private readonly timeline: Timeline,
@@ -44,8 +45,8 @@ export class VcpuProgressWatch {
     this.lastProgress = undefined;
     if (!this.running) {
       const seconds = (Math.max(100, this.o.intervalMs) / 1000).toFixed(3);
-      const loop = `while :; do ${this.host.platform.vcpuProgress(this.vmName, this.cpus)}; echo SAMPLE; sleep ${seconds}; done`;
-      this.running = this.host.transport.start(`sh -c ${shJoin([loop])}`, { timeoutMs: LOOP_LIFETIME_MS, doing: `sampling the vCPUs of ${this.vmName}` });
+      const loop = `while :; do ${this.host.platform.vcpuProgress(this.vm.vmm, this.cpus)}; echo SAMPLE; sleep ${seconds}; done`;
+      this.running = this.host.transport.start(`sh -c ${shJoin([loop])}`, { timeoutMs: LOOP_LIFETIME_MS, doing: `sampling the vCPUs of ${this.vm.vmm}` });
       this.running.done.catch(() => {});
       onLines(this.running.stdout, (line, now) => this.line(line, now));
       this.timer = setInterval(() => this.check(), CHECK_EVERY_MS);
@@ -101,7 +102,7 @@ export class VcpuProgressWatch {
     if (stall > this.o.maxStallMs) {
       this.maxStall = Math.max(this.maxStall, stall);
       const counters = [...this.previous].map(([cpu, v]) => `vcpu${cpu} ${v}`).join(', ') || 'no counters read';
-      this.watchdog.hang('vcpu-progress', `no vCPU of ${this.vmName} made progress for ${stall} ms (threshold ${this.o.maxStallMs} ms; last counters: ${counters})`);
+      this.watchdog.hang('vcpu-progress', `no vCPU of ${this.vm.vmm} made progress for ${stall} ms (threshold ${this.o.maxStallMs} ms; last counters: ${counters})`);
       this.pause();
     }
   }

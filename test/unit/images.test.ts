@@ -48,7 +48,7 @@ describe('per-vm clones', () => {
   it('illumos and FreeBSD: a ZFS clone named after the vm under cloneRoot, opened as a zvol, destroyed with the vm', () => {
     const ill = host('illumos', { cloneRoot: 'rpool/bsm' });
     assert.deepEqual(cloneFor(ill.platform, ill, { kind: 'zfs', snapshot: 'tank/img/deb@golden' }, 'bsm-r1-1', '/var/tmp/x'), {
-      create: 'zfs clone tank/img/deb@golden rpool/bsm/bsm-r1-1', disk: '/dev/zvol/rdsk/rpool/bsm/bsm-r1-1', destroy: 'zfs destroy -r rpool/bsm/bsm-r1-1',
+      create: 'zfs clone tank/img/deb@golden rpool/bsm/bsm-r1-1', disk: '/dev/zvol/rdsk/rpool/bsm/bsm-r1-1', dataset: 'rpool/bsm/bsm-r1-1', destroy: 'zfs destroy -r rpool/bsm/bsm-r1-1',
     });
     const fb = host('freebsd', { cloneRoot: 'zroot/bsm' });
     assert.equal(cloneFor(fb.platform, fb, { kind: 'zfs', snapshot: 'zroot/img@g' }, 'bsm-r1-2', '/var/tmp/x').disk, '/dev/zvol/zroot/bsm/bsm-r1-2');
@@ -57,9 +57,13 @@ describe('per-vm clones', () => {
 
   it('names the config mistake when a host cannot clone an image', () => {
     const cases: Array<[ReturnType<typeof host>, Parameters<typeof cloneFor>[2], RegExp]> = [
-      [host('lab'), { kind: 'zfs', snapshot: 't/i@g' }, /hosts\.h1: zfs t\/i@g is a ZFS snapshot, and a lab host has no ZFS volumes for it/],
+      [host('lab'), { kind: 'zfs', snapshot: 't/i@g' }, /hosts\.h1: zfs t\/i@g cannot boot a vm on lab hosts: the lab boots from files/],
       [host('illumos'), { kind: 'zfs', snapshot: 't/i@g' }, /hosts\.h1\.cloneRoot: needed for zfs t\/i@g/],
-      [host('illumos', { cloneRoot: 'r/b' }), { kind: 'smartos', uuid: 'u' }, /only the smartos platform/],
+      [host('illumos', { cloneRoot: 'r/b' }), { kind: 'smartos', uuid: 'u' }, /smartos u cannot boot a vm on illumos hosts$/],
+      [host('smartos'), { kind: 'file', path: '/img/deb.raw' }, /file \/img\/deb\.raw cannot boot a vm on smartos hosts: import the image with imgadm and pin it as \{ smartos: UUID \}/],
+      [host('smartos'), { kind: 'zfs', snapshot: 't/i@g' }, /imgadm/],
+      [host('omnios', { cloneRoot: 'r/b' }), { kind: 'file', path: '/img/deb.raw' }, /cannot boot a vm on omnios hosts: zones boot from ZFS volumes: pin a snapshot as \{ zfs: pool\/dataset@snapshot \}/],
+      [host('omnios'), { kind: 'zfs', snapshot: 't/i@g' }, /hosts\.h1\.cloneRoot: needed for zfs t\/i@g/],
     ];
     for (const [h, image, message] of cases) assert.throws(() => cloneFor(h.platform, h, image, 'v', '/d'), (e: Error) => e.name === 'ConfigError' && message.test(e.message));
   });

@@ -43,7 +43,7 @@ describe('golden images and per-vm clones on the lab', { timeout: 600_000 }, () 
   const refusals: Array<[string, (box: string) => unknown, number, RegExp]> = [
     ['a checksum mismatch', (dir) => ({ file: join(dir, 'golden.img'), sha256: '0'.repeat(64) }), 3, /checksum mismatch: the config pins sha256 0{64}, the host has [0-9a-f]{64}/],
     ['a missing image', () => ({ file: '/nonexistent/golden.img' }), 3, /\/nonexistent\/golden\.img is not on the host/],
-    ['a ZFS image on the lab', () => ({ zfs: 'tank/images/debian@golden' }), 2, /hosts\.lab: zfs tank\/images\/debian@golden is a ZFS snapshot, and a lab host has no ZFS volumes for it/],
+    ['a ZFS image on the lab', () => ({ zfs: 'tank/images/debian@golden' }), 2, /hosts\.lab: zfs tank\/images\/debian@golden cannot boot a vm on lab hosts: the lab boots from files/],
   ];
   for (const [what, disk, exit, message] of refusals) {
     it(`refuses ${what} before any vm exists: exit ${exit}`, async () => {

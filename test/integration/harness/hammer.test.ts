@@ -10,7 +10,7 @@ import { labVmForSuite } from '../../helpers/lab.ts';
 describe('wrlock hammer doses', { timeout: 120_000 }, () => {
   const lab = labVmForSuite('hammer1');
   const { host } = lab;
-  const hammerOf = (timeline = new Timeline()) => ({ timeline, hammer: new WrlockHammer(host, lab.vm().name, new Watchdog(timeline), timeline, 5_000) });
+  const hammerOf = (timeline = new Timeline()) => ({ timeline, hammer: new WrlockHammer(host, { vmm: lab.vm().name }, new Watchdog(timeline), timeline, 5_000) });
   const starts = (t: Timeline) => t.samples.filter((s) => s.series === 'wrlock.latency_ms').map((s) => s.t);
 
   it('runs exactly COUNT cycles, each timed, none failed', async () => {

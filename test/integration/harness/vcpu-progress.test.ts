@@ -19,7 +19,7 @@ describe('vCPU progress watch', { timeout: 120_000 }, () => {
   it('sees a running vm make progress and trips within its threshold once the vm is frozen', async () => {
     const timeline = new Timeline();
     const watchdog = new Watchdog(timeline);
-    const watch = new VcpuProgressWatch(host, lab.vm().name, 1, watchdog, timeline, { intervalMs: 500, maxStallMs: MAX_STALL_MS });
+    const watch = new VcpuProgressWatch(host, { vmm: lab.vm().name }, 1, watchdog, timeline, { intervalMs: 500, maxStallMs: MAX_STALL_MS });
     watch.start();
     try {
       await sleep(3_000);
@@ -48,7 +48,7 @@ describe('vCPU progress watch', { timeout: 120_000 }, () => {
   it('is quiet while paused', async () => {
     const timeline = new Timeline();
     const watchdog = new Watchdog(timeline);
-    const watch = new VcpuProgressWatch(host, lab.vm().name, 1, watchdog, timeline, { intervalMs: 500, maxStallMs: 500 });
+    const watch = new VcpuProgressWatch(host, { vmm: lab.vm().name }, 1, watchdog, timeline, { intervalMs: 500, maxStallMs: 500 });
     watch.start();
     watch.pause();
     const qemu = Number(readFileSync(`${lab.vm().dir}/qemu.pid`, 'utf8'));

@@ -1,0 +1,141 @@
+// OmniOS: vms are zones of the bhyve brand (omniosorg bhyve brand README, the
+// attribute table), configured with zonecfg, installed and booted with
+// zoneadm. The vm's disk is a ZFS clone of the golden snapshot passed to the
+// zone as its bootdisk; its NIC a VNIC the zone creates on the host's link
+// as it boots (net `global-nic`); com1 and the framebuffer are sockets in the
+// zone's /tmp. bhyvectl knows the vm by the zone's name, and the zone watcher
+// (zone-watch.ts) logs its exits.
+import { createHash } from 'node:crypto';
+import type { Host } from '../host.ts';
+import { ConfigError, InfraError } from '../errors.ts';
+import { cloneFor } from '../image/clone.ts';
+import { shQuote } from '../transport/quote.ts';
+import { fbufOptions, illumosBase, illumosEvidence } from './illumos.ts';
+import { finishTeardown } from './teardown.ts';
+import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
+import { parseZoneList, startZoneWatch, ZONE_WATCH_SH } from './zone-watch.ts';
+
+/** The brand's init starts bhyve itself (the support script stops it with `pkill -z ZONE bhyve`). */
+const BHYVE_PROCESS = 'bhyve';
+const COM1_IN_ZONE = '/tmp/vm.com1';
+const VNC_IN_ZONE = '/tmp/vm.vnc';
+/** Where zones go unless the host says (hosts.X.zoneRoot). */
+export const DEFAULT_ZONE_ROOT = '/zones';
+
+/** A vm's zonepath: under the host's zone root, named after the vm. */
+export const zonepathOf = (zoneRoot: string, vmName: string) => `${zoneRoot.replace(/\/+$/, '')}/${vmName}`;
+
+/**
+ * The vm's VNIC: a link name starts with a letter, ends with a digit and has
+ * at most 31 characters (dladm(8)), so it is derived from the vm name, not
+ * the name itself.
+ */
+export const vnicOf = (vmName: string) => `bsm${createHash('sha256').update(vmName).digest('hex').slice(0, 10)}0`;
+
+/** A zonecfg value, quoted where zonecfg's lexer needs it; one it cannot carry is refused. */
+function zonecfgValue(value: string, what: string): string {
+  if (/["\n]/.test(value)) throw new ConfigError(`${what}: ${JSON.stringify(value)} cannot go into a zone configuration (no double quote or newline)`);
+  return /^[A-Za-z0-9_.,=:/@+-]+$/.test(value) ? value : `"${value}"`;
+}
+
+/** The zonecfg command file for a vm (the brand README's example, in `export` form). */
+export function omniosZonecfg(vm: VmRequest, o: { zonepath: string; nic: string; dataset: string; device: string }): string {
+  const attr = (name: string, value: string) => ['add attr', `set name=${name}`, 'set type=string', `set value=${zonecfgValue(value, `zone attribute ${name}`)}`, 'end'];
+  return [
+    'create -b',
+    'set brand=bhyve',
+    `set zonepath=${zonecfgValue(o.zonepath, 'zonepath')}`,
+    'set autoboot=false',
+    'set ip-type=exclusive',
+    // The VNIC is created over the host's link when the zone boots, and removed when it halts.
+    'add net', `set physical=${vnicOf(vm.name)}`, `set global-nic=${zonecfgValue(o.nic, 'hosts.nic')}`, 'end',
+    // The brand needs the disk device passed through beside the bootdisk attribute (README note 1).
+    'add device', `set match=${zonecfgValue(o.device, 'disk device')}`, 'end',
+    ...attr('bootdisk', o.dataset),
+    ...attr('vcpus', String(vm.cpus)),
+    ...attr('ram', `${vm.memoryMiB}M`),
+    ...attr('bootrom', vm.bootrom),
+    ...attr('console', vm.console.backend),
+    ...(vm.framebuffer ? attr('vnc', vm.framebuffer.device) : []),
+    '',
+  ].join('\n');
+}
+
+/** `zoneadm list -cp`: the bhyve zones on the host, by name (the zone name is the vm name). */
+export const parseBhyveZones = (output: string): ListedVm[] =>
+  parseZoneList(output).filter((z) => z.brand === 'bhyve').map((z) => ({ name: z.name, id: z.name }));
+
+/** Removing a zone however far it got: halt, uninstall, forget its configuration; then its clone and folder. */
+export function destroyOmniosVm(vm: ListedVm, vmDir: string, destroyClone?: string): string {
+  const dir = shQuote(vmDir);
+  const z = shQuote(vm.id);
+  return [
+    `[ -f ${dir}/supervisor.pid ] && kill "$(cat ${dir}/supervisor.pid)" 2>/dev/null`,
+    `if zoneadm -z ${z} list >/dev/null 2>&1; then zoneadm -z ${z} halt >/dev/null 2>&1; zoneadm -z ${z} uninstall -F >/dev/null 2>&1; zonecfg -z ${z} delete -F || exit $?; fi`,
+    ...finishTeardown(dir, destroyClone),
+  ].join('; ');
+}
+
+function omniosPlan(host: Host, vm: VmRequest, zoneRoot: string): VmPlan {
+  const clone = cloneFor(host.platform, host, vm.image, vm.name, vm.dir);
+  const zonepath = zonepathOf(zoneRoot, vm.name);
+  const config = omniosZonecfg(vm, { zonepath, nic: host.config.nic, dataset: clone.dataset!, device: clone.disk });
+  const dir = shQuote(vm.dir);
+  const z = shQuote(vm.name);
+  const watch = startZoneWatch(vm.dir, vm.name, BHYVE_PROCESS);
+  let created = false;
+  return {
+    id: vm.name,
+    get created() {
+      return created;
+    },
+    destroy: destroyOmniosVm({ name: vm.name, id: vm.name }, vm.dir, clone.destroy),
+    async start() {
+      // Nothing is made while the name or the zonepath is someone's.
+      const zones = await host.exec('zoneadm list -cp', { doing: `checking that zone ${vm.name} is free on ${host.name}` });
+      if (parseZoneList(zones.stdout).some((zone) => zone.name === vm.name || zone.path === zonepath)) {
+        throw new InfraError(`host ${host.name}: zone ${vm.name} (or one at ${zonepath}) already exists; bhyve-smoke creates a zone only where neither is taken`);
+      }
+      created = true;
+      await host.exec(clone.create, { doing: `cloning the disk of ${vm.name}`, timeoutMs: 600_000 });
+      await host.exec(`cat > ${dir}/zonecfg.cmd && zonecfg -z ${z} -f ${dir}/zonecfg.cmd`, { doing: `configuring zone ${vm.name}`, input: config });
+      await host.exec(`zoneadm -z ${z} install`, { doing: `installing zone ${vm.name}`, timeoutMs: 600_000 });
+      await host.exec(`zoneadm -z ${z} boot`, { doing: `booting zone ${vm.name}`, timeoutMs: 120_000 });
+      await host.exec(watch.write, { doing: 'writing the zone watcher', input: ZONE_WATCH_SH });
+      await host.exec(watch.start, { doing: `watching zone ${vm.name}` });
+      return { vmm: vm.name, commandLine: `zonecfg -z ${vm.name} -f - <<'EOF'\n${config}EOF\nzoneadm -z ${vm.name} install && zoneadm -z ${vm.name} boot` };
+    },
+  };
+}
+
+/** The platform for a host whose zones go under `zoneRoot` (hosts.X.zoneRoot). */
+export function omniosPlatform(zoneRoot = DEFAULT_ZONE_ROOT): Platform {
+  const inZone = (vmName: string, path: string) => `${zonepathOf(zoneRoot, vmName)}/root${path}`;
+  return {
+    ...illumosBase,
+    kind: 'omnios',
+    images: ['zfs'],
+    requires: ['/usr/sbin/zonecfg', '/usr/sbin/zoneadm', '/usr/lib/brand/bhyve', zoneRoot],
+    plan: (host, vm) => omniosPlan(host, vm, zoneRoot),
+    // bhyve's own socket backend in the zone's /tmp (the README's `console` example): `zlogin -C` needs a terminal on stdin.
+    console: (_vmDir: string, vmName: string): ConsoleSpec => {
+      const path = inZone(vmName, COM1_IN_ZONE);
+      return { backend: `socket,${COM1_IN_ZONE}`, attach: { kind: 'unix', path }, describe: `unix socket ${path} (socat - UNIX-CONNECT:${path})` };
+    },
+    framebuffer: (_vmDir: string, vmName: string, fb: FramebufferSettings): FramebufferSpec => ({
+      // `vnc` takes fbuf's options (README note 5: on = unix=/tmp/vm.vnc).
+      device: `unix=${VNC_IN_ZONE},${fbufOptions(fb)}`,
+      endpoint: { kind: 'unix', path: inZone(vmName, VNC_IN_ZONE) },
+    }),
+    listVms: { command: 'zoneadm list -cp', parse: parseBhyveZones },
+    destroyVm: destroyOmniosVm,
+    // A firmware name (BHYVE_RELEASE_CSM) is the brand's, in /usr/share/bhyve/firmware; anything else is a path.
+    imagePath: (path) => shQuote(path.includes('/') ? path : `/usr/share/bhyve/firmware/${path}.fd`),
+    evidence: (vm, pid) => [
+      ...illumosEvidence(vm.vmm, pid),
+      { name: 'zone', command: `zoneadm -z ${shQuote(vm.id)} list -p; zonecfg -z ${shQuote(vm.id)} export` },
+      // The brand's boot log (README: "review the log file … /path/to/zone/root/tmp/init.log").
+      { name: 'zone-init-log', command: `cat "$(zoneadm -z ${shQuote(vm.id)} list -p | cut -d: -f4)/root/tmp/init.log"` },
+    ],
+  };
+}

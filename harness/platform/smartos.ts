@@ -1,0 +1,138 @@
+// SmartOS (and Triton compute nodes): vms are zones of the bhyve brand made by
+// vmadm(8) (smartos-live src/vm/man/vmadm.8.md). The harness writes a create
+// payload with a uuid of its own and the vm's name as alias, lets vmadm clone
+// the imported image into the vm's disk, boots it, and watches the zone's
+// bhyve (zone-watch.ts). bhyvectl knows the vm as `SYSbhyve-<zone debug id>`
+// (illumos-joyent lib/brand/bhyve/zone/boot.c), the debug id being the last
+// field of `zoneadm list -p`.
+import { createHash } from 'node:crypto';
+import type { Host } from '../host.ts';
+import { InfraError } from '../errors.ts';
+import { cloneFor } from '../image/clone.ts';
+import { shQuote } from '../transport/quote.ts';
+import { illumosBase, illumosEvidence } from './illumos.ts';
+import { finishTeardown } from './teardown.ts';
+import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
+import { parseZoneList, startZoneWatch, ZONE_WATCH_SH } from './zone-watch.ts';
+
+const VMADM = '/usr/vm/sbin/vmadm';
+/** The brand's zone init is zhyve, bhyve linked to read its arguments from the zone (config.xml `initname`). */
+const BHYVE_PROCESS = 'zhyve';
+/** bhyve's com1 and fbuf inside the zone, as sockets in its /tmp: the brand's own vnc socket (boot.c), and com1 where `com1` says. */
+const COM1_IN_ZONE = '/tmp/vm.com1';
+const VNC_IN_ZONE = '/tmp/vm.vnc';
+
+/**
+ * The uuid the harness gives a vm (vmadm takes one in the payload): derived
+ * from its name, so the zone's paths are known before it exists, and two
+ * names never share one.
+ */
+export function smartosUuid(vmName: string): string {
+  const h = createHash('sha256').update(`bhyve-smoke/${vmName}`).digest('hex');
+  // RFC 4122 version 4 and variant bits, as vmadm validates a uuid.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Every zone lives at /zones/<uuid> (vmadm's `zpool` defaults to, and Triton supports only, `zones`). */
+const zoneRoot = (vmName: string) => `/zones/${smartosUuid(vmName)}/root`;
+
+/** The vmadm create payload for a vm: brand bhyve, its own uuid and our name as alias, booted by the harness. */
+export function smartosPayload(vm: VmRequest, nicTag: string): Record<string, unknown> {
+  if (vm.image.kind !== 'smartos') throw new Error(`a SmartOS vm boots from an imported image, not ${vm.image.kind}`);
+  const fb = vm.framebuffer?.settings;
+  return {
+    uuid: smartosUuid(vm.name),
+    alias: vm.name,
+    brand: 'bhyve',
+    autoboot: false,
+    ram: vm.memoryMiB,
+    vcpus: vm.cpus,
+    // bios, uefi, or a firmware path.
+    bootrom: vm.bootrom,
+    disks: [{ image_uuid: vm.image.uuid, boot: true, model: 'virtio' }],
+    nics: [{ nic_tag: nicTag, model: 'virtio', ips: ['dhcp'], primary: true }],
+    com1: vm.console.backend,
+    // vnc_port -1 leaves the fbuf out; 0 keeps it (vmadmd also serves it on a random port of the admin network).
+    vnc_port: fb ? 0 : -1,
+    ...(fb?.password ? { vnc_password: fb.password } : {}),
+  };
+}
+
+/** `vmadm list -p -o uuid,alias`: one `UUID:ALIAS` line a vm, no header (vmadm.8.md, list -p). Vms without an alias are nobody's name. */
+export function parseVmadmList(output: string): ListedVm[] {
+  return output.split('\n').flatMap((line) => {
+    const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(.+)$/.exec(line.trim());
+    return m ? [{ id: m[1], name: m[2] }] : [];
+  });
+}
+
+/**
+ * Deleting a vm, guarded: vmadm delete is not interactive ("take care to
+ * delete the right VM"), so the command itself checks that the uuid still
+ * carries the alias we gave it before deleting.
+ */
+export function destroySmartosVm(vm: ListedVm, vmDir: string): string {
+  const dir = shQuote(vmDir);
+  return [
+    `[ -f ${dir}/supervisor.pid ] && kill "$(cat ${dir}/supervisor.pid)" 2>/dev/null`,
+    `if [ "$(${VMADM} list -p -o alias uuid=${shQuote(vm.id)} 2>/dev/null)" = ${shQuote(vm.name)} ]; then ${VMADM} delete ${shQuote(vm.id)} || exit $?; fi`,
+    ...finishTeardown(dir),
+  ].join('; ');
+}
+
+function smartosPlan(host: Host, vm: VmRequest): VmPlan {
+  cloneFor(host.platform, host, vm.image, vm.name, vm.dir); // the image kind is one vmadm clones, or a ConfigError now
+  const uuid = smartosUuid(vm.name);
+  const payload = JSON.stringify(smartosPayload(vm, host.config.nic), null, 2);
+  const watch = startZoneWatch(vm.dir, uuid, BHYVE_PROCESS);
+  let created = false;
+  return {
+    id: uuid,
+    get created() {
+      return created;
+    },
+    destroy: destroySmartosVm({ name: vm.name, id: uuid }, vm.dir),
+    async start() {
+      // Nothing is made while either name is someone's: the alias may be a stale vm of ours, the uuid anything.
+      const taken = await host.exec(`${VMADM} list -p -o uuid,alias`, { doing: `checking that ${vm.name} is free on ${host.name}` });
+      const clash = parseVmadmList(taken.stdout).find((v) => v.id === uuid || v.name === vm.name);
+      if (clash) throw new InfraError(`host ${host.name}: a vm ${clash.id} (alias ${clash.name}) already exists; bhyve-smoke creates ${vm.name} (${uuid}) only where neither is taken`);
+      created = true;
+      await host.exec(`${VMADM} create`, { doing: `creating ${vm.name} with vmadm`, input: payload, timeoutMs: 600_000 });
+      await host.exec(`${VMADM} start ${shQuote(uuid)}`, { doing: `starting ${vm.name}`, timeoutMs: 120_000 });
+      const zone = await host.exec(`zoneadm -z ${shQuote(uuid)} list -p`, { doing: `finding the zone debug id of ${vm.name}` });
+      const debugId = parseZoneList(zone.stdout)[0]?.debugId;
+      if (debugId === undefined) throw new InfraError(`host ${host.name}: no zone debug id for ${vm.name} in \`zoneadm list -p\``, { output: zone.stdout });
+      await host.exec(watch.write, { doing: 'writing the zone watcher', input: ZONE_WATCH_SH });
+      await host.exec(watch.start, { doing: `watching the zone of ${vm.name}` });
+      return { vmm: `SYSbhyve-${debugId}`, commandLine: `${VMADM} create <<'EOF'\n${payload}\nEOF` };
+    },
+  };
+}
+
+export const smartosPlatform = (): Platform => ({
+  ...illumosBase,
+  kind: 'smartos',
+  images: ['smartos'],
+  requires: [VMADM, '/usr/sbin/zoneadm', '/usr/lib/brand/bhyve'],
+  plan: smartosPlan,
+  // bhyve's own socket backend in the zone's /tmp: `zlogin -C` needs a terminal on stdin (zlogin.c sets raw mode and fails on a pipe).
+  console: (_vmDir: string, vmName: string): ConsoleSpec => {
+    const path = `${zoneRoot(vmName)}${COM1_IN_ZONE}`;
+    return { backend: `socket,${COM1_IN_ZONE}`, attach: { kind: 'unix', path }, describe: `unix socket ${path} (socat - UNIX-CONNECT:${path})` };
+  },
+  // The brand always puts fbuf on a unix socket in the zone (boot.c: 30:0,fbuf,vga=off,unix=/tmp/vm.vnc); it takes no size.
+  framebuffer: (_vmDir: string, vmName: string, _fb: FramebufferSettings): FramebufferSpec => ({
+    device: 'vnc_port 0',
+    endpoint: { kind: 'unix', path: `${zoneRoot(vmName)}${VNC_IN_ZONE}` },
+  }),
+  listVms: { command: `${VMADM} list -p -o uuid,alias`, parse: parseVmadmList },
+  destroyVm: (vm, dir) => destroySmartosVm(vm, dir),
+  // bios and uefi are the brand's names for its two ROMs (boot.c); anything else is a path.
+  imagePath: (path) => shQuote(({ bios: '/usr/share/bhyve/uefi-csm-rom.bin', uefi: '/usr/share/bhyve/uefi-rom.bin' } as Record<string, string>)[path] ?? path),
+  evidence: (vm, pid) => [
+    ...illumosEvidence(vm.vmm, pid),
+    { name: 'vmadm-get', command: `${VMADM} get ${shQuote(vm.id)}` },
+    { name: 'zone', command: `zoneadm -z ${shQuote(vm.id)} list -p` },
+  ],
+});
