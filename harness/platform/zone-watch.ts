@@ -3,7 +3,10 @@
 // guest powers off. The harness cannot see bhyve's exit status there, so a
 // small watcher in the global zone turns what it can see into the same exit
 // log the supervisor writes (supervisor.ts), and the Vm reads either alike:
-//   - a new bhyve process while the zone stays up: a reboot (0);
+//   - a new bhyve process, or a new zone instance (a new zone id): a reboot
+//     (0). OmniOS's brand makes bhyve the zone's init with restartinit off
+//     (omniosorg/pkg5 src/brand/bhyve/init.c, config.xml), SmartOS's zhyve
+//     likewise, so a guest reboot ends the init and the zone boots a new one;
 //   - no bhyve and the zone out of `running` for GRACE: a poweroff (1; a
 //     guest halt looks the same from outside);
 //   - bhyve never seen: an error (4).
@@ -22,11 +25,13 @@ stamp() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 last= gone= down=0 status=
 while :; do
 	pid=$(pgrep -z "$zone" -x "$proc" 2>/dev/null | head -n 1)
-	state=$(zoneadm -z "$zone" list -p 2>/dev/null | cut -d: -f3)
+	listed=$(zoneadm -z "$zone" list -p 2>/dev/null)
+	state=$(echo "$listed" | cut -d: -f3)
 	if [ -n "$pid" ]; then
-		[ -n "$last" ] && [ "$pid" != "$last" ] && echo "\${gone:-$(stamp)} 0" >>"$dir/exits"
+		seen="$(echo "$listed" | cut -d: -f1)/$pid"
+		[ -n "$last" ] && [ "$seen" != "$last" ] && echo "\${gone:-$(stamp)} 0" >>"$dir/exits"
 		echo "$pid" >"$dir/bhyve.pid"
-		last=$pid gone= down=0
+		last=$seen gone= down=0
 	else
 		[ -z "$gone" ] && gone=$(stamp)
 		case $state in running | ready) down=0 ;; *) down=$((down + 1)) ;; esac

@@ -6,6 +6,7 @@ import { messageOf } from '../errors.ts';
 import { deadRuns, removeRecord, vmNamePrefix, type RunRecord } from './records.ts';
 import { shQuote } from '../transport/quote.ts';
 import { cloneDataset } from '../image/clone.ts';
+import type { ListedVm, Platform } from '../platform/types.ts';
 
 export interface Reaped {
   runId: string;
@@ -13,6 +14,10 @@ export interface Reaped {
   errors: string[];
 }
 
+
+/** The vms of a host's listing that carry the run's prefix and id: only those are ever touched. */
+export const ownedVms = (platform: Platform, listing: string, owned: string): ListedVm[] =>
+  platform.listVms.parse(listing).filter((vm) => vm.name.startsWith(owned));
 
 export async function reapRun(record: RunRecord): Promise<Reaped> {
   const reaped: Reaped = { runId: record.runId, vms: [], errors: [] };
@@ -22,7 +27,7 @@ export async function reapRun(record: RunRecord): Promise<Reaped> {
     try {
       const { listVms } = host.platform;
       const listed = await host.exec(listVms.command, { doing: `listing vms of dead run ${record.runId}` });
-      for (const vm of listVms.parse(listed.stdout).filter((v) => v.name.startsWith(owned))) {
+      for (const vm of ownedVms(host.platform, listed.stdout, owned)) {
         await host.exec(host.platform.destroyVm(vm, `${runDir}/${vm.name}`), { doing: `reaping ${vm.name}`, timeoutMs: 180_000 });
         reaped.vms.push(`${vm.name} on ${name}`);
       }
