@@ -90,6 +90,8 @@ export const illumosPlatform = (): Platform => ({
   kind: 'illumos',
   images: ['file', 'zfs'],
   plan: (host, vm) => supervisedPlan(host, vm, illumosBhyveArgv),
+  // viona takes a VNIC.
+  nicCheck: (nic) => `dladm show-vnic ${shQuote(nic)}`,
   console: socketConsole,
   framebuffer: unixFramebuffer,
   listVms: namesListing('ls /dev/vmm 2>/dev/null; true'),

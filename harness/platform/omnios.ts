@@ -117,6 +117,8 @@ export function omniosPlatform(zoneRoot = DEFAULT_ZONE_ROOT): Platform {
     images: ['zfs'],
     requires: ['/usr/sbin/zonecfg', '/usr/sbin/zoneadm', '/usr/lib/brand/bhyve', zoneRoot],
     plan: (host, vm) => omniosPlan(host, vm, zoneRoot),
+    // Each vm's VNIC is made over this link.
+    nicCheck: (nic) => `dladm show-link ${shQuote(nic)}`,
     // bhyve's own socket backend in the zone's /tmp (the README's `console` example): `zlogin -C` needs a terminal on stdin.
     console: (_vmDir: string, vmName: string): ConsoleSpec => {
       const path = inZone(vmName, COM1_IN_ZONE);

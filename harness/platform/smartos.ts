@@ -116,6 +116,8 @@ export const smartosPlatform = (): Platform => ({
   images: ['smartos'],
   requires: [VMADM, '/usr/sbin/zoneadm', '/usr/lib/brand/bhyve'],
   plan: smartosPlan,
+  // The vms' NIC goes on a nic tag (nictagadm(8): `exists` succeeds when every tag named exists).
+  nicCheck: (nic) => `nictagadm exists ${shQuote(nic)}`,
   // bhyve's own socket backend in the zone's /tmp: `zlogin -C` needs a terminal on stdin (zlogin.c sets raw mode and fails on a pipe).
   console: (_vmDir: string, vmName: string): ConsoleSpec => {
     const path = `${zoneRoot(vmName)}${COM1_IN_ZONE}`;

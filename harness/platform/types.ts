@@ -94,6 +94,8 @@ export interface Platform {
   readonly images: readonly DiskImage['kind'][];
   /** Paths the platform's recipes need beyond bhyve and bhyvectl (vmadm, zoneadm, …), checked by doctor. */
   readonly requires?: readonly string[];
+  /** A shell command that succeeds when the host's `nic` (hosts.X.nic) exists, checked by doctor. */
+  nicCheck?(nic: string): string;
   /** What the host can do for tests; a test that needs what is missing is skipped with the reason. */
   readonly capabilities: { wrlock: boolean };
   readonly bhyve: string;

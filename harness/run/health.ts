@@ -1,6 +1,7 @@
 // A host's health and fingerprint, checked at the start of every run and by
 // `doctor`: reachable, the platform it claims, bhyve and bhyvectl present, the
-// write-lock hook, free memory, every guest image present and the one the
+// platform's own tools (vmadm, zoneadm, the bhyve brand) and the vm network,
+// the write-lock hook, free memory, every guest image present and the one the
 // config pins (its identity goes into the results). A host that fails
 // is quarantined for the run: its pool's other hosts take its tests.
 import type { Config } from '../config/schema.ts';
@@ -46,6 +47,10 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
   await probe('bhyvectl present', `[ -x ${shQuote(p.bhyvectl)} ] && echo ${shQuote(p.bhyvectl)}`, (_, code) => code === 0 || `${p.bhyvectl} is missing or not executable`);
   for (const path of p.requires ?? []) {
     await probe(`${path} present`, `[ -e ${shQuote(path)} ] && echo ${shQuote(path)}`, (_, code) => code === 0 || `${path} is missing: a ${p.kind} host needs it`);
+  }
+  if (p.nicCheck) {
+    const { nic } = host.config;
+    await probe(`vm network ${nic}`, p.nicCheck(nic), (_, code) => code === 0 || `no ${nic} on the host (hosts.${host.name}.nic)`);
   }
   if (p.capabilities.wrlock) {
     // The usage text lists the option where the hook exists.
