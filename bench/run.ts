@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<void>> = {
   stress: async () => (await import('./stress.ts')).benchStress(),
   gate: async () => (await import('./gate.ts')).benchGate(),
   report: async () => (await import('./report.ts')).benchReport(),
+  images: async () => (await import('./images.ts')).benchImages(),
 };
 
 const wanted = process.argv.slice(2);
