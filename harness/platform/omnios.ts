@@ -11,7 +11,7 @@ import { ConfigError, InfraError } from '../errors.ts';
 import { cloneFor } from '../image/clone.ts';
 import { shQuote } from '../transport/quote.ts';
 import { fbufOptions, illumosBase, illumosEvidence } from './illumos.ts';
-import { finishTeardown } from './teardown.ts';
+import { finishTeardown, stopSupervisor } from './teardown.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
 import { parseZoneList, startZoneWatch, ZONE_WATCH_SH } from './zone-watch.ts';
 
@@ -70,7 +70,7 @@ export function destroyOmniosVm(vm: ListedVm, vmDir: string, destroyClone?: stri
   const dir = shQuote(vmDir);
   const z = shQuote(vm.id);
   return [
-    `[ -f ${dir}/supervisor.pid ] && kill "$(cat ${dir}/supervisor.pid)" 2>/dev/null`,
+    stopSupervisor(dir),
     `if zoneadm -z ${z} list >/dev/null 2>&1; then zoneadm -z ${z} halt >/dev/null 2>&1; zoneadm -z ${z} uninstall -F >/dev/null 2>&1; zonecfg -z ${z} delete -F || exit $?; fi`,
     ...finishTeardown(dir, destroyClone),
   ].join('; ');
@@ -82,7 +82,7 @@ function omniosPlan(host: Host, vm: VmRequest, zoneRoot: string): VmPlan {
   const config = omniosZonecfg(vm, { zonepath, nic: host.config.nic, dataset: clone.dataset!, device: clone.disk });
   const dir = shQuote(vm.dir);
   const z = shQuote(vm.name);
-  const watch = startZoneWatch(vm.dir, vm.name, BHYVE_PROCESS);
+  const watch = startZoneWatch(vm.dir, vm.name, BHYVE_PROCESS, host.platform.detach);
   let created = false;
   return {
     id: vm.name,

@@ -11,7 +11,7 @@ import { InfraError } from '../errors.ts';
 import { cloneFor } from '../image/clone.ts';
 import { shQuote } from '../transport/quote.ts';
 import { illumosBase, illumosEvidence } from './illumos.ts';
-import { finishTeardown } from './teardown.ts';
+import { finishTeardown, stopSupervisor } from './teardown.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
 import { parseZoneList, startZoneWatch, ZONE_WATCH_SH } from './zone-watch.ts';
 
@@ -74,7 +74,7 @@ export function parseVmadmList(output: string): ListedVm[] {
 export function destroySmartosVm(vm: ListedVm, vmDir: string): string {
   const dir = shQuote(vmDir);
   return [
-    `[ -f ${dir}/supervisor.pid ] && kill "$(cat ${dir}/supervisor.pid)" 2>/dev/null`,
+    stopSupervisor(dir),
     `if [ "$(${VMADM} list -p -o alias uuid=${shQuote(vm.id)} 2>/dev/null)" = ${shQuote(vm.name)} ]; then ${VMADM} delete ${shQuote(vm.id)} || exit $?; fi`,
     ...finishTeardown(dir),
   ].join('; ');
@@ -84,7 +84,7 @@ function smartosPlan(host: Host, vm: VmRequest): VmPlan {
   cloneFor(host.platform, host, vm.image, vm.name, vm.dir); // the image kind is one vmadm clones, or a ConfigError now
   const uuid = smartosUuid(vm.name);
   const payload = JSON.stringify(smartosPayload(vm, host.config.nic), null, 2);
-  const watch = startZoneWatch(vm.dir, uuid, BHYVE_PROCESS);
+  const watch = startZoneWatch(vm.dir, uuid, BHYVE_PROCESS, host.platform.detach);
   let created = false;
   return {
     id: uuid,

@@ -7,12 +7,15 @@ import type { ListedVm } from './types.ts';
 export function destroySupervisedVm(bhyvectl: string, vm: ListedVm, vmDir: string, destroyClone?: string): string {
   const dir = shQuote(vmDir);
   return [
-    `[ -f ${dir}/supervisor.pid ] && kill "$(cat ${dir}/supervisor.pid)" 2>/dev/null`,
+    stopSupervisor(dir),
     `[ -f ${dir}/bhyve.pid ] && kill -9 "$(cat ${dir}/bhyve.pid)" 2>/dev/null`,
     `${shQuote(bhyvectl)} --vm=${shQuote(vm.id)} --destroy >/dev/null 2>&1`,
     ...finishTeardown(dir, destroyClone),
   ].join('; ');
 }
+
+/** The first step on every platform: the supervisor, or the zone watcher, which write the same pid file. */
+export const stopSupervisor = (dir: string) => `[ -f ${dir}/supervisor.pid ] && kill "$(cat ${dir}/supervisor.pid)" 2>/dev/null`;
 
 /** The last steps on every platform: a clone outside the folder (a ZFS dataset) once nothing holds it, then the folder. */
 export const finishTeardown = (dir: string, destroyClone?: string): string[] => [

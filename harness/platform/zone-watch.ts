@@ -46,10 +46,10 @@ done
 rm -f "$dir/supervisor.pid" "$dir/bhyve.pid"
 `;
 
-/** Starts the watcher of a zone's bhyve, detached (illumos has no setsid: nohup). */
-export const startZoneWatch = (vmDir: string, zone: string, process: string) => {
+/** The commands writing the watcher of a zone's bhyve into the vm's folder and starting it, detached as the platform detaches. */
+export const startZoneWatch = (vmDir: string, zone: string, process: string, detach: (command: string) => string) => {
   const dir = shQuote(vmDir);
-  return { write: `cat > ${dir}/zone-watch.sh`, start: `nohup sh ${dir}/zone-watch.sh ${dir} ${shQuote(zone)} ${shQuote(process)} </dev/null >/dev/null 2>&1 &` };
+  return { write: `cat > ${dir}/zone-watch.sh`, start: detach(`sh ${dir}/zone-watch.sh ${dir} ${shQuote(zone)} ${shQuote(process)}`) };
 };
 
 /** One zone of `zoneadm list -cp`: `zoneid:zonename:state:zonepath:uuid:brand:ip-type:debugid`, a colon in the path escaped with a backslash (zoneadm.c). */
