@@ -91,11 +91,13 @@ function omniosPlan(host: Host, vm: VmRequest, zoneRoot: string): VmPlan {
     },
     destroy: destroyOmniosVm({ name: vm.name, id: vm.name }, vm.dir, clone.destroy),
     async start() {
-      // Nothing is made while the name or the zonepath is someone's.
+      // Nothing is made while the name, the zonepath or the clone's dataset is someone's.
       const zones = await host.exec('zoneadm list -cp', { doing: `checking that zone ${vm.name} is free on ${host.name}` });
       if (parseZoneList(zones.stdout).some((zone) => zone.name === vm.name || zone.path === zonepath)) {
         throw new InfraError(`host ${host.name}: zone ${vm.name} (or one at ${zonepath}) already exists; bhyve-smoke creates a zone only where neither is taken`);
       }
+      const dataset = await host.exec(`zfs list -H -o name ${shQuote(clone.dataset!)}`, { doing: `checking that ${clone.dataset} is free`, check: false });
+      if (dataset.exitCode === 0) throw new InfraError(`host ${host.name}: ${clone.dataset} already exists; bhyve-smoke clones ${vm.name}'s disk only where nothing is`);
       created = true;
       await host.exec(clone.create, { doing: `cloning the disk of ${vm.name}`, timeoutMs: 600_000 });
       await host.exec(`cat > ${dir}/zonecfg.cmd && zonecfg -z ${z} -f ${dir}/zonecfg.cmd`, { doing: `configuring zone ${vm.name}`, input: config });
