@@ -65,6 +65,10 @@ export function omniosZonecfg(vm: VmRequest, o: { zonepath: string; nic: string;
 export const parseBhyveZones = (output: string): ListedVm[] =>
   parseZoneList(output).filter((z) => z.brand === 'bhyve').map((z) => ({ name: z.name, id: z.name }));
 
+/** The zone in a `zoneadm list -cp` listing that has the name or the zonepath a new vm wants, if any (of any brand). */
+export const zoneTaken = (listing: string, name: string, zonepath: string) =>
+  parseZoneList(listing).find((zone) => zone.name === name || zone.path === zonepath);
+
 /** Removing a zone however far it got: halt, uninstall, forget its configuration; then its clone and folder. */
 export function destroyOmniosVm(vm: ListedVm, vmDir: string, destroyClone?: string): string {
   const dir = shQuote(vmDir);
@@ -93,9 +97,8 @@ function omniosPlan(host: Host, vm: VmRequest, zoneRoot: string): VmPlan {
     async start() {
       // Nothing is made while the name, the zonepath or the clone's dataset is someone's.
       const zones = await host.exec('zoneadm list -cp', { doing: `checking that zone ${vm.name} is free on ${host.name}` });
-      if (parseZoneList(zones.stdout).some((zone) => zone.name === vm.name || zone.path === zonepath)) {
-        throw new InfraError(`host ${host.name}: zone ${vm.name} (or one at ${zonepath}) already exists; bhyve-smoke creates a zone only where neither is taken`);
-      }
+      const taken = zoneTaken(zones.stdout, vm.name, zonepath);
+      if (taken) throw new InfraError(`host ${host.name}: zone ${taken.name} (${taken.state}, at ${taken.path}) is there already; bhyve-smoke makes zone ${vm.name} at ${zonepath} only where neither is taken`);
       const dataset = await host.exec(`zfs list -H -o name ${shQuote(clone.dataset!)}`, { doing: `checking that ${clone.dataset} is free`, check: false });
       if (dataset.exitCode === 0) throw new InfraError(`host ${host.name}: ${clone.dataset} already exists; bhyve-smoke clones ${vm.name}'s disk only where nothing is`);
       created = true;

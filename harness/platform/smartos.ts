@@ -66,6 +66,9 @@ export function parseVmadmList(output: string): ListedVm[] {
   });
 }
 
+/** The vm in a `vmadm list -p -o uuid,alias` listing that has the uuid or the alias a new vm wants, if any. */
+export const vmTaken = (listing: string, uuid: string, alias: string) => parseVmadmList(listing).find((v) => v.id === uuid || v.name === alias);
+
 /**
  * Deleting a vm, guarded: vmadm delete is not interactive ("take care to
  * delete the right VM"), so the command itself checks that the uuid still
@@ -94,8 +97,8 @@ function smartosPlan(host: Host, vm: VmRequest): VmPlan {
     destroy: destroySmartosVm({ name: vm.name, id: uuid }, vm.dir),
     async start() {
       // Nothing is made while either name is someone's: the alias may be a stale vm of ours, the uuid anything.
-      const taken = await host.exec(`${VMADM} list -p -o uuid,alias`, { doing: `checking that ${vm.name} is free on ${host.name}` });
-      const clash = parseVmadmList(taken.stdout).find((v) => v.id === uuid || v.name === vm.name);
+      const listed = await host.exec(`${VMADM} list -p -o uuid,alias`, { doing: `checking that ${vm.name} is free on ${host.name}` });
+      const clash = vmTaken(listed.stdout, uuid, vm.name);
       if (clash) throw new InfraError(`host ${host.name}: a vm ${clash.id} (alias ${clash.name}) already exists; bhyve-smoke creates ${vm.name} (${uuid}) only where neither is taken`);
       created = true;
       await host.exec(`${VMADM} create`, { doing: `creating ${vm.name} with vmadm`, input: payload, timeoutMs: 600_000 });

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { HostConfig } from '../../harness/config/schema.ts';
 import { platformFor } from '../../harness/host.ts';
-import { omniosZonecfg, parseBhyveZones, vnicOf, zonepathOf } from '../../harness/platform/omnios.ts';
-import { destroySmartosVm, parseVmadmList, smartosPayload, smartosUuid } from '../../harness/platform/smartos.ts';
+import { omniosZonecfg, parseBhyveZones, vnicOf, zonepathOf, zoneTaken } from '../../harness/platform/omnios.ts';
+import { destroySmartosVm, parseVmadmList, smartosPayload, smartosUuid, vmTaken } from '../../harness/platform/smartos.ts';
 import type { PlatformKind, VmRequest } from '../../harness/platform/types.ts';
 import { parseZoneList } from '../../harness/platform/zone-watch.ts';
 import { ownedVms } from '../../harness/run/reap.ts';
@@ -73,6 +73,17 @@ describe('the ownership rule on every platform', () => {
       if (kind === 'smartos') assert.equal(owned[0].id, smartosUuid('bsm-r1-1'), 'vmadm deletes by uuid');
     });
   }
+
+  it('a name already taken stops the vm before anything is made: a zone of any brand by name or zonepath, a SmartOS vm by uuid or alias', () => {
+    const omnios = transcript('zoneadm-list-cp-omnios.txt');
+    assert.equal(zoneTaken(omnios, 'cube-ws', '/zones/x')?.state, 'installed', 'an installed zone of another brand takes its name');
+    assert.equal(zoneTaken(omnios, 'bsm-r1-1', '/zones/cube-media')?.name, 'cube-media', 'and its zonepath');
+    assert.equal(zoneTaken(omnios, 'bsm-r1-1', '/zones/bsm-r1-1'), undefined);
+    const listing = `${smartosUuid('bsm-r1-1')}:someone-else\n54f1cc77-68f1-42ab-acac-5c4f64f5d6e0:bsm-r1-2\n`;
+    assert.equal(vmTaken(listing, smartosUuid('bsm-r1-1'), 'bsm-r1-1')?.name, 'someone-else', 'our uuid under another alias');
+    assert.equal(vmTaken(listing, smartosUuid('bsm-r1-2'), 'bsm-r1-2')?.id, '54f1cc77-68f1-42ab-acac-5c4f64f5d6e0', 'our alias on another uuid');
+    assert.equal(vmTaken(listing, smartosUuid('bsm-r1-3'), 'bsm-r1-3'), undefined);
+  });
 
   it('SmartOS: the delete itself checks that the uuid still carries our alias (vmadm delete asks nothing)', () => {
     const command = destroySmartosVm({ name: 'bsm-r1-1', id: smartosUuid('bsm-r1-1') }, '/var/tmp/bhyve-smoke/r1/bsm-r1-1');
