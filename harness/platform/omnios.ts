@@ -13,7 +13,8 @@ import { shQuote } from '../transport/quote.ts';
 import { fbufOptions, illumosBase, illumosEvidence } from './illumos.ts';
 import { finishTeardown, stopSupervisor } from './teardown.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
-import { parseZoneList, startZoneWatch, ZONE_WATCH_SH } from './zone-watch.ts';
+import { parseZoneList, watchZone } from './zone-watch.ts';
+import { vmPlan } from './plan.ts';
 
 /** The brand's init starts bhyve itself (the support script stops it with `pkill -z ZONE bhyve`). */
 const BHYVE_PROCESS = 'bhyve';
@@ -86,31 +87,21 @@ function omniosPlan(host: Host, vm: VmRequest, zoneRoot: string): VmPlan {
   const config = omniosZonecfg(vm, { zonepath, nic: host.config.nic, dataset: clone.dataset!, device: clone.disk });
   const dir = shQuote(vm.dir);
   const z = shQuote(vm.name);
-  const watch = startZoneWatch(vm.dir, vm.name, BHYVE_PROCESS, host.platform.detach);
-  let created = false;
-  return {
-    id: vm.name,
-    get created() {
-      return created;
-    },
-    destroy: destroyOmniosVm({ name: vm.name, id: vm.name }, vm.dir, clone.destroy),
-    async start() {
-      // Nothing is made while the name, the zonepath or the clone's dataset is someone's.
-      const zones = await host.exec('zoneadm list -cp', { doing: `checking that zone ${vm.name} is free on ${host.name}` });
-      const taken = zoneTaken(zones.stdout, vm.name, zonepath);
-      if (taken) throw new InfraError(`host ${host.name}: zone ${taken.name} (${taken.state}, at ${taken.path}) is there already; bhyve-smoke makes zone ${vm.name} at ${zonepath} only where neither is taken`);
-      const dataset = await host.exec(`zfs list -H -o name ${shQuote(clone.dataset!)}`, { doing: `checking that ${clone.dataset} is free`, check: false });
-      if (dataset.exitCode === 0) throw new InfraError(`host ${host.name}: ${clone.dataset} already exists; bhyve-smoke clones ${vm.name}'s disk only where nothing is`);
-      created = true;
-      await host.exec(clone.create, { doing: `cloning the disk of ${vm.name}`, timeoutMs: 600_000 });
-      await host.exec(`cat > ${dir}/zonecfg.cmd && zonecfg -z ${z} -f ${dir}/zonecfg.cmd`, { doing: `configuring zone ${vm.name}`, input: config });
-      await host.exec(`zoneadm -z ${z} install`, { doing: `installing zone ${vm.name}`, timeoutMs: 600_000 });
-      await host.exec(`zoneadm -z ${z} boot`, { doing: `booting zone ${vm.name}`, timeoutMs: 120_000 });
-      await host.exec(watch.write, { doing: 'writing the zone watcher', input: ZONE_WATCH_SH });
-      await host.exec(watch.start, { doing: `watching zone ${vm.name}` });
-      return { vmm: vm.name, commandLine: `zonecfg -z ${vm.name} -f - <<'EOF'\n${config}EOF\nzoneadm -z ${vm.name} install && zoneadm -z ${vm.name} boot` };
-    },
-  };
+  return vmPlan(vm.name, destroyOmniosVm({ name: vm.name, id: vm.name }, vm.dir, clone.destroy), async (making) => {
+    // Nothing is made while the name, the zonepath or the clone's dataset is someone's.
+    const zones = await host.exec('zoneadm list -cp', { doing: `checking that zone ${vm.name} is free on ${host.name}` });
+    const taken = zoneTaken(zones.stdout, vm.name, zonepath);
+    if (taken) throw new InfraError(`host ${host.name}: zone ${taken.name} (${taken.state}, at ${taken.path}) is there already; bhyve-smoke makes zone ${vm.name} at ${zonepath} only where neither is taken`);
+    const dataset = await host.exec(`zfs list -H -o name ${shQuote(clone.dataset!)}`, { doing: `checking that ${clone.dataset} is free`, check: false });
+    if (dataset.exitCode === 0) throw new InfraError(`host ${host.name}: ${clone.dataset} already exists; bhyve-smoke clones ${vm.name}'s disk only where nothing is`);
+    making();
+    await host.exec(clone.create, { doing: `cloning the disk of ${vm.name}`, timeoutMs: 600_000 });
+    await host.exec(`cat > ${dir}/zonecfg.cmd && zonecfg -z ${z} -f ${dir}/zonecfg.cmd`, { doing: `configuring zone ${vm.name}`, input: config });
+    await host.exec(`zoneadm -z ${z} install`, { doing: `installing zone ${vm.name}`, timeoutMs: 600_000 });
+    await host.exec(`zoneadm -z ${z} boot`, { doing: `booting zone ${vm.name}`, timeoutMs: 120_000 });
+    await watchZone(host, vm.dir, vm.name, BHYVE_PROCESS);
+    return { vmm: vm.name, commandLine: `zonecfg -z ${vm.name} -f - <<'EOF'\n${config}EOF\nzoneadm -z ${vm.name} install && zoneadm -z ${vm.name} boot` };
+  });
 }
 
 /** The platform for a host whose zones go under `zoneRoot` (hosts.X.zoneRoot). */

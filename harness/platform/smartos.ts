@@ -13,7 +13,8 @@ import { shQuote } from '../transport/quote.ts';
 import { illumosBase, illumosEvidence } from './illumos.ts';
 import { finishTeardown, stopSupervisor } from './teardown.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
-import { parseZoneList, startZoneWatch, ZONE_WATCH_SH } from './zone-watch.ts';
+import { parseZoneList, watchZone } from './zone-watch.ts';
+import { vmPlan } from './plan.ts';
 
 const VMADM = '/usr/vm/sbin/vmadm';
 /** The brand's zone init is zhyve, bhyve linked to read its arguments from the zone (config.xml `initname`). */
@@ -87,30 +88,20 @@ function smartosPlan(host: Host, vm: VmRequest): VmPlan {
   cloneFor(host.platform, host, vm.image, vm.name, vm.dir); // the image kind is one vmadm clones, or a ConfigError now
   const uuid = smartosUuid(vm.name);
   const payload = JSON.stringify(smartosPayload(vm, host.config.nic), null, 2);
-  const watch = startZoneWatch(vm.dir, uuid, BHYVE_PROCESS, host.platform.detach);
-  let created = false;
-  return {
-    id: uuid,
-    get created() {
-      return created;
-    },
-    destroy: destroySmartosVm({ name: vm.name, id: uuid }, vm.dir),
-    async start() {
-      // Nothing is made while either name is someone's: the alias may be a stale vm of ours, the uuid anything.
-      const listed = await host.exec(`${VMADM} list -p -o uuid,alias`, { doing: `checking that ${vm.name} is free on ${host.name}` });
-      const clash = vmTaken(listed.stdout, uuid, vm.name);
-      if (clash) throw new InfraError(`host ${host.name}: a vm ${clash.id} (alias ${clash.name}) already exists; bhyve-smoke creates ${vm.name} (${uuid}) only where neither is taken`);
-      created = true;
-      await host.exec(`${VMADM} create`, { doing: `creating ${vm.name} with vmadm`, input: payload, timeoutMs: 600_000 });
-      await host.exec(`${VMADM} start ${shQuote(uuid)}`, { doing: `starting ${vm.name}`, timeoutMs: 120_000 });
-      const zone = await host.exec(`zoneadm -z ${shQuote(uuid)} list -p`, { doing: `finding the zone debug id of ${vm.name}` });
-      const debugId = parseZoneList(zone.stdout)[0]?.debugId;
-      if (debugId === undefined) throw new InfraError(`host ${host.name}: no zone debug id for ${vm.name} in \`zoneadm list -p\``, { output: zone.stdout });
-      await host.exec(watch.write, { doing: 'writing the zone watcher', input: ZONE_WATCH_SH });
-      await host.exec(watch.start, { doing: `watching the zone of ${vm.name}` });
-      return { vmm: `SYSbhyve-${debugId}`, commandLine: `${VMADM} create <<'EOF'\n${payload}\nEOF` };
-    },
-  };
+  return vmPlan(uuid, destroySmartosVm({ name: vm.name, id: uuid }, vm.dir), async (making) => {
+    // Nothing is made while either name is someone's: the alias may be a stale vm of ours, the uuid anything.
+    const listed = await host.exec(`${VMADM} list -p -o uuid,alias`, { doing: `checking that ${vm.name} is free on ${host.name}` });
+    const clash = vmTaken(listed.stdout, uuid, vm.name);
+    if (clash) throw new InfraError(`host ${host.name}: a vm ${clash.id} (alias ${clash.name}) already exists; bhyve-smoke creates ${vm.name} (${uuid}) only where neither is taken`);
+    making();
+    await host.exec(`${VMADM} create`, { doing: `creating ${vm.name} with vmadm`, input: payload, timeoutMs: 600_000 });
+    await host.exec(`${VMADM} start ${shQuote(uuid)}`, { doing: `starting ${vm.name}`, timeoutMs: 120_000 });
+    const zone = await host.exec(`zoneadm -z ${shQuote(uuid)} list -p`, { doing: `finding the zone debug id of ${vm.name}` });
+    const debugId = parseZoneList(zone.stdout)[0]?.debugId;
+    if (debugId === undefined) throw new InfraError(`host ${host.name}: no zone debug id for ${vm.name} in \`zoneadm list -p\``, { output: zone.stdout });
+    await watchZone(host, vm.dir, uuid, BHYVE_PROCESS);
+    return { vmm: `SYSbhyve-${debugId}`, commandLine: `${VMADM} create <<'EOF'\n${payload}\nEOF` };
+  });
 }
 
 export const smartosPlatform = (): Platform => ({

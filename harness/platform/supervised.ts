@@ -7,6 +7,7 @@ import { cloneFor } from '../image/clone.ts';
 import { shJoin, shQuote } from '../transport/quote.ts';
 import { SUPERVISOR_SH } from './supervisor.ts';
 import { destroySupervisedVm } from './teardown.ts';
+import { vmPlan } from './plan.ts';
 import type { VmLaunch, VmPlan, VmRequest } from './types.ts';
 
 export function supervisedPlan(host: Host, vm: VmRequest, bhyveArgv: (launch: VmLaunch) => string[]): VmPlan {
@@ -14,32 +15,24 @@ export function supervisedPlan(host: Host, vm: VmRequest, bhyveArgv: (launch: Vm
   const dir = shQuote(vm.dir);
   // The vm's own copy-on-write clone of the golden disk: nothing it writes reaches the image.
   const clone = cloneFor(p, host, vm.image, vm.name, vm.dir);
-  let created = false;
-  return {
-    id: vm.name,
-    get created() {
-      return created;
-    },
-    destroy: destroySupervisedVm(p.bhyvectl, { name: vm.name, id: vm.name }, vm.dir, clone.destroy),
-    async start() {
-      const found = await host.exec(`f=${p.imagePath(vm.bootrom)}; [ -e "$f" ] || { echo "missing: $f" >&2; exit 3; }; echo "$f"`, {
-        doing: `finding the bootrom of ${vm.name}`,
-      });
-      created = true;
-      await host.exec(clone.create, { doing: `cloning the disk of ${vm.name}`, timeoutMs: 600_000 });
-      await host.exec(`cat > ${dir}/supervise.sh`, { doing: 'writing the supervisor', input: SUPERVISOR_SH });
-      const argv = bhyveArgv({
-        name: vm.name,
-        cpus: vm.cpus,
-        memoryMiB: vm.memoryMiB,
-        bootrom: found.stdout.trim(),
-        disk: clone.disk,
-        console: vm.console.backend,
-        nic: host.config.nic,
-        ...(vm.framebuffer ? { slots: [vm.framebuffer.device] } : {}),
-      });
-      await host.exec(p.detach(`sh ${dir}/supervise.sh ${dir} ${shJoin(argv)}`), { doing: `starting ${vm.name}` });
-      return { vmm: vm.name, commandLine: shJoin(argv) };
-    },
-  };
+  return vmPlan(vm.name, destroySupervisedVm(p.bhyvectl, { name: vm.name, id: vm.name }, vm.dir, clone.destroy), async (making) => {
+    const found = await host.exec(`f=${p.imagePath(vm.bootrom)}; [ -e "$f" ] || { echo "missing: $f" >&2; exit 3; }; echo "$f"`, {
+      doing: `finding the bootrom of ${vm.name}`,
+    });
+    making();
+    await host.exec(clone.create, { doing: `cloning the disk of ${vm.name}`, timeoutMs: 600_000 });
+    await host.exec(`cat > ${dir}/supervise.sh`, { doing: 'writing the supervisor', input: SUPERVISOR_SH });
+    const argv = bhyveArgv({
+      name: vm.name,
+      cpus: vm.cpus,
+      memoryMiB: vm.memoryMiB,
+      bootrom: found.stdout.trim(),
+      disk: clone.disk,
+      console: vm.console.backend,
+      nic: host.config.nic,
+      ...(vm.framebuffer ? { slots: [vm.framebuffer.device] } : {}),
+    });
+    await host.exec(p.detach(`sh ${dir}/supervise.sh ${dir} ${shJoin(argv)}`), { doing: `starting ${vm.name}` });
+    return { vmm: vm.name, commandLine: shJoin(argv) };
+  });
 }

@@ -12,6 +12,7 @@
 //   - bhyve never seen: an error (4).
 // It polls twice a second; SmartOS may reboot the whole zone on a guest
 // reboot, passing through `installed` for a moment, hence the grace.
+import type { Host } from '../host.ts';
 import { shQuote } from '../transport/quote.ts';
 
 /** Polls (of 0.5 s) a zone may spend without bhyve before the watcher calls it powered off. */
@@ -46,11 +47,12 @@ done
 rm -f "$dir/supervisor.pid" "$dir/bhyve.pid"
 `;
 
-/** The commands writing the watcher of a zone's bhyve into the vm's folder and starting it, detached as the platform detaches. */
-export const startZoneWatch = (vmDir: string, zone: string, process: string, detach: (command: string) => string) => {
+/** Writes the watcher of a zone's bhyve (named `process`) into the vm's folder and starts it, detached as the platform detaches. */
+export async function watchZone(host: Host, vmDir: string, zone: string, process: string): Promise<void> {
   const dir = shQuote(vmDir);
-  return { write: `cat > ${dir}/zone-watch.sh`, start: detach(`sh ${dir}/zone-watch.sh ${dir} ${shQuote(zone)} ${shQuote(process)}`) };
-};
+  await host.exec(`cat > ${dir}/zone-watch.sh`, { doing: 'writing the zone watcher', input: ZONE_WATCH_SH });
+  await host.exec(host.platform.detach(`sh ${dir}/zone-watch.sh ${dir} ${shQuote(zone)} ${shQuote(process)}`), { doing: `watching zone ${zone}` });
+}
 
 /** One zone of `zoneadm list -cp`: `zoneid:zonename:state:zonepath:uuid:brand:ip-type:debugid`, a colon in the path escaped with a backslash (zoneadm.c). */
 export interface ListedZone {
