@@ -9,6 +9,8 @@ import { UPDATE_RECIPES } from '../workload/os-update/recipes.ts';
 
 const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as "90s", "2m" or "500ms"');
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'a name of letters, digits, "_" and "-" (at most 32)');
+/** A ZFS dataset name: a pool, then its children, as zfs(8) takes them. */
+const ZFS_DATASET = '[A-Za-z0-9][A-Za-z0-9_.:/-]*';
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 
 export const hostSchema = z.strictObject({
@@ -35,7 +37,7 @@ export const hostSchema = z.strictObject({
    * The ZFS dataset under which vms of ZFS images get their clones
    * (`<cloneRoot>/<vm name>`); needed when a guest's image on this host is a snapshot.
    */
-  cloneRoot: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, 'a ZFS dataset such as "rpool/bhyve-smoke"').optional(),
+  cloneRoot: z.string().regex(new RegExp(`^${ZFS_DATASET}$`), 'a ZFS dataset such as "rpool/bhyve-smoke"').optional(),
   /** The lab's folder on the host (lab platform only; default: this checkout's fixtures/lab). */
   labDir: z.string().optional(),
   /**
@@ -53,7 +55,7 @@ export const hostSchema = z.strictObject({
 export const diskImageSchema = z.union([
   z.string().min(1),
   z.strictObject({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lower-case hex (64 characters)').optional() }),
-  z.strictObject({ zfs: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*@[A-Za-z0-9_.:-]+$/, 'a ZFS snapshot: pool/dataset@snapshot') }),
+  z.strictObject({ zfs: z.string().regex(new RegExp(`^${ZFS_DATASET}@[A-Za-z0-9_.:-]+$`), 'a ZFS snapshot: pool/dataset@snapshot') }),
   z.strictObject({ smartos: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a SmartOS image UUID') }),
 ]);
 
