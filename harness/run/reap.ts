@@ -14,7 +14,6 @@ export interface Reaped {
   errors: string[];
 }
 
-
 /** The vms of a host's listing that carry the run's prefix and id: only those are ever touched. */
 export const ownedVms = (platform: Platform, listing: string, owned: string): ListedVm[] =>
   platform.listVms.parse(listing).filter((vm) => vm.name.startsWith(owned));
