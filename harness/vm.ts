@@ -16,7 +16,7 @@ import type { Timeline } from './timeline.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, VmPlan } from './platform/types.ts';
 import { Screen } from './evidence/screen.ts';
 import { diskImageFor } from './image/disk-image.ts';
-import { maskSecret } from './run/credentials.ts';
+import { Secrets } from './run/credentials.ts';
 import type { Duplex } from 'node:stream';
 import { shQuote } from './transport/quote.ts';
 
@@ -58,6 +58,8 @@ export class Vm {
   readonly consoleSpec: ConsoleSpec;
   /** The fbuf device and where its VNC is, when the guest has a screen. */
   readonly framebuffer?: FramebufferSpec;
+  /** Its guest and VNC passwords: masked in everything written down about it. */
+  readonly secrets: Secrets;
   /** Screenshots of the framebuffer (a no-op without one; `every(label)` during a long workload); the runner gives it its browser. */
   screen: Screen = Screen.none();
   /** How commands reach the guest: its serial console, or (ssh access) a shell over its OpenSSH server. */
@@ -76,10 +78,12 @@ export class Vm {
     this.dir = `${o.runDir}/${o.name}`;
     this.consoleSpec = o.host.platform.console(this.dir, o.name);
     if (o.framebuffer) this.framebuffer = o.host.platform.framebuffer(this.dir, o.name, o.framebuffer);
+    this.secrets = new Secrets([o.password, o.framebuffer?.password]);
     const attach = this.consoleSpec.attach;
     this.console = new ConsoleSession(
       () => (attach.kind === 'unix' ? o.host.transport.connectUnix(attach.path) : o.host.transport.openStream(attach.command)),
       `${o.name} on ${o.host.name}`,
+      this.secrets,
     );
   }
 
@@ -125,7 +129,7 @@ export class Vm {
     });
     await host.exec(`mkdir -p ${dir} && chmod 700 ${dir}`, { doing: `creating ${this.dir}` });
     // bhyve and zone configs take the VNC password; our records never do.
-    const hide = (text: string) => maskSecret(text, this.o.framebuffer?.password);
+    const hide = (text: string) => this.secrets.mask(text);
     const started = await this.plan.start().catch((e: InfraError) => {
       const { command, output, doing } = e.details ?? {};
       throw new InfraError(hide(e.message), { doing, ...(command ? { command: hide(command) } : {}), ...(output ? { output: hide(output) } : {}) });

@@ -5,6 +5,7 @@
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InfraError } from '../errors.ts';
+import { Secrets } from '../run/credentials.ts';
 
 const TRANSCRIPT_MAX = 4 * 1024 * 1024;
 /** A heartbeat line as the guest loop prints it (see watch/heartbeat.ts). */
@@ -28,6 +29,8 @@ export class ConsoleSession {
   constructor(
     private readonly open: () => Promise<Duplex>,
     readonly describe: string,
+    /** Masked in everything read back: a login can echo the password it reads. */
+    private readonly secrets = new Secrets([]),
   ) {}
 
   /** Connects, retrying until the socket exists (bhyve creates it shortly after start). */
@@ -110,9 +113,10 @@ export class ConsoleSession {
     }
   }
 
-  /** The last `chars` characters the guest printed, control sequences removed. */
+  /** The last `chars` characters the guest printed, control sequences removed and secrets masked. */
   tail(chars = 8000): string {
-    return stripControl(this.transcript.slice(-chars));
+    // A little more than asked for, so that a secret cut by the window is still masked whole.
+    return this.secrets.mask(stripControl(this.transcript.slice(-(chars + this.secrets.longest)))).slice(-chars);
   }
 
   close(): void {

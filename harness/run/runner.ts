@@ -27,7 +27,7 @@ import { HeartbeatWatch } from '../watch/heartbeat.ts';
 import { LivenessWatch } from '../watch/liveness.ts';
 import { VcpuProgressWatch } from '../watch/vcpu-progress.ts';
 import { Watchdog } from '../watch/watchdog.ts';
-import { maskSecret, resolveFramebuffer, resolvePassword } from './credentials.ts';
+import { resolveFramebuffer, resolvePassword } from './credentials.ts';
 import { checkHostForRun, type HostHealth } from './health.ts';
 import { HostSlots } from './host-slots.ts';
 import type { PlannedTest } from './plan.ts';
@@ -218,9 +218,6 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   report.onTestBegin(test);
   const guest = o.config.guests[test.guest];
   const timeline = new Timeline();
-  const log = (line: string) => report.onProgress(test, line);
-  const check = new Checks(live.abort.signal, log);
-  const metrics = new Metrics();
   const framebuffer = resolveFramebuffer(test.guest, guest);
   const testDir = join(o.output, 'tests', `${test.id.replace(/[^A-Za-z0-9_.#-]+/g, '_')}${attempt ? `.retry${attempt}` : ''}`);
   const vm = new Vm({
@@ -229,6 +226,9 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
     runDir, timeline, commandTimeoutMs: o.thresholds.commandMs,
     framebuffer,
   });
+  const log = (line: string) => report.onProgress(test, vm.secrets.mask(line));
+  const check = new Checks(live.abort.signal, log);
+  const metrics = new Metrics();
   const watchdog = new Watchdog(timeline);
   const hammer = new WrlockHammer(host, vm, watchdog, timeline, o.thresholds.wrlockCycleMs);
   const heldByUs = (from: number, to: number) => hammer.heldMs(from, to);
@@ -242,7 +242,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   const missingEvidence: NonNullable<TestResult['missingEvidence']> = [];
   const attach = (name: string, content: string) => {
     const path = join(testDir, name.replace(/[^A-Za-z0-9_.-]+/g, '_'));
-    writeFileSync(path, content);
+    writeFileSync(path, vm.secrets.mask(content));
     attachments.push({ name, path });
   };
   if (vm.framebuffer) {
@@ -304,7 +304,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   // Not on an interrupt: the user asked to stop, and stopping must take seconds.
   if ((status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
     await vm.screen.capture(error instanceof HangDetected ? 'hang' : 'failure');
-    await collectEvidence(vm, testDir, result, framebuffer?.password);
+    await collectEvidence(vm, testDir, result);
   }
   // Screenshots still being taken need the vm; what they record lands in the result.
   await vm.screen.settle();
@@ -313,7 +313,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   await hammer.stop().catch(() => {});
   await liveness.stop().catch(() => {});
   if (hammer.transcript) {
-    writeFileSync(join(testDir, 'wrlock-hammer.log'), hammer.transcript);
+    writeFileSync(join(testDir, 'wrlock-hammer.log'), vm.secrets.mask(hammer.transcript));
     result.attachments.push({ name: 'wrlock-hammer', path: join(testDir, 'wrlock-hammer.log') });
   }
   if (o.keepOnFailure && (status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
@@ -329,7 +329,8 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   result.durationMs = Date.now() - started;
   const known = triage(result, o.config.knownIssues);
   if (known.length) result.known = known;
-  return result;
+  // Whatever a check measured or an error quoted from the guest, no password reaches a report.
+  return vm.secrets.maskDeep(result);
 }
 
 class TestTimeout extends Error {
@@ -337,7 +338,7 @@ class TestTimeout extends Error {
 }
 
 /** Host-side evidence of a failed vm, each command's output in a file of its own. */
-async function collectEvidence(vm: Vm, testDir: string, result: TestResult, secret?: string): Promise<void> {
+async function collectEvidence(vm: Vm, testDir: string, result: TestResult): Promise<void> {
   const { host } = vm;
   const pid = `$(cat ${shQuote(`${vm.dir}/bhyve.pid`)} 2>/dev/null)`;
   const commands = [
@@ -350,7 +351,7 @@ async function collectEvidence(vm: Vm, testDir: string, result: TestResult, secr
     const r = await host.exec(command, { doing: `collecting ${name} of ${vm.name}`, timeoutMs: 30_000, check: false }).catch((e) => ({ stdout: '', stderr: messageOf(e), exitCode: -1 }));
     const path = join(testDir, `${name}.txt`);
     // A process listing or pstack header can show bhyve's command line, VNC password and all.
-    writeFileSync(path, maskSecret(`$ ${command}\n(exit ${r.exitCode})\n${r.stdout}${r.stderr}`, secret));
+    writeFileSync(path, vm.secrets.mask(`$ ${command}\n(exit ${r.exitCode})\n${r.stdout}${r.stderr}`));
     result.attachments.push({ name, path });
   }
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { frameShellCommand } from '../../harness/guest/posix-shell.ts';
 import { ConsoleSession, stripControl } from '../../harness/guest/console.ts';
+import { Secrets } from '../../harness/run/credentials.ts';
 import { Duplex, PassThrough } from 'node:stream';
 
 describe('shell command framing', () => {
@@ -31,22 +32,22 @@ describe('shell command framing', () => {
   });
 });
 
-describe('heartbeats on the console', () => {
-  // A console over an in-process stream pair: what the test writes is what the guest printed.
-  async function session() {
-    const fromGuest = new PassThrough();
-    const line = Duplex.from({ readable: fromGuest, writable: new PassThrough() });
-    const con = new ConsoleSession(async () => line, 'test console');
-    const beats: number[] = [];
-    con.onHeartbeat = (uptime) => beats.push(uptime);
-    await con.connect(1_000);
-    const print = async (text: string) => {
-      fromGuest.write(text);
-      await new Promise((r) => setImmediate(r));
-    };
-    return { con, beats, print };
-  }
+// A console over an in-process stream pair: what the test writes is what the guest printed.
+async function session(secrets?: Secrets) {
+  const fromGuest = new PassThrough();
+  const line = Duplex.from({ readable: fromGuest, writable: new PassThrough() });
+  const con = new ConsoleSession(async () => line, 'test console', secrets);
+  const beats: number[] = [];
+  con.onHeartbeat = (uptime) => beats.push(uptime);
+  await con.connect(1_000);
+  const print = async (text: string | Buffer) => {
+    fromGuest.write(text);
+    await new Promise((r) => setImmediate(r));
+  };
+  return { con, beats, print };
+}
 
+describe('heartbeats on the console', () => {
   it('takes a heartbeat split across chunks out of the text a reader consumes', async () => {
     const { con, beats, print } = await session();
     await print('BSM0001-B\nfirst\nBSM-HB 12.');
@@ -64,5 +65,52 @@ describe('heartbeats on the console', () => {
     assert.equal((await con.expect(/# $/, 1_000, 'prompt')).input, 'size 4 MB\n# ');
     assert.deepEqual(beats, []);
     con.close();
+  });
+});
+
+// Seen on the lab (CI, 2026-11-26): busybox login printed its prompt, the
+// password arrived before it turned echo off, and the console showed it.
+describe('secrets on the console', () => {
+  it('masks a password the guest echoed, also when it came in pieces', async () => {
+    const { con, print } = await session(new Secrets(['bhyve-lab', undefined]));
+    await print('login: root\r\nPassword: bhy');
+    await print('ve-lab\r\n\r\n# ');
+    assert.equal(con.tail(), 'login: root\nPassword: ********\n\n# ');
+    con.close();
+  });
+
+  it('masks a password cut by the tail window rather than show its end', async () => {
+    const { con, print } = await session(new Secrets(['hunter22']));
+    await print('Password: hunter22\n# ');
+    // The last 5 characters start inside the password: none of it may show.
+    assert.equal(con.tail(5), '**\n# ');
+    con.close();
+  });
+
+  it('masks a password outside ASCII as the console shows it (UTF-8 bytes read as latin1)', async () => {
+    const { con, print } = await session(new Secrets(['pässwort']));
+    await print(Buffer.from('Password: pässwort\n', 'utf8'));
+    assert.equal(con.tail(), 'Password: ********\n');
+    con.close();
+  });
+});
+
+describe('secrets in what the harness records', () => {
+  const secrets = new Secrets(['lab', 'lab-root', '']);
+
+  it('masks the longer of two overlapping secrets whole', () => {
+    assert.equal(secrets.mask('pw lab-root and lab'), 'pw ******** and ********');
+  });
+
+  it('masks every string of a result, and keeps its shape and other values', () => {
+    const result = { status: 'failed', durationMs: 12, checks: [{ name: 'login', measured: 'typed lab-root', ok: false }], error: { message: 'refused lab' }, none: null };
+    assert.deepEqual(secrets.maskDeep(result), {
+      status: 'failed', durationMs: 12, checks: [{ name: 'login', measured: 'typed ********', ok: false }], error: { message: 'refused ********' }, none: null,
+    });
+  });
+
+  it('changes nothing without secrets (ssh access has no password)', () => {
+    const result = { message: 'Password: ' };
+    assert.equal(new Secrets(['', undefined]).maskDeep(result), result);
   });
 });
