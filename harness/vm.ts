@@ -12,6 +12,7 @@ import { RemoteShell, type RemoteShellAdapter } from './guest/remote-shell.ts';
 import { ConsoleSession } from './guest/console.ts';
 import type { Host } from './host.ts';
 import { parseExits } from './platform/supervisor.ts';
+import { DESTROY_MS } from './platform/teardown.ts';
 import type { Timeline } from './timeline.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, VmPlan } from './platform/types.ts';
 import { Screen } from './evidence/screen.ts';
@@ -25,8 +26,6 @@ const LOGIN_STEP_MS = 20_000;
 /** A newline at a quiet console brings the login prompt back. */
 const POKE_EVERY_MS = 3_000;
 const EXIT_POLL_MS = 500;
-/** Deleting a zone (halt, uninstall, its datasets) takes longer than killing bhyve. */
-const DESTROY_MS = 180_000;
 
 export interface VmOptions {
   host: Host;

@@ -23,6 +23,9 @@ export interface Clone {
 /** The ZFS clone of a vm: named after it, so it carries the run's prefix and id. */
 export const cloneDataset = (cloneRoot: string, vmName: string) => `${cloneRoot}/${vmName}`;
 
+/** Removes a vm's ZFS clone, and any snapshot taken of it. */
+export const destroyCloneDataset = (dataset: string) => `zfs destroy -r ${shQuote(dataset)}`;
+
 /** What to pin instead, per platform, when an image kind does not fit it. */
 const PIN_HINT: Partial<Record<Platform['kind'], string>> = {
   smartos: 'import the image with imgadm and pin it as { smartos: UUID }',
@@ -48,7 +51,7 @@ export function cloneFor(platform: Platform, host: { name: string; config: HostC
         create: `zfs clone ${shQuote(image.snapshot)} ${shQuote(dataset)}`,
         disk: platform.zvol(dataset),
         dataset,
-        destroy: `zfs destroy -r ${shQuote(dataset)}`,
+        destroy: destroyCloneDataset(dataset),
       };
     }
     case 'smartos':

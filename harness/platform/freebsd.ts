@@ -7,7 +7,7 @@ import { shQuote } from '../transport/quote.ts';
 import { statsProgress } from './vcpu-stats.ts';
 import { copyFile, fbufOptions } from './illumos.ts';
 import { supervisedPlan } from './supervised.ts';
-import { destroySupervisedVm, namesListing } from './teardown.ts';
+import { DEV_VMM_LISTING, destroySupervisedVm } from './teardown.ts';
 
 /** bhyve(8)'s FreeBSD command line: the Handbook's slots, the NIC a tap. */
 const freebsdBhyveArgv = (vm: VmLaunch) => [
@@ -52,7 +52,7 @@ export const freebsdPlatform = (): Platform => ({
       endpoint: { kind: 'tcp', host: '127.0.0.1', port },
     };
   },
-  listVms: namesListing('ls /dev/vmm 2>/dev/null; true'),
+  listVms: DEV_VMM_LISTING,
   destroyVm: (vm, dir, clone) => destroySupervisedVm('/usr/sbin/bhyvectl', vm, dir, clone),
   detach: (command) => `daemon -f ${command}`,
   imagePath: shQuote,

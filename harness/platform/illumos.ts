@@ -3,7 +3,7 @@ import { ILLUMOS_FINGERPRINT } from './fingerprint.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 import { supervisedPlan } from './supervised.ts';
-import { destroySupervisedVm, namesListing } from './teardown.ts';
+import { DEV_VMM_LISTING, destroySupervisedVm } from './teardown.ts';
 
 /**
  * The bhyve command line, in the shape of bhyve(8)'s example: hostbridge and
@@ -94,7 +94,7 @@ export const illumosPlatform = (): Platform => ({
   nicCheck: (nic) => `dladm show-vnic ${shQuote(nic)}`,
   console: socketConsole,
   framebuffer: unixFramebuffer,
-  listVms: namesListing('ls /dev/vmm 2>/dev/null; true'),
+  listVms: DEV_VMM_LISTING,
   destroyVm: (vm, dir, clone) => destroySupervisedVm('/usr/sbin/bhyvectl', vm, dir, clone),
   imagePath: shQuote,
   cloneFile: copyFile,

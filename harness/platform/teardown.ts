@@ -4,6 +4,9 @@
 import { shQuote } from '../transport/quote.ts';
 import type { ListedVm } from './types.ts';
 
+/** How long removing a vm may take: deleting a zone (halt, uninstall, its datasets) takes longer than killing bhyve. */
+export const DESTROY_MS = 180_000;
+
 export function destroySupervisedVm(bhyvectl: string, vm: ListedVm, vmDir: string, destroyClone?: string): string {
   const dir = shQuote(vmDir);
   return [
@@ -30,3 +33,6 @@ export const namesListing = (command: string) => ({
   command,
   parse: (output: string): ListedVm[] => output.split('\n').map((l) => l.trim()).filter(Boolean).map((name) => ({ name, id: name })),
 });
+
+/** The vmm instances of an illumos or FreeBSD kernel: one device node each under /dev/vmm. */
+export const DEV_VMM_LISTING = namesListing('ls /dev/vmm 2>/dev/null; true');

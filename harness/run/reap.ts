@@ -5,7 +5,8 @@ import { createHost } from '../host.ts';
 import { messageOf } from '../errors.ts';
 import { deadRuns, removeRecord, vmNamePrefix, type RunRecord } from './records.ts';
 import { shQuote } from '../transport/quote.ts';
-import { cloneDataset } from '../image/clone.ts';
+import { cloneDataset, destroyCloneDataset } from '../image/clone.ts';
+import { DESTROY_MS } from '../platform/teardown.ts';
 import type { ListedVm, Platform } from '../platform/types.ts';
 
 export interface Reaped {
@@ -27,14 +28,14 @@ export async function reapRun(record: RunRecord): Promise<Reaped> {
       const { listVms } = host.platform;
       const listed = await host.exec(listVms.command, { doing: `listing vms of dead run ${record.runId}` });
       for (const vm of ownedVms(host.platform, listed.stdout, owned)) {
-        await host.exec(host.platform.destroyVm(vm, `${runDir}/${vm.name}`), { doing: `reaping ${vm.name}`, timeoutMs: 180_000 });
+        await host.exec(host.platform.destroyVm(vm, `${runDir}/${vm.name}`), { doing: `reaping ${vm.name}`, timeoutMs: DESTROY_MS });
         reaped.vms.push(`${vm.name} on ${name}`);
       }
       // ZFS clones of the run's vms (named after them), also those whose vm is gone already.
       if (config.cloneRoot) {
         const datasets = await host.exec(`zfs list -H -o name -d 1 ${shQuote(config.cloneRoot)}`, { doing: `listing the disk clones of dead run ${record.runId}` });
         for (const ds of datasets.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(cloneDataset(config.cloneRoot!, owned)))) {
-          await host.exec(`zfs destroy -r ${shQuote(ds)}`, { doing: `reaping the disk clone ${ds}` });
+          await host.exec(destroyCloneDataset(ds), { doing: `reaping the disk clone ${ds}` });
           reaped.vms.push(`clone ${ds} on ${name}`);
         }
       }
