@@ -127,14 +127,10 @@ export class Vm {
       ...(this.framebuffer && this.o.framebuffer ? { framebuffer: { ...this.framebuffer, settings: this.o.framebuffer } } : {}),
     });
     await host.exec(`mkdir -p ${dir} && chmod 700 ${dir}`, { doing: `creating ${this.dir}` });
-    // bhyve and zone configs take the VNC password; our records never do.
-    const hide = (text: string) => this.secrets.mask(text);
-    const started = await this.plan.start().catch((e: InfraError) => {
-      const { command, output, doing } = e.details ?? {};
-      throw new InfraError(hide(e.message), { doing, ...(command ? { command: hide(command) } : {}), ...(output ? { output: hide(output) } : {}) });
-    });
+    // The command line carries the VNC password; the runner masks it in all it records of this vm (vm.secrets).
+    const started = await this.plan.start();
     this.vmmName = started.vmm;
-    this.o.timeline.event('started', hide(started.commandLine));
+    this.o.timeline.event('started', started.commandLine);
     await this.console.connect(CONSOLE_CONNECT_MS);
   }
 
