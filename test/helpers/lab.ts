@@ -1,6 +1,6 @@
 // Drives the lab's bhyve and bhyvectl directly, as a host's shell would, for
 // the lab's own tests. Every vm gets a fresh run root so tests never share state.
-import { execa, type ResultPromise } from 'execa';
+import { execa, execaSync, type ResultPromise } from 'execa';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,9 +27,9 @@ export function labRunRoot(): { root: string; env: Record<string, string>; clean
 }
 
 /**
- * Runs a lab command with a deadline. The command's own children (bhyvectl's
- * socat) would keep execa waiting after a plain kill, so it runs in a process
- * group of its own and the whole group is killed at the deadline.
+ * Runs a lab command with a deadline (a blocked bhyvectl comes back as
+ * timedOut). It runs in a process group of its own, and the whole group is
+ * killed at the deadline, children and all.
  */
 export async function runBounded(file: string, args: string[], env: Record<string, string>, timeoutMs: number) {
   const child = execa(file, args, { env, reject: false, detached: true });
@@ -59,11 +59,19 @@ export interface LabVm {
   restart(): ResultPromise;
 }
 
+/** The VNIC a test vm gets (a link name takes no '-': libdladm dladm_valid_linkname()). */
+export const labVnic = (vmName: string) => vmName.replace(/-/g, '_');
+
+/** Makes a vm's VNIC over the lab's physical link, as a host does before bhyve starts. */
+export function createLabVnic(vmName: string, env: Record<string, string>): void {
+  execaSync(join(LAB_BIN, 'dladm'), ['create-vnic', '-t', '-l', 'user0', labVnic(vmName)], { env, reject: false });
+}
+
 export function bhyveArgs(name: string, consolePath: string, extra: string[] = []): string[] {
   return [
     '-c', '1', '-m', '256M', '-H',
     '-s', '0,hostbridge', '-s', '1,lpc',
-    '-s', '6,virtio-net-viona,vnic0',
+    '-s', `6,virtio-net-viona,${labVnic(name)}`,
     ...extra,
     '-l', `com1,socket,${consolePath}`,
     '-l', `bootrom,${labGuestDir()}`,
@@ -74,6 +82,7 @@ export function bhyveArgs(name: string, consolePath: string, extra: string[] = [
 export function startLabVm(name: string, env: Record<string, string>, extra: string[] = []): LabVm {
   const dir = join(env.BHYVE_LAB_RUNDIR, 'vmm', name);
   const consolePath = join(env.BHYVE_LAB_RUNDIR, `${name}.sock`);
+  createLabVnic(name, env);
   const start = () =>
     execa(join(LAB_BIN, 'bhyve'), bhyveArgs(name, consolePath, extra), { env, reject: false, detached: true });
   const vm: LabVm = {
@@ -94,6 +103,21 @@ export function startLabVm(name: string, env: Record<string, string>, extra: str
   };
   return vm;
 }
+
+/**
+ * A vCPU's run-time counter from `bhyvectl --get-stats` (the lab's `lab: vcpu
+ * thread cpu time (ns)` line). Fails when the line is not there: a missing
+ * counter must never read as a number that stands still.
+ */
+export async function vcpuTime(vm: LabVm, cpu = 0): Promise<number> {
+  const r = await vm.bhyvectl('--get-stats', `--cpu=${cpu}`);
+  const m = /^lab: vcpu thread cpu time \(ns\)\s*\t(\d+)$/m.exec(r.stdout);
+  if (!m) throw new Error(`no vCPU ${cpu} time counter in \`bhyvectl --vm=${vm.name} --get-stats\` (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}):\n${r.stdout}${r.stderr}`);
+  return Number(m[1]);
+}
+
+/** The lab's stand-in for rebooting the host: ends every vm of the run root, wedged ones too. */
+export const resetLabHost = (env: Record<string, string>) => execa(join(LAB_BIN, 'lab-host-reset'), [], { env, reject: false, timeout: 30_000 });
 
 /** A serial console connection that logs in and runs commands, for checking the guest's side. */
 export class Serial {

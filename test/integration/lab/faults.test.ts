@@ -4,12 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { LAB_BIN, labRunRoot, runBounded, Serial, startLabVm, type LabVm } from '../../helpers/lab.ts';
+import { LAB_BIN, labRunRoot, resetLabHost, runBounded, Serial, startLabVm, vcpuTime, type LabVm } from '../../helpers/lab.ts';
 
 const BOOT_MS = 60_000;
-
-const vcpuTime = async (vm: LabVm) =>
-  Number((await vm.bhyvectl('--get-stats')).stdout.match(/cpu time \(ns\)\s*\t(\d+)/)?.[1]);
 
 /** Runs one bhyvectl with a deadline; a blocked call comes back as timedOut. */
 const wrlockWithin = (vm: LabVm, ms: number) =>
@@ -35,7 +32,7 @@ describe('lab faults', { timeout: 300_000 }, () => {
     }
   });
 
-  it('deadlock-on-reboot: a wrlock cycle during a reboot never completes and the vCPUs stay stopped', async () => {
+  it('deadlock-on-reboot: a wrlock cycle during a reboot never completes, the vCPUs stay stopped, and destroying the vm wedges the host until it is reset', async () => {
     const run = labRunRoot();
     const vm = startLabVm('fd1', { ...run.env, BHYVE_LAB_FAULTS: 'deadlock-on-reboot' });
     try {
@@ -54,11 +51,25 @@ describe('lab faults', { timeout: 300_000 }, () => {
       assert.equal(await vcpuTime(vm), t0, 'a vCPU ran after the deadlock');
       assert.doesNotMatch(vm.consoleText().slice(consoleAt), /login: /);
       assert.equal((await wrlockWithin(vm, 1_000)).timedOut, true, 'later cycles must block too');
+      // VM_SUSPEND takes no write lock: it returns (and a second is EALREADY), but frozen vCPUs never act on it.
+      assert.equal((await vm.bhyvectl('--force-reset')).exitCode, 0);
+      assert.deepEqual(await vm.bhyvectl('--force-reset').then((r) => [r.exitCode, r.stdout]), [255, 'errno = 149']);
+      // vmm_destroy_begin() freezes every vCPU under vmm_mtx and cannot: the destroy blocks, holding it...
+      const bhyvectl = (...args: string[]) => runBounded(join(LAB_BIN, 'bhyvectl'), args, vm.env, 2_000);
+      assert.equal((await bhyvectl(`--vm=${vm.name}`, '--destroy')).timedOut, true, 'destroying a wedged vm must block');
+      // ...so every later create and open on the host blocks too, also after the blocked destroy is killed.
+      assert.equal((await bhyvectl('--vm=other1', '--create')).timedOut, true, 'a create must wait behind the wedged destroy');
+      assert.equal((await bhyvectl(`--vm=${vm.name}`, '--get-stats')).timedOut, true, 'an open must wait behind the wedged destroy');
+      assert.ok(existsSync(vm.dir), 'nothing of the wedged vm was destroyed');
     } finally {
-      await vm.bhyvectl('--destroy');
+      // Only the host's reset (its reboot) frees it.
+      const reset = await resetLabHost(run.env);
+      const create = await runBounded(join(LAB_BIN, 'bhyvectl'), ['--vm=other2', '--create'], run.env, 5_000);
       run.cleanup();
+      assert.match(String(reset.stdout), /reset \(ended: wedged-destroy:fd1 vm:fd1\)/);
+      assert.deepEqual([create.exitCode, create.timedOut], [0, false], 'after the reset the host takes vms again');
     }
-    assert.equal(existsSync(vm.dir), false, 'destroy must clear a deadlocked vm');
+    assert.notEqual((await vm.bhyve).exitCode, 0, 'the reset ends the vm\'s bhyve');
   });
 
   it('boot-hang: the guest stops before it is ready', async () => {
