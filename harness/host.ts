@@ -22,12 +22,16 @@ export class Host {
   /** zx for suites: ``await host.$`bhyvectl --vm=${vm.name} --get-stats` ``. */
   readonly $: Shell;
 
+  /** The vm network (hosts.X.nic, else the platform's own: the lab's user0); see HostConfig's nic. */
+  readonly nic: string;
+
   constructor(
     readonly name: string,
     readonly config: HostConfig,
     readonly transport: Transport,
     readonly platform: Platform,
   ) {
+    this.nic = config.nic ?? platform.defaultNic ?? '';
     this.$ = zx({
       shell: '/bin/sh',
       prefix: '',

@@ -16,6 +16,7 @@ export interface ResolvedThresholds {
   commandMs: number;
   osUpdateMs: number;
   wrlockCycleMs: number;
+  wedgeGraceMs: number;
   heartbeatGapMs: number;
   heartbeatIntervalMs: number;
   reboots: number;

@@ -1,20 +1,25 @@
-// bhyve-smoke clean: reaps what dead runs left behind (vms, host folders).
+// bhyve-smoke clean: reaps what dead runs left behind (vms, links, host
+// folders), and reports hosts they left wedged instead of hanging on them.
 import { reapDeadRuns } from '../run/reap.ts';
 import { recordsDir } from '../run/records.ts';
 import type { Command } from './command.ts';
 
 export const cleanCommand: Command = {
   name: 'clean',
-  summary: 'destroy the vms and folders left by runs that died (killed, crashed, or --keep-on-failure)',
-  usage: 'bhyve-smoke clean',
-  options: {},
-  async run() {
-    const reaped = await reapDeadRuns();
+  summary: 'destroy the vms and folders left by runs that died (killed, crashed, or --keep-on-failure); report wedged hosts',
+  usage: 'bhyve-smoke clean [--reset-lab]',
+  options: {
+    'reset-lab': { type: 'boolean', help: 'reset a wedged lab host (its stand-in for a reboot: ends every vm on it) and then clean it' },
+  },
+  async run(values) {
+    const reaped = await reapDeadRuns({ resetLab: Boolean(values['reset-lab']) });
     if (reaped.length === 0) process.stdout.write(`nothing to clean (run records in ${recordsDir()})\n`);
     for (const r of reaped) {
+      for (const reset of r.reset) process.stdout.write(`run ${r.runId}: reset ${reset}\n`);
       process.stdout.write(`run ${r.runId}: ${r.vms.length ? `destroyed ${r.vms.join(', ')}` : 'no vms left'}\n`);
+      for (const w of r.wedged) process.stdout.write(`run ${r.runId}: ${w}\n`);
       for (const e of r.errors) process.stdout.write(`run ${r.runId}: could not clean ${e}\n`);
     }
-    return reaped.some((r) => r.errors.length) ? 3 : 0;
+    return reaped.some((r) => r.errors.length || r.wedged.length) ? 3 : 0;
   },
 };

@@ -35,12 +35,14 @@ export async function loadWithHost(configFile: string | undefined, hostArg: stri
     throw new ConfigError(`--host: ${(e as Error).message}`);
   }
   const name = `${target.host}${target.port ? `-${target.port}` : ''}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 32);
-  const base: HostConfig = { transport: 'ssh', ssh: hostArg, platform: 'lab', capacity: 1, labels: [], nic: 'user', ...(knownHosts ? { knownHosts } : {}) };
+  const base: HostConfig = { transport: 'ssh', ssh: hostArg, platform: 'lab', capacity: 1, labels: [], ...(knownHosts ? { knownHosts } : {}) };
   const probe = createHost(name, base);
   try {
     const r = await probe.exec('uname -s', { doing: `detecting the platform of ${hostArg}`, timeoutMs: 30_000 });
     const platform = detectPlatform(r.stdout.trim());
     if (!platform) throw new ConfigError(`--host ${hostArg}: unknown platform (uname -s says ${JSON.stringify(r.stdout.trim())}; expected SunOS, FreeBSD or Linux for the lab)`);
+    // Each vm's link is made over the host's nic, which only a config can name (the lab has its own).
+    if (platform !== 'lab') throw new ConfigError(`--host ${hostArg}: a ${platform} host needs hosts.<name>.nic (the link or bridge each vm's own link is made on): configure it in a config file and run with --host <name>`);
     config.hosts = { ...config.hosts, [name]: { ...base, platform } };
   } finally {
     await probe.close();
@@ -49,7 +51,7 @@ export async function loadWithHost(configFile: string | undefined, hostArg: stri
 }
 
 export const detectPlatform = (uname: string): PlatformKind | undefined =>
-  PLATFORM_KINDS.find((k) => platformFor(k, { transport: 'local', platform: k, capacity: 1, labels: [], nic: 'x' }).uname === uname);
+  PLATFORM_KINDS.find((k) => platformFor(k, { transport: 'local', platform: k, capacity: 1, labels: [] }).uname === uname);
 
 export interface Settings {
   thresholds: ResolvedThresholds;
@@ -73,6 +75,7 @@ export function resolveSettings(config: Config, profileName: string | undefined,
       commandMs: parseDuration(t.command, 'thresholds.command'),
       osUpdateMs: parseDuration(t.osUpdate, 'thresholds.osUpdate'),
       wrlockCycleMs: parseDuration(t.wrlockCycle, 'thresholds.wrlockCycle'),
+      wedgeGraceMs: parseDuration(t.wedgeGrace, 'thresholds.wedgeGrace'),
       heartbeatGapMs: parseDuration(t.heartbeatGap, 'thresholds.heartbeatGap'),
       heartbeatIntervalMs: parseDuration(stress.heartbeatInterval, 'stress.heartbeatInterval'),
       reboots: stress.reboots,

@@ -13,7 +13,7 @@ import { readResults } from '../report/read-results.ts';
 import { writeResults, type RunResult } from '../report/results.ts';
 import { resolveFramebuffer, resolvePassword } from '../run/credentials.ts';
 import { platformFor } from '../host.ts';
-import { checkClonable } from '../image/clone.ts';
+import { checkBootable } from '../image/clone.ts';
 import { diskImageFor } from '../image/disk-image.ts';
 import type { PlatformKind } from '../platform/types.ts';
 import { planTests, type PlanFilter, type PlannedTest } from '../run/plan.ts';
@@ -90,12 +90,13 @@ export const runCommand: Command = {
       resolveFramebuffer(t.guest, guest);
       for (const name of t.hosts) {
         const host = { name, config: loaded.config.hosts[name] };
-        checkClonable(platformFor(host.config.platform as PlatformKind, host.config), host, diskImageFor(guest, name, host.config.pool));
+        checkBootable(platformFor(host.config.platform as PlatformKind, host.config), host, { name: t.guest, bootrom: guest.image.bootrom, image: diskImageFor(guest, name, host.config.pool) });
       }
     }
 
     for (const reaped of await reapDeadRuns()) {
       process.stderr.write(`bhyve-smoke: reaped dead run ${reaped.runId}: ${reaped.vms.join(', ') || 'no vms left'}${reaped.errors.length ? `; errors: ${reaped.errors.join('; ')}` : ''}\n`);
+      for (const w of reaped.wedged) process.stderr.write(`bhyve-smoke: dead run ${reaped.runId}: ${w}\n`);
     }
     const output = resolve(String(values.output ?? 'reports'));
     const wants = { junit: reporters.includes('junit'), json: reporters.includes('json'), html: reporters.includes('html') };

@@ -4,7 +4,7 @@ import type { ConfigInput } from './schema.ts';
 
 export const BUILTIN_CONFIG: ConfigInput = {
   hosts: {
-    lab: { transport: 'local', platform: 'lab', capacity: 2, nic: 'user' },
+    lab: { transport: 'local', platform: 'lab', capacity: 2 },
   },
   guests: {
     linux: {

@@ -27,10 +27,12 @@ export const hostSchema = z.strictObject({
   capacity: z.number().int().min(1).max(64).default(1),
   labels: z.array(z.string()).default([]),
   /**
-   * The vm network: a vnic (illumos), a tap (FreeBSD), the nic tag of the vms'
-   * NIC (SmartOS), the link each vm's VNIC is made on (OmniOS); anything in the lab.
+   * The vm network. Each vm gets a link of its own (two vms cannot share one):
+   * on illumos and OmniOS a VNIC made over this link (a physical link, an
+   * aggregation or an etherstub), on FreeBSD a tap added to this bridge; on
+   * SmartOS this is the nic tag of the vms' NIC. The lab's one link is user0.
    */
-  nic: z.string().default('vnic0'),
+  nic: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$/, 'a link, bridge or nic tag name').optional(),
   /** The folder under which each vm's zone gets its zonepath (OmniOS; default /zones). */
   zoneRoot: z.string().regex(/^\/[A-Za-z0-9_.\/-]*$/, 'an absolute path such as "/zones"').optional(),
   /**
@@ -45,6 +47,9 @@ export const hostSchema = z.strictObject({
    * `slow-wrlock=50`: a stand-in for a bad build, for A/B runs on the lab.
    */
   labFaults: z.string().regex(/^[a-z0-9=,-]+$/, 'a lab fault list such as "slow-wrlock=50"').optional(),
+}).superRefine((h, ctx) => {
+  const network = { illumos: 'the link each vm\'s VNIC is made over', omnios: 'the link each vm\'s VNIC is made over', freebsd: 'the bridge each vm\'s tap is added to', smartos: 'the nic tag of the vms\' NIC' }[h.platform];
+  if (network && !h.nic) ctx.addIssue({ code: 'custom', path: ['nic'], message: `${/^[aeiou]/.test(h.platform) ? 'an' : 'a'} ${h.platform} host needs nic: ${network}` });
 });
 
 /**
@@ -105,6 +110,12 @@ export const guestSchema = z.strictObject({
    * guest's tool; `lab-synthetic` is the lab's stand-in, never a real update.
    */
   update: z.enum(['auto', ...UPDATE_METHODS]).default('auto'),
+  /**
+   * bhyve -w: ignore accesses to unimplemented MSRs ("intended for debug
+   * purposes", bhyve(8)). Off, an MSR the guest needs and bhyve lacks is a
+   * failure the suites see; on, it is hidden. Raw bhyve hosts only.
+   */
+  ignoreUnimplementedMsrs: z.boolean().default(false),
 }).superRefine((g, ctx) => {
   if (g.os === 'windows' && g.access !== 'ssh') ctx.addIssue({ code: 'custom', path: ['access'], message: 'windows guests are reached over their OpenSSH server: set access: ssh and ssh: { address, knownHosts, identityFile }' });
   if (g.access === 'ssh' && !g.ssh) ctx.addIssue({ code: 'custom', path: ['ssh'], message: 'access: ssh needs ssh: { address, knownHosts, identityFile }' });
@@ -127,6 +138,13 @@ export const thresholdsSchema = z.strictObject({
   osUpdate: duration.default('30m'),
   /** One write-lock cycle; a longer one is a blocked write lock (a hang). */
   wrlockCycle: duration.default('2s'),
+  /**
+   * After a blocked cycle's evidence, how long it may still take to return.
+   * One that does not has wedged the host: its vm is left as it is (destroying
+   * it would block every vm operation on the host) and the host is out of the
+   * run until it is rebooted.
+   */
+  wedgeGrace: duration.default('5s'),
   /** Silence between guest heartbeats; a longer one is a hang. Keep it near 3 heartbeat intervals. */
   heartbeatGap: duration.default('3s'),
   /** Throughput under each hammer dose, as a fraction of the same run's unstressed phase (paired). */

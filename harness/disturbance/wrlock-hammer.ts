@@ -110,6 +110,21 @@ export class WrlockHammer {
     this.timer = setInterval(() => this.check(), CHECK_EVERY_MS);
   }
 
+  /**
+   * After a hang's evidence: waits up to `graceMs` for the cycle in flight,
+   * if any, to return. A write-lock cycle blocked in the kernel waits
+   * uninterruptibly (vmm.c vcpu_set_state_locked(): cv_wait), and a destroy of
+   * its vm would freeze its vCPUs under the host-wide vmm_mtx and block with
+   * it held (vmm_sol_dev.c vmm_destroy_begin()): a cycle that never returns
+   * means the vm must not be destroyed. Resolves with it, or nothing.
+   */
+  async stillBlocked(graceMs: number): Promise<{ cycle: number; forMs: number } | undefined> {
+    if (!this.running) return undefined;
+    const deadline = Date.now() + graceMs;
+    while (this.inFlight && Date.now() < deadline) await new Promise((r) => setTimeout(r, CHECK_EVERY_MS));
+    return this.inFlight ? { cycle: this.inFlight.cycle, forMs: Date.now() - this.inFlight.since } : undefined;
+  }
+
   private line(line: string, now: number): void {
     this.log += `${new Date(now).toISOString()} ${line}\n`;
     const [kind, n, rc] = line.split(' ');
@@ -165,6 +180,8 @@ export class WrlockHammer {
       const forMs = Date.now() - this.inFlight.since;
       if (forMs > this.deadlineMs) this.summary.blocked = { cycle: this.inFlight.cycle, forMs };
     }
+    // What became of a cycle killed with the loop is not seen any more.
+    this.inFlight = undefined;
     return this.summary;
   }
 }

@@ -60,7 +60,13 @@ export function cloneFor(platform: Platform, host: { name: string; config: HostC
   }
 }
 
-/** Checks, before a run starts, that every host can clone the images its tests use: config mistakes are exit 2. */
-export function checkClonable(platform: Platform, host: { name: string; config: HostConfig }, image: DiskImage): void {
-  cloneFor(platform, host, image, 'check', '/nonexistent');
+/**
+ * Checks, before a run starts, that a host can boot a guest: its bootrom is one
+ * the platform takes, and its golden disk one the host can clone. Config
+ * mistakes are exit 2.
+ */
+export function checkBootable(platform: Platform, host: { name: string; config: HostConfig }, guest: { name: string; bootrom: string; image: DiskImage }): void {
+  const problem = platform.checkBootrom?.(guest.bootrom);
+  if (problem) throw new ConfigError(`guests.${guest.name}.image.bootrom: ${problem} (on host ${host.name})`);
+  cloneFor(platform, host, guest.image, 'check', '/nonexistent');
 }

@@ -6,10 +6,13 @@ import type { Platform } from '../platform/types.ts';
 import { shQuote } from '../transport/quote.ts';
 import { describeImage, type DiskImage, type ImageIdentity } from './disk-image.ts';
 
+/** An image found on a host: its identity, and the bootrom it requires, where its manifest says (SmartOS). */
+export type FoundImage = ImageIdentity & { bootrom?: string };
+
 export interface ImageCheck {
   command: string;
   /** The identity of the image found, or why it is not usable. */
-  judge(stdout: string, exitCode: number): ImageIdentity | { problem: string };
+  judge(stdout: string, exitCode: number): FoundImage | { problem: string };
 }
 
 export function imageCheck(platform: Platform, image: DiskImage): ImageCheck {
@@ -37,9 +40,23 @@ export function imageCheck(platform: Platform, image: DiskImage): ImageCheck {
         },
       };
     case 'smartos':
+      // `imgadm get UUID` prints {"manifest": {...}, "zpool": ...} (smartos-live src/img/lib/cli.js do_get());
+      // a bhyve image may require a bootrom (manifest.requirements.bootrom, bios or uefi), which vmadm enforces at create (VM.js validateImage()).
       return {
-        command: `imgadm get ${shQuote(image.uuid)} >/dev/null && echo ${shQuote(image.uuid)}`,
-        judge: (out, code) => (code === 0 && out.trim() === image.uuid ? { image: name, id: `uuid:${image.uuid}` } : { problem: `image ${image.uuid} is not imported on the host (imgadm import ${image.uuid})` }),
+        command: `imgadm get ${shQuote(image.uuid)}`,
+        judge: (out, code) => {
+          const missing = { problem: `image ${image.uuid} is not imported on the host (imgadm import ${image.uuid})` };
+          if (code !== 0) return missing;
+          let manifest: { uuid?: unknown; requirements?: { bootrom?: unknown } } | undefined;
+          try {
+            manifest = JSON.parse(out).manifest;
+          } catch {
+            return { problem: `\`imgadm get ${image.uuid}\` printed no JSON manifest: ${JSON.stringify(out.slice(0, 200))}` };
+          }
+          if (manifest?.uuid !== image.uuid) return missing;
+          const bootrom = manifest.requirements?.bootrom;
+          return { image: name, id: `uuid:${image.uuid}`, ...(typeof bootrom === 'string' ? { bootrom } : {}) };
+        },
       };
   }
 }

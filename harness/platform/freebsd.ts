@@ -8,8 +8,9 @@ import { statsProgress } from './vcpu-stats.ts';
 import { copyFile, fbufOptions } from './illumos.ts';
 import { supervisedPlan } from './supervised.ts';
 import { DEV_VMM_LISTING, destroySupervisedVm } from './teardown.ts';
+import { tapLinks } from './links.ts';
 
-/** bhyve(8)'s FreeBSD command line: the Handbook's slots, the NIC a tap. */
+/** bhyve(8)'s FreeBSD command line: the Handbook's slots, the NIC the vm's own tap. */
 const freebsdBhyveArgv = (vm: VmLaunch) => [
   '/usr/sbin/bhyve',
   '-c', String(vm.cpus), '-m', `${vm.memoryMiB}M`, '-A', '-H', '-P',
@@ -30,8 +31,16 @@ export const freebsdPlatform = (): Platform => ({
   uname: 'FreeBSD',
   fingerprint: FREEBSD_FINGERPRINT,
   freeMemoryMiB: 'echo $(( $(sysctl -n vm.stats.vm.v_free_count) * $(sysctl -n hw.pagesize) / 1048576 ))',
+  bootId: 'sysctl -n kern.boottime',
   workRoot: '/var/tmp/bhyve-smoke',
   plan: (host, vm) => supervisedPlan(host, vm, freebsdBhyveArgv),
+  // A tap takes one open: a tap per vm, on the bridge hosts.X.nic names.
+  links: tapLinks,
+  hostChecks: (bridge) => [
+    ...tapLinks.checks(bridge),
+    // com1 is an nmdm(4) pair; without the module bhyve cannot open it and exits 4 (uart_backend.c, bhyverun.c).
+    { what: 'nmdm module', command: 'kldstat -q -m nmdm', judge: (_, code) => code === 0 || 'nmdm(4) is not loaded (kldload nmdm): the vms\' consoles are nmdm pairs' },
+  ],
   console: (_vmDir, vmName) => {
     // nmdm(4) pairs are created on first open; a unit derived from the vm name keeps runs apart.
     const unit = [...createHash('sha256').update(vmName).digest().subarray(0, 3)].reduce((n, b) => n * 256 + b, 0) % 1_000_000;
@@ -53,7 +62,7 @@ export const freebsdPlatform = (): Platform => ({
     };
   },
   listVms: DEV_VMM_LISTING,
-  destroyVm: (vm, dir, clone) => destroySupervisedVm('/usr/sbin/bhyvectl', vm, dir, clone),
+  destroyVm: (vm, dir, destroyClone) => destroySupervisedVm('/usr/sbin/bhyvectl', vm, dir, { destroyClone, links: tapLinks }),
   detach: (command) => `daemon -f ${command}`,
   imagePath: shQuote,
   sha256File: 'sha256 -q "$f"',

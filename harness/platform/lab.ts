@@ -9,15 +9,26 @@ import { shQuote } from '../transport/quote.ts';
 import { statsProgress } from './vcpu-stats.ts';
 import { supervisedPlan } from './supervised.ts';
 import { destroySupervisedVm, namesListing } from './teardown.ts';
+import { vnicLinks } from './links.ts';
 
 /** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
 export const LOCAL_LAB_DIR = resolve(import.meta.dirname, '../../fixtures/lab');
 const LINUX_FREE_MIB = "awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo";
-/** The lab's vm folders (its /dev/vmm), as bhyve and bhyvectl choose them. */
-const LAB_VMM = '${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}/vmm';
+/** The lab's run root, as bhyve, bhyvectl and dladm choose it: its stand-in for the host's kernel state (vms, links, the vmm lock). */
+export const LAB_RUN_ROOT = '${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}';
+/** The lab's vm folders (its /dev/vmm). */
+const LAB_VMM = `${LAB_RUN_ROOT}/vmm`;
 const LAB_CACHE = '${BHYVE_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bhyve-smoke/lab}';
+/** The lab host's one physical link, QEMU's user-mode network (fixtures/lab/bin/dladm). */
+export const LAB_LINK = 'user0';
 
 export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Platform {
+  // The lab's dladm answers illumos's command lines: a VNIC per vm, as on illumos.
+  const vnics = vnicLinks(`${labDir}/bin/dladm`, {
+    what: 'may create VNICs',
+    command: `mkdir -p "${LAB_RUN_ROOT}" && [ -w "${LAB_RUN_ROOT}" ]`,
+    judge: (_, code) => code === 0 || `the lab's run root ${LAB_RUN_ROOT} is not writable: its dladm keeps the VNICs there`,
+  });
   return {
     kind: 'lab',
     capabilities: { wrlock: true },
@@ -27,14 +38,20 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Pl
     uname: 'Linux',
     fingerprint: faults ? `${LINUX_FINGERPRINT}; echo ${shQuote(`lab-faults=${faults}`)}` : LINUX_FINGERPRINT,
     freeMemoryMiB: LINUX_FREE_MIB,
+    // The lab's host reset (its stand-in for a reboot) gives it a new boot id; before one, the Linux box's.
+    bootId: `cat "${LAB_RUN_ROOT}/boot-id" 2>/dev/null || cat /proc/sys/kernel/random/boot_id`,
+    hostReset: `${labDir}/bin/lab-host-reset`,
     workRoot: '/tmp/bhyve-smoke',
     // Faults reach the lab's bhyve through its environment (fixtures/lab/README.md).
     plan: (host, vm) => supervisedPlan(host, vm, (launch: VmLaunch) => [...(faults ? ['env', `BHYVE_LAB_FAULTS=${faults}`] : []), `${labDir}/bin/bhyve`, ...illumosBhyveArgv(launch).slice(1)]),
+    links: vnics,
+    defaultNic: LAB_LINK,
+    hostChecks: vnics.checks,
     console: socketConsole,
     // The lab's bhyve turns fbuf into QEMU's VGA and VNC, on the same unix socket.
     framebuffer: unixFramebuffer,
     listVms: namesListing(`ls "${LAB_VMM}" 2>/dev/null; true`),
-    destroyVm: (vm, dir, clone) => destroySupervisedVm(`${labDir}/bin/bhyvectl`, vm, dir, clone),
+    destroyVm: (vm, dir, destroyClone) => destroySupervisedVm(`${labDir}/bin/bhyvectl`, vm, dir, { destroyClone, links: vnics }),
     detach: (command) => `setsid ${command} </dev/null >/dev/null 2>&1 &`,
     imagePath: (path) => (path.startsWith('@lab/') ? `"${LAB_CACHE}"/${shQuote(path.slice(5))}` : shQuote(path)),
     sha256File: 'sha256sum -- "$f" | cut -d " " -f 1',

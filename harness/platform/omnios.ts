@@ -5,7 +5,6 @@
 // as it boots (net `global-nic`); com1 and the framebuffer are sockets in the
 // zone's /tmp. bhyvectl knows the vm by the zone's name, and the zone watcher
 // (zone-watch.ts) logs its exits.
-import { createHash } from 'node:crypto';
 import type { Host } from '../host.ts';
 import { ConfigError, InfraError } from '../errors.ts';
 import { cloneFor } from '../image/clone.ts';
@@ -13,8 +12,9 @@ import { shQuote } from '../transport/quote.ts';
 import { fbufOptions, illumosBase, illumosEvidence } from './illumos.ts';
 import { finishTeardown, stopSupervisor } from './teardown.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
-import { parseZoneList, watchZone } from './zone-watch.ts';
+import { parseZoneList, socketInode, watchZone } from './zone-watch.ts';
 import { vmPlan } from './plan.ts';
+import { vnicName, vnicOverCheck } from './links.ts';
 
 /** The brand's init starts bhyve itself (the support script stops it with `pkill -z ZONE bhyve`). */
 const BHYVE_PROCESS = 'bhyve';
@@ -25,13 +25,6 @@ export const DEFAULT_ZONE_ROOT = '/zones';
 
 /** A vm's zonepath: under the host's zone root, named after the vm. */
 export const zonepathOf = (zoneRoot: string, vmName: string) => `${zoneRoot.replace(/\/+$/, '')}/${vmName}`;
-
-/**
- * The vm's VNIC: a link name starts with a letter, ends with a digit and has
- * at most 31 characters (dladm(8)), so it is derived from the vm name, not
- * the name itself.
- */
-export const vnicOf = (vmName: string) => `bsm${createHash('sha256').update(vmName).digest('hex').slice(0, 10)}0`;
 
 /** A zonecfg value, quoted where zonecfg's lexer needs it; one it cannot carry is refused. */
 function zonecfgValue(value: string, what: string): string {
@@ -49,7 +42,7 @@ export function omniosZonecfg(vm: VmRequest, o: { zonepath: string; nic: string;
     'set autoboot=false',
     'set ip-type=exclusive',
     // The VNIC is created over the host's link when the zone boots, and removed when it halts.
-    'add net', `set physical=${vnicOf(vm.name)}`, `set global-nic=${zonecfgValue(o.nic, 'hosts.nic')}`, 'end',
+    'add net', `set physical=${vnicName(vm.name)}`, `set global-nic=${zonecfgValue(o.nic, 'hosts.nic')}`, 'end',
     // The brand needs the disk device passed through beside the bootdisk attribute (README note 1).
     'add device', `set match=${zonecfgValue(o.device, 'disk device')}`, 'end',
     ...attr('bootdisk', o.dataset),
@@ -60,6 +53,25 @@ export function omniosZonecfg(vm: VmRequest, o: { zonepath: string; nic: string;
     ...(vm.framebuffer ? attr('vnc', vm.framebuffer.device) : []),
     '',
   ].join('\n');
+}
+
+/** Firmware names the brand still takes for files gone since r151035 (boot.py aliases['bootrom']). */
+const BOOTROM_ALIASES: Record<string, string> = {
+  'BHYVE_DEBUG-2.70': 'BHYVE_DEBUG',
+  'BHYVE_DEBUG_CSM-2.40': 'BHYVE_DEBUG_CSM',
+  'BHYVE_RELEASE-2.70': 'BHYVE_RELEASE',
+  'BHYVE_RELEASE_CSM-2.40': 'BHYVE_RELEASE_CSM',
+};
+
+/**
+ * The file the brand boots for a `bootrom` attribute (pkg5 src/brand/bhyve/
+ * boot.py): an absolute path as it is; any other name in
+ * /usr/share/bhyve/firmware, with `.fd` added unless it ends in `.fd`.
+ */
+export function omniosBootrom(bootrom: string): string {
+  const name = BOOTROM_ALIASES[bootrom] ?? bootrom;
+  if (name.startsWith('/')) return name;
+  return `/usr/share/bhyve/firmware/${name}${name.endsWith('.fd') ? '' : '.fd'}`;
 }
 
 /** `zoneadm list -cp`: the bhyve zones on the host, by name (the zone name is the vm name). */
@@ -77,14 +89,14 @@ export function destroyOmniosVm(vm: ListedVm, vmDir: string, destroyClone?: stri
   return [
     stopSupervisor(dir),
     `if zoneadm -z ${z} list >/dev/null 2>&1; then zoneadm -z ${z} halt >/dev/null 2>&1; zoneadm -z ${z} uninstall -F >/dev/null 2>&1; zonecfg -z ${z} delete -F || exit $?; fi`,
-    ...finishTeardown(dir, destroyClone),
+    ...finishTeardown(dir, destroyClone ? [destroyClone] : []),
   ].join('; ');
 }
 
 function omniosPlan(host: Host, vm: VmRequest, zoneRoot: string): VmPlan {
   const clone = cloneFor(host.platform, host, vm.image, vm.name, vm.dir);
   const zonepath = zonepathOf(zoneRoot, vm.name);
-  const config = omniosZonecfg(vm, { zonepath, nic: host.config.nic, dataset: clone.dataset!, device: clone.disk });
+  const config = omniosZonecfg(vm, { zonepath, nic: host.nic, dataset: clone.dataset!, device: clone.disk });
   const dir = shQuote(vm.dir);
   const z = shQuote(vm.name);
   return vmPlan(vm.name, destroyOmniosVm({ name: vm.name, id: vm.name }, vm.dir, clone.destroy), async (making) => {
@@ -99,7 +111,8 @@ function omniosPlan(host: Host, vm: VmRequest, zoneRoot: string): VmPlan {
     await host.exec(`cat > ${dir}/zonecfg.cmd && zonecfg -z ${z} -f ${dir}/zonecfg.cmd`, { doing: `configuring zone ${vm.name}`, input: config });
     await host.exec(`zoneadm -z ${z} install`, { doing: `installing zone ${vm.name}`, timeoutMs: 600_000 });
     await host.exec(`zoneadm -z ${z} boot`, { doing: `booting zone ${vm.name}`, timeoutMs: 120_000 });
-    await watchZone(host, vm.dir, vm.name, BHYVE_PROCESS);
+    // A guest reboot restarts bhyve in place; its console socket, bound anew, tells it.
+    await watchZone(host, vm.dir, vm.name, BHYVE_PROCESS, socketInode(`${zonepath}/root${COM1_IN_ZONE}`));
     return { vmm: vm.name, commandLine: `zonecfg -z ${vm.name} -f - <<'EOF'\n${config}EOF\nzoneadm -z ${vm.name} install && zoneadm -z ${vm.name} boot` };
   });
 }
@@ -113,8 +126,8 @@ export function omniosPlatform(zoneRoot = DEFAULT_ZONE_ROOT): Platform {
     images: ['zfs'],
     requires: ['/usr/sbin/zonecfg', '/usr/sbin/zoneadm', '/usr/lib/brand/bhyve', zoneRoot],
     plan: (host, vm) => omniosPlan(host, vm, zoneRoot),
-    // Each vm's VNIC is made over this link.
-    nicCheck: (nic) => `dladm show-link ${shQuote(nic)}`,
+    // The brand makes each vm's VNIC over this link as the zone readies (shared/vnic.ksh config_vnics()).
+    hostChecks: (nic) => [vnicOverCheck('/usr/sbin/dladm', nic)],
     // bhyve's own socket backend in the zone's /tmp (the README's `console` example): `zlogin -C` needs a terminal on stdin.
     console: (_vmDir: string, vmName: string): ConsoleSpec => {
       const path = inZone(vmName, COM1_IN_ZONE);
@@ -127,8 +140,7 @@ export function omniosPlatform(zoneRoot = DEFAULT_ZONE_ROOT): Platform {
     }),
     listVms: { command: 'zoneadm list -cp', parse: parseBhyveZones },
     destroyVm: destroyOmniosVm,
-    // A firmware name (BHYVE_RELEASE_CSM) is the brand's, in /usr/share/bhyve/firmware; anything else is a path.
-    imagePath: (path) => shQuote(path.includes('/') ? path : `/usr/share/bhyve/firmware/${path}.fd`),
+    imagePath: (path) => shQuote(omniosBootrom(path)),
     evidence: (vm, pid) => [
       ...illumosEvidence(vm.vmm, pid),
       { name: 'zone', command: `zoneadm -z ${shQuote(vm.id)} list -p; zonecfg -z ${shQuote(vm.id)} export` },

@@ -8,12 +8,12 @@
 import { createHash } from 'node:crypto';
 import type { Host } from '../host.ts';
 import { InfraError } from '../errors.ts';
-import { cloneFor } from '../image/clone.ts';
+import { checkBootable } from '../image/clone.ts';
 import { shQuote } from '../transport/quote.ts';
 import { illumosBase, illumosEvidence } from './illumos.ts';
 import { finishTeardown, stopSupervisor } from './teardown.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
-import { parseZoneList, watchZone } from './zone-watch.ts';
+import { INIT_RESTARTS, parseZoneList, watchZone } from './zone-watch.ts';
 import { vmPlan } from './plan.ts';
 
 const VMADM = '/usr/vm/sbin/vmadm';
@@ -22,6 +22,19 @@ const BHYVE_PROCESS = 'zhyve';
 /** bhyve's com1 and fbuf inside the zone, as sockets in its /tmp: the brand's own vnc socket (boot.c), and com1 where `com1` says. */
 const COM1_IN_ZONE = '/tmp/vm.com1';
 const VNC_IN_ZONE = '/tmp/vm.vnc';
+/**
+ * com2 as vmadm makes it when no com port is given (VM.js
+ * buildZonecfgUpdate(): com1 /dev/zconsole, com2 socket,/tmp/vm.ttyb, set only
+ * when both are absent): the metadata agent's port (src/vm/lib/metadata/
+ * agent.js). Our com1 is a socket, so com2 is set as vmadm would have.
+ */
+const COM2_METADATA = 'socket,/tmp/vm.ttyb';
+/**
+ * What vmadm takes as bootrom at create (vmadm.8.md: "At provision time, only
+ * 'bios' or 'uefi' are allowed"; VM.js BOOTROMS); a path would be read inside
+ * the zone root.
+ */
+export const SMARTOS_BOOTROMS = ['bios', 'uefi'] as const;
 
 /**
  * The uuid the harness gives a vm (vmadm takes one in the payload): derived
@@ -48,11 +61,12 @@ export function smartosPayload(vm: VmRequest, nicTag: string): Record<string, un
     autoboot: false,
     ram: vm.memoryMiB,
     vcpus: vm.cpus,
-    // bios, uefi, or a firmware path.
+    // bios or uefi (SMARTOS_BOOTROMS; checked before the run, and against the image's requirements).
     bootrom: vm.bootrom,
     disks: [{ image_uuid: vm.image.uuid, boot: true, model: 'virtio' }],
     nics: [{ nic_tag: nicTag, model: 'virtio', ips: ['dhcp'], primary: true }],
     com1: vm.console.backend,
+    com2: COM2_METADATA,
     // vnc_port -1 leaves the fbuf out; 0 keeps it (vmadmd also serves it on a random port of the admin network).
     vnc_port: fb ? 0 : -1,
     ...(fb?.password ? { vnc_password: fb.password } : {}),
@@ -85,9 +99,10 @@ export function destroySmartosVm(vm: ListedVm, vmDir: string): string {
 }
 
 function smartosPlan(host: Host, vm: VmRequest): VmPlan {
-  cloneFor(host.platform, host, vm.image, vm.name, vm.dir); // the image kind is one vmadm clones, or a ConfigError now
+  // The image kind is one vmadm clones and the bootrom one it takes, or a ConfigError now.
+  checkBootable(host.platform, host, { name: vm.guest, bootrom: vm.bootrom, image: vm.image });
   const uuid = smartosUuid(vm.name);
-  const payload = JSON.stringify(smartosPayload(vm, host.config.nic), null, 2);
+  const payload = JSON.stringify(smartosPayload(vm, host.nic), null, 2);
   return vmPlan(uuid, destroySmartosVm({ name: vm.name, id: uuid }, vm.dir), async (making) => {
     // Nothing is made while either name is someone's: the alias may be a stale vm of ours, the uuid anything.
     const listed = await host.exec(`${VMADM} list -p -o uuid,alias`, { doing: `checking that ${vm.name} is free on ${host.name}` });
@@ -99,7 +114,8 @@ function smartosPlan(host: Host, vm: VmRequest): VmPlan {
     const zone = await host.exec(`zoneadm -z ${shQuote(uuid)} list -p`, { doing: `finding the zone debug id of ${vm.name}` });
     const debugId = parseZoneList(zone.stdout)[0]?.debugId;
     if (debugId === undefined) throw new InfraError(`host ${host.name}: no zone debug id for ${vm.name} in \`zoneadm list -p\``, { output: zone.stdout });
-    await watchZone(host, vm.dir, uuid, BHYVE_PROCESS);
+    // A guest reboot restarts init (zhyve, then bhyve) in place; the zone's init_restarts kstat counts it.
+    await watchZone(host, vm.dir, uuid, BHYVE_PROCESS, INIT_RESTARTS);
     return { vmm: `SYSbhyve-${debugId}`, commandLine: `${VMADM} create <<'EOF'\n${payload}\nEOF` };
   });
 }
@@ -110,8 +126,8 @@ export const smartosPlatform = (): Platform => ({
   images: ['smartos'],
   requires: [VMADM, '/usr/sbin/zoneadm', '/usr/lib/brand/bhyve'],
   plan: smartosPlan,
-  // The vms' NIC goes on a nic tag (nictagadm(8): `exists` succeeds when every tag named exists).
-  nicCheck: (nic) => `nictagadm exists ${shQuote(nic)}`,
+  // The vms' NIC goes on a nic tag (nictagadm(8): `exists` succeeds when every tag named exists); vmadm makes each vm's VNIC.
+  hostChecks: (nic) => [{ what: `vm network ${nic}`, command: `nictagadm exists ${shQuote(nic)}`, judge: (_, code) => code === 0 || `no nic tag ${nic} on the host (hosts.X.nic)` }],
   // bhyve's own socket backend in the zone's /tmp: `zlogin -C` needs a terminal on stdin (zlogin.c sets raw mode and fails on a pipe).
   console: (_vmDir: string, vmName: string): ConsoleSpec => {
     const path = `${zoneRoot(vmName)}${COM1_IN_ZONE}`;
@@ -124,7 +140,8 @@ export const smartosPlatform = (): Platform => ({
   }),
   listVms: { command: `${VMADM} list -p -o uuid,alias`, parse: parseVmadmList },
   destroyVm: (vm, dir) => destroySmartosVm(vm, dir),
-  // bios and uefi are the brand's names for its two ROMs (boot.c); anything else is a path.
+  checkBootrom: (bootrom) => (SMARTOS_BOOTROMS as readonly string[]).includes(bootrom) ? undefined : `a SmartOS vm boots bios or uefi (vmadm create takes no firmware path: it would be read inside the zone root), not ${JSON.stringify(bootrom)}`,
+  // bios and uefi are the brand's names for its two ROMs (illumos-joyent boot.c add_lpc()).
   imagePath: (path) => shQuote(({ bios: '/usr/share/bhyve/uefi-csm-rom.bin', uefi: '/usr/share/bhyve/uefi-rom.bin' } as Record<string, string>)[path] ?? path),
   evidence: (vm, pid) => [
     ...illumosEvidence(vm.vmm, pid),

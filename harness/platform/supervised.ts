@@ -1,12 +1,12 @@
 // Raw bhyve (the lab, illumos's global zone, FreeBSD): the harness makes the
 // vm itself. Its disk is cloned into the vm's folder (or a ZFS clone beside
-// it), and bhyve runs under the supervisor (supervisor.ts), which restarts it
-// when the guest reboots and logs every exit.
+// it), its NIC gets a link of its own (links.ts: a link takes one vm), and
+// bhyve runs under the supervisor (supervisor.ts), which restarts it when the
+// guest reboots and logs every exit.
 import type { Host } from '../host.ts';
 import { cloneFor } from '../image/clone.ts';
 import { shJoin, shQuote } from '../transport/quote.ts';
 import { SUPERVISOR_SH } from './supervisor.ts';
-import { destroySupervisedVm } from './teardown.ts';
 import { vmPlan } from './plan.ts';
 import type { VmLaunch, VmPlan, VmRequest } from './types.ts';
 
@@ -15,12 +15,13 @@ export function supervisedPlan(host: Host, vm: VmRequest, bhyveArgv: (launch: Vm
   const dir = shQuote(vm.dir);
   // The vm's own copy-on-write clone of the golden disk: nothing it writes reaches the image.
   const clone = cloneFor(p, host, vm.image, vm.name, vm.dir);
-  return vmPlan(vm.name, destroySupervisedVm(p.bhyvectl, { name: vm.name, id: vm.name }, vm.dir, clone.destroy), async (making) => {
+  return vmPlan(vm.name, p.destroyVm({ name: vm.name, id: vm.name }, vm.dir, clone.destroy), async (making) => {
     const found = await host.exec(`f=${p.imagePath(vm.bootrom)}; [ -e "$f" ] || { echo "missing: $f" >&2; exit 3; }; echo "$f"`, {
       doing: `finding the bootrom of ${vm.name}`,
     });
     making();
     await host.exec(clone.create, { doing: `cloning the disk of ${vm.name}`, timeoutMs: 600_000 });
+    const link = p.links ? (await host.exec(p.links.create(vm.name, host.nic, vm.dir), { doing: `making the network link of ${vm.name} on ${host.nic}` })).stdout.trim() : host.nic;
     await host.exec(`cat > ${dir}/supervise.sh`, { doing: 'writing the supervisor', input: SUPERVISOR_SH });
     const argv = bhyveArgv({
       name: vm.name,
@@ -29,8 +30,9 @@ export function supervisedPlan(host: Host, vm: VmRequest, bhyveArgv: (launch: Vm
       bootrom: found.stdout.trim(),
       disk: clone.disk,
       console: vm.console.backend,
-      nic: host.config.nic,
+      nic: link,
       ...(vm.framebuffer ? { slots: [vm.framebuffer.device] } : {}),
+      ...(vm.ignoreUnimplementedMsrs ? { ignoreUnimplementedMsrs: true } : {}),
     });
     await host.exec(p.detach(`sh ${dir}/supervise.sh ${dir} ${shJoin(argv)}`), { doing: `starting ${vm.name}` });
     return { vmm: vm.name, commandLine: shJoin(argv) };

@@ -3,6 +3,7 @@
 
 import type { Host } from '../host.ts';
 import type { DiskImage } from '../image/disk-image.ts';
+import type { LinkRecipe } from './links.ts';
 
 export type PlatformKind = 'lab' | 'illumos' | 'freebsd' | 'smartos' | 'omnios';
 export const PLATFORM_KINDS: readonly PlatformKind[] = ['lab', 'illumos', 'freebsd', 'smartos', 'omnios'];
@@ -16,10 +17,12 @@ export interface VmLaunch {
   disk: string;
   /** The com1 backend (ConsoleSpec.backend). */
   console: string;
-  /** The vm's network backend (a vnic on illumos, a tap on FreeBSD, anything in the lab). */
+  /** The vm's own link (platform/links.ts): a VNIC on illumos and in the lab, a tap on FreeBSD. */
   nic: string;
   /** Extra PCI slots (`-s` values): the framebuffer. */
   slots?: string[];
+  /** bhyve -w: ignore unimplemented MSRs (guests.X.ignoreUnimplementedMsrs; a debug aid, off by default). */
+  ignoreUnimplementedMsrs?: boolean;
 }
 
 /** A vm's screen as bhyve's fbuf takes it: size, and the VNC password if there is one. */
@@ -57,8 +60,12 @@ export interface VmRequest {
   dir: string;
   cpus: number;
   memoryMiB: number;
+  /** The guest's name in the config (guests.X): what a config error names. */
+  guest: string;
   /** As configured: a path, or a firmware name a zone brand knows. */
   bootrom: string;
+  /** bhyve -w (guests.X.ignoreUnimplementedMsrs). */
+  ignoreUnimplementedMsrs?: boolean;
   /** The golden disk; each vm boots from its own clone of it (image/clone.ts). */
   image: DiskImage;
   console: ConsoleSpec;
@@ -82,6 +89,13 @@ export interface VmPlan {
   readonly destroy: string;
 }
 
+/** A check doctor and every run make of a host: a command, and (unless its exit status says it) what its output must show. */
+export interface HostCheck {
+  what: string;
+  command: string;
+  judge?(out: string, code: number): true | string;
+}
+
 /** A vm in a host's listing: our name for it, and what the host's tools call it. */
 export interface ListedVm {
   name: string;
@@ -94,8 +108,12 @@ export interface Platform {
   readonly images: readonly DiskImage['kind'][];
   /** Paths the platform's recipes need beyond bhyve and bhyvectl (vmadm, zoneadm, …), checked by doctor. */
   readonly requires?: readonly string[];
-  /** A shell command that succeeds when the host's `nic` (hosts.X.nic) exists, checked by doctor. */
-  nicCheck?(nic: string): string;
+  /** What doctor checks of the host beyond bhyve: the vm network over `nic` (hosts.X.nic), the platform's own needs. */
+  hostChecks(nic: string): HostCheck[];
+  /** Each vm's own link, where the harness makes it (raw bhyve); zone brands make their vms' own. */
+  readonly links?: LinkRecipe;
+  /** The vm network when hosts.X.nic is not given (the lab's one link); other platforms need it configured. */
+  readonly defaultNic?: string;
   /** What the host can do for tests; a test that needs what is missing is skipped with the reason. */
   readonly capabilities: { wrlock: boolean };
   readonly bhyve: string;
@@ -104,6 +122,14 @@ export interface Platform {
   readonly uname: string;
   /** A shell command printing the host's fingerprint as `key=value` lines (platform/fingerprint.ts). */
   readonly fingerprint: string;
+  /**
+   * A shell command printing an id of the host's boot (it changes when the
+   * host reboots), taking no vmm lock: how `clean` and `doctor` tell that a
+   * wedged host was rebooted.
+   */
+  readonly bootId: string;
+  /** The lab's stand-in for rebooting the host, the only way out of a wedged write lock there (clean --reset-lab). */
+  readonly hostReset?: string;
   /** A shell command printing the host's free memory in MiB. */
   readonly freeMemoryMiB: string;
   /** Root of the harness's folders on the host; one sub-folder per run. */
@@ -120,6 +146,8 @@ export interface Platform {
   destroyVm(vm: ListedVm, vmDir: string, destroyClone?: string): string;
   /** Wraps a command so it runs detached from the ssh session that starts it. */
   detach(command: string): string;
+  /** Why a guest's bootrom (guests.X.image.bootrom) cannot boot here, if it cannot: a config error found before the run. */
+  checkBootrom?(bootrom: string): string | undefined;
   /** A shell expression for an image or firmware path in config (the lab expands `@lab/`, zone brands their firmware names). */
   imagePath(path: string): string;
   /** A shell command printing the sha256 (hex) of the file named by "$f". */

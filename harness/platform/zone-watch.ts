@@ -1,35 +1,50 @@
-// Zone brands run bhyve themselves: the brand's init starts it, starts it
-// again when the guest reboots (bhyve exits 0), and the zone halts when the
-// guest powers off. The harness cannot see bhyve's exit status there, so a
-// small watcher in the global zone turns what it can see into the same exit
-// log the supervisor writes (supervisor.ts), and the Vm reads either alike:
-//   - a new bhyve process, or a new zone instance (a new zone id): a reboot
-//     (0). OmniOS's brand makes bhyve the zone's init with restartinit off
-//     (omniosorg/pkg5 src/brand/bhyve/init.c, config.xml), SmartOS's zhyve
-//     likewise, so a guest reboot ends the init and the zone boots a new one;
-//   - no bhyve and the zone out of `running` for GRACE: a poweroff (1; a
-//     guest halt looks the same from outside);
+// Zone brands run bhyve themselves, as the zone's init: the brand's init
+// execs bhyve (OmniOS pkg5 src/brand/bhyve/init.c; SmartOS zhyve,
+// illumos-joyent lib/brand/bhyve/zhyve.c), and when the guest reboots (bhyve
+// exits 0) the kernel restarts init in place, not the zone: OmniOS's brand
+// config.xml sets restartinit0 and restartinitreboot=false ("Just restart
+// init, not the whole zone"), SmartOS's boot.c setup_reboot() sets
+// ZONE_ATTR_INITRESTART0, and exit.c restart_init() execs the new init over
+// the old process. The pid and the zone id stay the same, so neither tells a
+// reboot. What does, per brand (the `generation` command):
+//   - SmartOS: the zone's `init_restarts` kstat (zones:<zone id>:…, class
+//     zone_misc), bumped by restart_init_notify() at each restart; SmartOS's
+//     own metadata agent (smartos-live src/vm/lib/metadata/agent.js) reads a
+//     change of it as a guest reboot. illumos-gate has no such kstat.
+//   - OmniOS: the inode of the vm's console socket: bhyve's socket backend
+//     unlinks and binds its path at every start (uart_backend.c init_sock()).
+// So the watcher, a small script in the global zone, writes the exit log the
+// supervisor writes elsewhere (supervisor.ts), and the Vm reads either alike:
+//   - a new generation, bhyve pid or zone instance (older SmartOS rebooted
+//     the whole zone, ZONE_ATTR_INITREBOOT): a reboot (0);
+//   - no bhyve and the zone out of `running` for GRACE: a poweroff (1; bhyve's
+//     non-zero exit halts the zone, and a guest halt looks the same);
 //   - bhyve never seen: an error (4).
-// It polls twice a second; SmartOS may reboot the whole zone on a guest
-// reboot, passing through `installed` for a moment, hence the grace.
+// It polls twice a second.
 import type { Host } from '../host.ts';
 import { shQuote } from '../transport/quote.ts';
 
 /** Polls (of 0.5 s) a zone may spend without bhyve before the watcher calls it powered off. */
 export const ZONE_DOWN_POLLS = 20;
 
+/**
+ * `sh zone-watch.sh VMDIR ZONE PROCESS GENERATION`: GENERATION is a shell
+ * command, run with the zone id in $zid, printing what changes at every start
+ * of bhyve in the zone.
+ */
 export const ZONE_WATCH_SH = `#!/bin/sh
-# bhyve-smoke zone watcher: usage: zone-watch.sh VMDIR ZONE PROCESS
-dir=$1 zone=$2 proc=$3
+# bhyve-smoke zone watcher: usage: zone-watch.sh VMDIR ZONE PROCESS GENERATION
+dir=$1 zone=$2 proc=$3 generation=$4
 echo $$ >"$dir/supervisor.pid"
 stamp() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 last= gone= down=0 status=
 while :; do
 	pid=$(pgrep -z "$zone" -x "$proc" 2>/dev/null | head -n 1)
 	listed=$(zoneadm -z "$zone" list -p 2>/dev/null)
+	zid=$(echo "$listed" | cut -d: -f1)
 	state=$(echo "$listed" | cut -d: -f3)
 	if [ -n "$pid" ]; then
-		seen="$(echo "$listed" | cut -d: -f1)/$pid"
+		seen="$zid/$pid/$(eval "$generation" 2>/dev/null)"
 		[ -n "$last" ] && [ "$seen" != "$last" ] && echo "\${gone:-$(stamp)} 0" >>"$dir/exits"
 		echo "$pid" >"$dir/bhyve.pid"
 		last=$seen gone= down=0
@@ -47,11 +62,17 @@ done
 rm -f "$dir/supervisor.pid" "$dir/bhyve.pid"
 `;
 
+/** SmartOS: the zone's init restarts (kstat -p prints `zones:ID:NAME:init_restarts<TAB>N`). */
+export const INIT_RESTARTS = 'kstat -p -m zones -c zone_misc -i "$zid" -s init_restarts | cut -f 2';
+
+/** OmniOS: the inode of a socket bhyve binds anew at every start (ls -i prints `INODE PATH`). */
+export const socketInode = (path: string) => `ls -i ${shQuote(path)} | awk '{ print $1 }'`;
+
 /** Writes the watcher of a zone's bhyve (named `process`) into the vm's folder and starts it, detached as the platform detaches. */
-export async function watchZone(host: Host, vmDir: string, zone: string, process: string): Promise<void> {
+export async function watchZone(host: Host, vmDir: string, zone: string, process: string, generation: string): Promise<void> {
   const dir = shQuote(vmDir);
   await host.exec(`cat > ${dir}/zone-watch.sh`, { doing: 'writing the zone watcher', input: ZONE_WATCH_SH });
-  await host.exec(host.platform.detach(`sh ${dir}/zone-watch.sh ${dir} ${shQuote(zone)} ${shQuote(process)}`), { doing: `watching zone ${zone}` });
+  await host.exec(host.platform.detach(`sh ${dir}/zone-watch.sh ${dir} ${shQuote(zone)} ${shQuote(process)} ${shQuote(generation)}`), { doing: `watching zone ${zone}` });
 }
 
 /** One zone of `zoneadm list -cp`: `zoneid:zonename:state:zonepath:uuid:brand:ip-type:debugid`, a colon in the path escaped with a backslash (zoneadm.c). */

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import type { Builder } from 'junit-report-builder';
 import type { RunResult, TestResult } from './results.ts';
-import { writeFileAtomic } from './results.ts';
+import { wedgedNote, writeFileAtomic } from './results.ts';
 
 // The package is CommonJS whose typings declare a default export; require it.
 const junit: Builder = createRequire(import.meta.url)('junit-report-builder');
@@ -32,6 +32,7 @@ export function buildJunit(run: RunResult): string {
       'bhyve-smoke.timezone': 'UTC',
       'bhyve-smoke.reproduce': t.reproduce,
       'bhyve-smoke.kept': t.kept,
+      'bhyve-smoke.host-wedged': t.wedged ? `${t.host}: ${wedgedNote(t.wedged)}` : undefined,
       'bhyve-smoke.known': t.known?.map((k) => k.id).join(', '),
     };
     for (const [k, v] of Object.entries(props)) if (v !== undefined) suite.property(k, String(v));
@@ -63,6 +64,7 @@ export function buildJunit(run: RunResult): string {
     const target = cases.find((c) => c.status === 'failed' || c.status === 'error') ?? cases[cases.length - 1];
     if (target) {
       const out = [
+        t.wedged ? `host ${t.host} ${wedgedNote(t.wedged)}` : '',
         t.consoleTail ? `console tail of ${t.vm}:\n${t.consoleTail}` : '',
         ...t.attachments.map((a) => `[[ATTACHMENT|${a.path}]]`),
         ...(t.missingEvidence ?? []).map((m) => `missing evidence: ${m.name}: ${m.reason}`),

@@ -3,7 +3,7 @@
 import { formatDuration } from '../duration.ts';
 import type { PlannedTest } from '../run/plan.ts';
 import type { Reporter } from './reporter.ts';
-import { summarize, type RunResult, type TestResult } from './results.ts';
+import { summarize, wedgedNote, type RunResult, type TestResult } from './results.ts';
 
 const MARK: Record<TestResult['status'], string> = { passed: 'ok  ', flaky: 'FLKY', failed: 'FAIL', error: 'ERR ', skipped: 'skip' };
 
@@ -52,6 +52,7 @@ export class LineReporter implements Reporter {
     for (const k of r.known ?? []) this.print(`     known: ${k.id}${k.summary ? ` (${k.summary})` : ''} — matched in ${k.where}: ${k.line}`);
     if (r.status === 'failed' || r.status === 'error') this.print(`     reproduce: ${r.reproduce}`);
     if (r.kept) this.print(`     kept: ${r.kept}`);
+    if (r.wedged) this.print(`     host ${r.host} ${wedgedNote(r.wedged)}`);
   }
 
   onNote(line: string): void {

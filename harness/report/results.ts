@@ -55,7 +55,29 @@ export interface TestResult {
   reproduce: string;
   /** Kept for inspection (--keep-on-failure): how to reach it. */
   kept?: string;
+  /** Its write lock never returned: the vm was left as it is, and its host is out of the run until rebooted. */
+  wedged?: WedgedVm;
 }
+
+/**
+ * A vm the run left on a wedged host: its write lock never returned, so it
+ * was not destroyed (the destroy would block every vm operation on the host)
+ * and the host needs a reboot. The record is kept until the host's boot id
+ * changes.
+ */
+export interface WedgedVm {
+  vm: string;
+  /** What bhyvectl calls it. */
+  vmm: string;
+  since: string;
+  reason: string;
+  /** The host's boot id when it wedged (platform bootId); another one later means it was rebooted. */
+  bootId: string;
+}
+
+/** What a wedged host's vm means for whoever reads about it: in notes, results and reports. */
+export const wedgedNote = (w: WedgedVm) =>
+  `wedged: the write lock of vm ${w.vm} never returned (${w.reason}); the vm was left as it is and the host needs a reboot`;
 
 export interface HostSummary {
   name: string;
@@ -63,8 +85,10 @@ export interface HostSummary {
   transport: string;
   /** What makes two hosts comparable: CPU, memory, OS and bhyve build (compare warns when they differ). */
   fingerprint?: Record<string, string>;
-  /** Failed its health check at the start of the run: its tests went to other hosts of its pool. */
+  /** Failed its health check at the start of the run, or wedged during it: its tests went to other hosts of its pool. */
   quarantined?: string;
+  /** A vm of the run wedged it: it needs a reboot (`bhyve-smoke clean` reports it until it has one). */
+  wedged?: WedgedVm;
 }
 
 export interface RunResult {
@@ -99,12 +123,17 @@ export const summarize = (tests: TestResult[]) => {
   return { total: tests.length, passed: count('passed'), failed: count('failed'), error: count('error'), skipped: count('skipped'), flaky: count('flaky') };
 };
 
-/** 0 all passed (flaky counts as passed), 1 a check failed, 3 infrastructure error; 130/143 interrupted. */
+/**
+ * 0 all passed (flaky counts as passed), 1 a check failed, 2 a test could not
+ * run because of the config (a guest its host cannot boot), 3 infrastructure
+ * error; 130/143 interrupted.
+ */
 export function exitCodeOf(tests: TestResult[], signal?: NodeJS.Signals): number {
   if (signal === 'SIGINT') return 130;
   if (signal === 'SIGTERM') return 143;
   const s = summarize(tests);
   if (s.failed) return EXIT.checkFailed;
+  if (tests.some((t) => t.status === 'error' && t.error?.type === 'ConfigError')) return EXIT.usage;
   if (s.error) return EXIT.infra;
   return EXIT.passed;
 }

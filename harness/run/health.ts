@@ -9,13 +9,16 @@ import { messageOf } from '../errors.ts';
 import type { Host } from '../host.ts';
 import { parseFingerprint } from '../platform/fingerprint.ts';
 import { shQuote } from '../transport/quote.ts';
-import { diskImageFor, type ImageIdentity } from '../image/disk-image.ts';
+import { describeImage, diskImageFor, type ImageIdentity } from '../image/disk-image.ts';
 import { imageCheck } from '../image/verify.ts';
+import { wedgedNote, wedgedOn } from './records.ts';
 
 export interface Finding {
   ok: boolean;
   what: string;
   detail: string;
+  /** The config asks what this host cannot do (a guest's bootrom): exit 2, not the host's fault. */
+  config?: boolean;
 }
 
 /** A file image's sha256 reads the whole file: allow a big one (about 100 MB/s gives 60 GB). */
@@ -42,15 +45,21 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
   };
   await probe('reachable', 'echo reachable', (out) => out === 'reachable' || `unexpected answer ${JSON.stringify(out)}`);
   if (!findings[0].ok) return { findings, images };
+  // A vm an earlier run left wedged keeps the host out until it reboots (its boot id changes).
+  for (const w of wedgedOn(host.name, host.config)) {
+    await probe(`not wedged (run ${w.runId})`, p.bootId, (out, code) => {
+      if (code !== 0 || !out) return `${wedgedNote(w)}, since ${w.since}; its boot id cannot be read to tell whether it rebooted since`;
+      return out !== w.bootId || `${wedgedNote(w)}, since ${w.since} (run ${w.runId}); \`bhyve-smoke clean\` reports it until the host has rebooted`;
+    });
+  }
   await probe(`platform ${p.kind}`, 'uname -s', (out) => out === p.uname || `uname -s says ${out}, a ${p.kind} host says ${p.uname}`);
   await probe('bhyve present', `[ -x ${shQuote(p.bhyve)} ] && echo ${shQuote(p.bhyve)}`, (_, code) => code === 0 || `${p.bhyve} is missing or not executable`);
   await probe('bhyvectl present', `[ -x ${shQuote(p.bhyvectl)} ] && echo ${shQuote(p.bhyvectl)}`, (_, code) => code === 0 || `${p.bhyvectl} is missing or not executable`);
   for (const path of p.requires ?? []) {
     await probe(`${path} present`, `[ -e ${shQuote(path)} ] && echo ${shQuote(path)}`, (_, code) => code === 0 || `${path} is missing: a ${p.kind} host needs it`);
   }
-  if (p.nicCheck) {
-    const { nic } = host.config;
-    await probe(`vm network ${nic}`, p.nicCheck(nic), (_, code) => code === 0 || `no ${nic} on the host (hosts.${host.name}.nic)`);
+  for (const check of p.hostChecks(host.nic)) {
+    await probe(check.what, check.command, (out, code) => (check.judge ? check.judge(out, code) : code === 0 || `\`${check.command}\` exited ${code}`));
   }
   if (p.capabilities.wrlock) {
     // The usage text lists the option where the hook exists.
@@ -61,15 +70,23 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
   await probe('free memory', p.freeMemoryMiB, (out) => (Number(out) >= 512 ? true : `${out} MiB free, want at least 512`));
   for (const [name, guest] of Object.entries(config.guests).filter(([n]) => guests.includes(n))) {
     const { bootrom } = guest.image;
-    await probe(`guest ${name} bootrom`, `f=${p.imagePath(bootrom)}; [ -e "$f" ] && echo "$f"`, (_, code) => code === 0 || `${bootrom} is not on the host`);
+    const unbootable = p.checkBootrom?.(bootrom);
+    if (unbootable) findings.push({ ok: false, what: `guest ${name} bootrom`, detail: `guests.${name}.image.bootrom: ${unbootable}`, config: true });
+    else await probe(`guest ${name} bootrom`, `f=${p.imagePath(bootrom)}; [ -e "$f" ] && echo "$f"`, (_, code) => code === 0 || `${bootrom} is not on the host`);
     const image = diskImageFor(guest, host.name, host.config.pool);
     const check = imageCheck(p, image);
+    let required: string | undefined;
     await probe(`guest ${name} disk`, check.command, (out, code) => {
       const found = check.judge(out, code);
       if ('problem' in found) return found.problem;
-      images[name] = found;
+      const { bootrom: needs, ...identity } = found;
+      required = needs;
+      images[name] = identity;
       return true;
     }, IMAGE_CHECK_MS);
+    if (required && required !== bootrom) {
+      findings.push({ ok: false, what: `guest ${name} bootrom`, detail: `guests.${name}.image.bootrom: ${bootrom}, but the image ${describeImage(image)} requires bootrom ${required} (its manifest's requirements.bootrom; vmadm refuses any other)`, config: true });
+    }
   }
   return { findings, images };
 }
@@ -77,6 +94,8 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
 export interface HostHealth {
   /** Why the host is out of this run, if it is. */
   quarantined?: string;
+  /** It is out because the config asks what it cannot do (a guest's bootrom): exit 2. */
+  configError?: boolean;
   fingerprint?: Record<string, string>;
   /** Per guest, the identity of its golden disk on this host. */
   images?: Record<string, ImageIdentity>;
@@ -86,7 +105,7 @@ export interface HostHealth {
 export async function checkHostForRun(host: Host, config: Config, runDir: string, guests: string[]): Promise<HostHealth> {
   const { findings, images } = await examineHost(host, config, guests);
   const failed = findings.filter((f) => !f.ok);
-  if (failed.length) return { quarantined: failed.map((f) => `${f.what}: ${f.detail}`).join('; ') };
+  if (failed.length) return { quarantined: failed.map((f) => `${f.what}: ${f.detail}`).join('; '), ...(failed.every((f) => f.config) ? { configError: true } : {}) };
   try {
     const fp = await host.exec(host.platform.fingerprint, { doing: `fingerprinting host ${host.name}`, timeoutMs: 30_000, check: false });
     await host.exec(`mkdir -p ${shQuote(runDir)}`, { doing: `preparing host ${host.name}`, timeoutMs: 30_000 });

@@ -1,9 +1,11 @@
 // Reaping what dead runs left behind: their vms (found by prefix + run id on
-// each host they used), their ZFS disk clones and their folders. Nothing else
-// on a host is touched.
-import { createHost } from '../host.ts';
+// each host they used), their links and ZFS disk clones and their folders.
+// Nothing else on a host is touched. A host a run left wedged is not touched
+// either until it has rebooted (its boot id changed): destroying the wedged vm
+// would block, holding the host's vmm_mtx; it is reported instead.
+import { createHost, type Host } from '../host.ts';
 import { messageOf } from '../errors.ts';
-import { deadRuns, removeRecord, vmNamePrefix, type RunRecord } from './records.ts';
+import { deadRuns, folderAt, removeRecord, vmNamePrefix, wedgedNote, type RunRecord } from './records.ts';
 import { shQuote } from '../transport/quote.ts';
 import { cloneDataset, destroyCloneDataset } from '../image/clone.ts';
 import { DESTROY_MS } from '../platform/teardown.ts';
@@ -13,23 +15,49 @@ export interface Reaped {
   runId: string;
   vms: string[];
   errors: string[];
+  /** Hosts left alone because they are still wedged, each with what to do. */
+  wedged: string[];
+  /** Wedged lab hosts reset (clean --reset-lab). */
+  reset: string[];
+}
+
+export interface ReapOptions {
+  /** Reset a wedged lab host (its stand-in for a reboot) instead of only reporting it. */
+  resetLab?: boolean;
 }
 
 /** The vms of a host's listing that carry the run's prefix and id: only those are ever touched. */
 export const ownedVms = (platform: Platform, listing: string, owned: string): ListedVm[] =>
   platform.listVms.parse(listing).filter((vm) => vm.name.startsWith(owned));
 
-export async function reapRun(record: RunRecord): Promise<Reaped> {
-  const reaped: Reaped = { runId: record.runId, vms: [], errors: [] };
+export async function reapRun(record: RunRecord, opts: ReapOptions = {}): Promise<Reaped> {
+  const reaped: Reaped = { runId: record.runId, vms: [], errors: [], wedged: [], reset: [] };
   const owned = vmNamePrefix(record.prefix, record.runId);
-  for (const [name, { config, runDir }] of Object.entries(record.hosts)) {
+  // Wedged hosts first: their vms are never destroyed, also where another host name lists them (two names, one machine).
+  const untouchable = { vms: new Set<string>(), dirs: new Set<string>() };
+  const hosts = Object.entries(record.hosts).sort(([a], [b]) => Number(!record.wedged?.[a]) - Number(!record.wedged?.[b]));
+  for (const [name, { config, runDir }] of hosts) {
     const host = createHost(name, config);
     try {
+      if (await stillWedged(host, record, opts, reaped)) {
+        untouchable.vms.add(record.wedged![name].vm);
+        untouchable.dirs.add(folderAt(config, runDir));
+        continue;
+      }
       const { listVms } = host.platform;
       const listed = await host.exec(listVms.command, { doing: `listing vms of dead run ${record.runId}` });
-      for (const vm of ownedVms(host.platform, listed.stdout, owned)) {
+      for (const vm of ownedVms(host.platform, listed.stdout, owned).filter((v) => !untouchable.vms.has(v.name))) {
         await host.exec(host.platform.destroyVm(vm, `${runDir}/${vm.name}`), { doing: `reaping ${vm.name}`, timeoutMs: DESTROY_MS });
         reaped.vms.push(`${vm.name} on ${name}`);
+      }
+      // Links of the run's vms (named or described after them), also those whose vm is gone already.
+      const { links } = host.platform;
+      if (links) {
+        const listed = await host.exec(links.list.command, { doing: `listing the network links of dead run ${record.runId}` });
+        for (const link of links.list.parse(listed.stdout).filter((l) => l.vm.startsWith(owned) && !untouchable.vms.has(l.vm))) {
+          await host.exec(links.remove(link), { doing: `reaping the link ${link.link} of ${link.vm}` });
+          reaped.vms.push(`link ${link.link} on ${name}`);
+        }
       }
       // ZFS clones of the run's vms (named after them), also those whose vm is gone already.
       if (config.cloneRoot) {
@@ -39,19 +67,39 @@ export async function reapRun(record: RunRecord): Promise<Reaped> {
           reaped.vms.push(`clone ${ds} on ${name}`);
         }
       }
-      await host.exec(`rm -rf ${shQuote(runDir)}`, { doing: `removing ${runDir}` });
+      if (!untouchable.dirs.has(folderAt(config, runDir))) await host.exec(`rm -rf ${shQuote(runDir)}`, { doing: `removing ${runDir}` });
     } catch (e) {
       reaped.errors.push(`${name}: ${messageOf(e)}`);
     } finally {
       await host.close();
     }
   }
-  if (reaped.errors.length === 0) removeRecord(record.runId);
+  if (reaped.errors.length === 0 && reaped.wedged.length === 0) removeRecord(record.runId);
   return reaped;
 }
 
-export async function reapDeadRuns(): Promise<Reaped[]> {
+/**
+ * Whether the run left this host wedged and it has not rebooted since (its
+ * boot id is the one recorded): then it is reported and left alone, or, a lab
+ * host with `resetLab`, reset first.
+ */
+async function stillWedged(host: Host, record: RunRecord, opts: ReapOptions, reaped: Reaped): Promise<boolean> {
+  const w = record.wedged?.[host.name];
+  if (!w) return false;
+  const boot = await host.exec(host.platform.bootId, { doing: `reading the boot id of wedged host ${host.name}`, timeoutMs: 30_000 });
+  if (boot.stdout.trim() !== w.bootId) return false;
+  const { hostReset } = host.platform;
+  if (opts.resetLab && hostReset) {
+    const r = await host.exec(hostReset, { doing: `resetting lab host ${host.name}`, timeoutMs: 60_000 });
+    reaped.reset.push(`lab host ${host.name}: ${r.stdout.trim()}`);
+    return false;
+  }
+  reaped.wedged.push(`host ${host.name} is ${wedgedNote(w)}, since ${w.since}; left alone until it has rebooted${hostReset ? ' (a lab host: `bhyve-smoke clean --reset-lab` resets it, the lab\'s stand-in for a reboot, which ends every vm on it)' : ''}`);
+  return true;
+}
+
+export async function reapDeadRuns(opts: ReapOptions = {}): Promise<Reaped[]> {
   const results: Reaped[] = [];
-  for (const record of deadRuns()) results.push(await reapRun(record));
+  for (const record of deadRuns()) results.push(await reapRun(record, opts));
   return results;
 }

@@ -7,7 +7,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { HostConfig } from '../config/schema.ts';
-import { writeFileAtomic } from '../report/results.ts';
+import { writeFileAtomic, type WedgedVm } from '../report/results.ts';
+
+export { wedgedNote, type WedgedVm } from '../report/results.ts';
 
 export interface RunRecord {
   runId: string;
@@ -15,6 +17,8 @@ export interface RunRecord {
   startedAt: string;
   prefix: string;
   hosts: Record<string, { config: HostConfig; runDir: string }>;
+  /** Hosts the run left wedged, by name. */
+  wedged?: Record<string, WedgedVm>;
 }
 
 export const recordsDir = () =>
@@ -43,8 +47,8 @@ const alive = (pid: number) => {
   }
 };
 
-/** Records of runs whose process is gone: what they left behind is ours to reap. */
-export function deadRuns(): RunRecord[] {
+/** Every run record there is. */
+function readRecords(): RunRecord[] {
   if (!existsSync(recordsDir())) return [];
   return readdirSync(recordsDir())
     .filter((f) => f.endsWith('.json'))
@@ -55,5 +59,23 @@ export function deadRuns(): RunRecord[] {
         return undefined;
       }
     })
-    .filter((r): r is RunRecord => r !== undefined && !alive(r.pid));
+    .filter((r): r is RunRecord => r !== undefined);
+}
+
+/** Records of runs whose process is gone: what they left behind is ours to reap. */
+export const deadRuns = (): RunRecord[] => readRecords().filter((r) => !alive(r.pid));
+
+/** Where a host is, whatever the config calls it: two configs naming the same machine share its wedges. */
+export const hostAddress = (c: HostConfig) => `${c.transport}:${c.ssh ?? ''}:${c.platform}:${c.labDir ?? ''}`;
+
+/** A folder on a host, by the host's address: the same path on two machines is two folders. */
+export const folderAt = (c: HostConfig, path: string) => `${hostAddress(c)}:${path}`;
+
+/** The vms earlier runs left wedged on a host (at the same address), with the run that did. */
+export function wedgedOn(host: string, config: HostConfig): Array<WedgedVm & { runId: string }> {
+  return readRecords().flatMap((r) => {
+    const w = r.wedged?.[host];
+    const recorded = r.hosts[host]?.config;
+    return w && recorded && hostAddress(recorded) === hostAddress(config) ? [{ ...w, runId: r.runId }] : [];
+  });
 }

@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { Aborted, CheckFailure, HangDetected, InfraError, messageOf } from '../errors.ts';
+import { Aborted, CheckFailure, ConfigError, HangDetected, InfraError, messageOf } from '../errors.ts';
 import { parseDuration } from '../duration.ts';
 import { BrowserSession } from '../evidence/browser.ts';
 import { Screen } from '../evidence/screen.ts';
@@ -31,7 +31,7 @@ import { resolveFramebuffer, resolvePassword } from './credentials.ts';
 import { checkHostForRun, type HostHealth } from './health.ts';
 import { HostSlots } from './host-slots.ts';
 import type { PlannedTest } from './plan.ts';
-import { newRunId, removeRecord, vmNamePrefix, writeRecord } from './records.ts';
+import { folderAt, newRunId, removeRecord, vmNamePrefix, wedgedNote, writeRecord, type RunRecord, type WedgedVm } from './records.ts';
 
 export interface RunOptions {
   config: Config;
@@ -70,11 +70,14 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   const hostNames = [...new Set(o.tests.flatMap((t) => t.hosts))];
   const hosts = new Map<string, Host>(hostNames.map((n) => [n, createHost(n, o.config.hosts[n])]));
   const runDirs = new Map(hostNames.map((n) => [n, `${hosts.get(n)!.platform.workRoot}/${runId}`]));
-  writeRecord({
+  const record: RunRecord = {
     runId, pid: process.pid, startedAt: startedAt.toISOString(), prefix: o.config.prefix,
     hosts: Object.fromEntries(hostNames.map((n) => [n, { config: o.config.hosts[n], runDir: runDirs.get(n)! }])),
-  });
+  };
+  writeRecord(record);
   const health = new Map<string, HostHealth>();
+  /** Hosts a test left wedged: out of the run, their wedged vm left as it is, the record kept for clean. */
+  const wedged = new Map<string, WedgedVm>();
 
   // 2. Interrupts and the global deadline abort the run; the reports are still written.
   const onSignal = (signal: NodeJS.Signals) => {
@@ -122,20 +125,36 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       results.push(result);
       report.onTestEnd(result);
     };
+    // A host whose vm wedged takes no more tests; the record says so before anything else can go wrong.
+    const hostWedged = (hostName: string, w: WedgedVm) => {
+      wedged.set(hostName, w);
+      health.set(hostName, { ...health.get(hostName), quarantined: wedgedNote(w) });
+      record.wedged = Object.fromEntries(wedged);
+      writeRecord(record);
+      slots.retire(hostName);
+      report.onNote(`host ${hostName} ${wedgedNote(w)}`);
+    };
     await Promise.all(
       o.tests.map(async (test) => {
         if (test.skip) return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: test.skip });
         const candidates = healthy(test);
         if (candidates.length === 0) {
           const why = test.hosts.map((h) => `${h}: ${health.get(h)?.quarantined}`).join('; ');
-          return finish(errorResult(test, test.host, new InfraError(`no healthy host can run this test (${why})`), o));
+          // A config asking what the hosts cannot do is the config's mistake (exit 2), not the hosts'.
+          const configOnly = test.hosts.every((h) => health.get(h)?.configError);
+          return finish(errorResult(test, test.host, new (configOnly ? ConfigError : InfraError)(`no healthy host can run this test (${why})`), o));
         }
         await poolLimit(test)(async () => {
           const hostName = await slots.acquire(candidates, test.suite.exclusive);
+          if (!hostName) {
+            const why = candidates.map((h) => `host ${h} ${health.get(h)?.quarantined}`).join('; ');
+            return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: `no host left to run it: ${why}` });
+          }
           try {
             finish(await runWithRetries(test, async (attempt) => {
               if (live.abort.signal.aborted) return errorResult(test, hostName, live.abort.signal.reason, o);
               const result = await runOnce({ o, test, attempt, runId, host: hosts.get(hostName)!, runDir: runDirs.get(hostName)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report });
+              if (result.wedged) hostWedged(hostName, result.wedged);
               const image = health.get(hostName)?.images?.[test.guest];
               return image ? { ...result, image } : result;
             }, o.retries).catch((e) => errorResult(test, hostName, e, o)));
@@ -150,12 +169,16 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
     await live.browser.close();
-    // 5. Nothing of the run stays on a host, unless kept for inspection.
+    // 5. Nothing of the run stays on a host, unless kept for inspection or
+    //    wedged (its vm's folder holds its bhyve's supervisor and logs; two
+    //    host names at one address share the folder).
+    const wedgedFolders = new Set([...wedged.keys()].map((n) => folderAt(o.config.hosts[n], runDirs.get(n)!)));
     for (const [name, host] of hosts) {
-      if (kept.length === 0) await host.exec(`rm -rf ${shQuote(runDirs.get(name)!)}`, { doing: `removing the run folder on ${name}`, check: false }).catch(() => {});
+      const folder = runDirs.get(name)!;
+      if (kept.length === 0 && !wedgedFolders.has(folderAt(o.config.hosts[name], folder))) await host.exec(`rm -rf ${shQuote(folder)}`, { doing: `removing the run folder on ${name}`, check: false }).catch(() => {});
       await host.close().catch(() => {});
     }
-    if (kept.length === 0) removeRecord(runId);
+    if (kept.length === 0 && wedged.size === 0) removeRecord(runId);
   }
 
   // 6. The reports.
@@ -172,6 +195,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       name: n, platform: o.config.hosts[n].platform, transport: hosts.get(n)!.transport.name,
       ...(health.get(n)?.fingerprint ? { fingerprint: health.get(n)!.fingerprint } : {}),
       ...(health.get(n)?.quarantined ? { quarantined: health.get(n)!.quarantined } : {}),
+      ...(wedged.get(n) ? { wedged: wedged.get(n) } : {}),
     })),
     ...(o.shard ? { shard: o.shard } : {}),
     tests: results,
@@ -309,14 +333,25 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   // Screenshots still being taken need the vm; what they record lands in the result.
   await vm.screen.settle();
   if (missingEvidence.length) result.missingEvidence = missingEvidence;
-  // The hammer stops after the evidence: a blocked bhyvectl is part of it.
+  // The hammer stops after the evidence: a blocked bhyvectl is part of it. A
+  // cycle that still has not returned after a grace has wedged the host.
+  const blocked = await hammer.stillBlocked(o.thresholds.wedgeGraceMs);
   await hammer.stop().catch(() => {});
   await liveness.stop().catch(() => {});
   if (hammer.transcript) {
     writeFileSync(join(testDir, 'wrlock-hammer.log'), vm.secrets.mask(hammer.transcript));
     result.attachments.push({ name: 'wrlock-hammer', path: join(testDir, 'wrlock-hammer.log') });
   }
-  if (o.keepOnFailure && (status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
+  if (blocked) {
+    // Never destroyed: freezing its vCPUs would block, holding the host's vmm_mtx (see WrlockHammer.stillBlocked).
+    vm.console.close();
+    const boot = await host.exec(host.platform.bootId, { doing: `reading the boot id of ${host.name}`, timeoutMs: 30_000, check: false }).catch(() => undefined);
+    result.wedged = {
+      vm: vmName, vmm: vm.vmm, since: new Date().toISOString(), bootId: boot?.stdout.trim() ?? '',
+      reason: `write-lock cycle ${blocked.cycle} blocked for ${blocked.forMs} ms, ${o.thresholds.wedgeGraceMs} ms of them after the evidence`,
+    };
+    timeline.event('host-wedged', wedgedNote(result.wedged));
+  } else if (o.keepOnFailure && (status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
     vm.console.close();
     result.kept = `${vmName} on ${host.name} (${host.transport.name}); its console is the ${vm.consoleSpec.describe}; remove it with \`bhyve-smoke clean\``;
   } else {

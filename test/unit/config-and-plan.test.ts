@@ -21,11 +21,13 @@ describe('config validation', () => {
     ['a wrong type', { ...BUILTIN_CONFIG, hosts: { lab: { transport: 'local', platform: 'lab', capacity: 'two' } } }, /^c\.yaml: hosts\.lab\.capacity: Invalid input: expected number, received string$/m],
     ['an unknown platform', { ...BUILTIN_CONFIG, hosts: { x: { transport: 'local', platform: 'solaris' } } }, /hosts\.x\.platform: Invalid option: expected one of "lab"\|"illumos"\|"freebsd"/],
     ['a guest name with shell metacharacters', { ...BUILTIN_CONFIG, guests: { 'lin;rm -rf': (BUILTIN_CONFIG.guests as Record<string, unknown>).linux } }, /guests\.lin;rm -rf: .*letters, digits/],
-    ['an ssh host without a destination', { ...BUILTIN_CONFIG, hosts: { b: { transport: 'ssh', platform: 'illumos' } } }, /hosts\.b\.ssh: required with transport "ssh"/],
+    ['an ssh host without a destination', { ...BUILTIN_CONFIG, hosts: { b: { transport: 'ssh', platform: 'illumos', nic: 'igb0' } } }, /hosts\.b\.ssh: required with transport "ssh"/],
     ['a duration without unit', { ...BUILTIN_CONFIG, testTimeout: '90' }, /testTimeout: .*a duration such as "90s"/],
     ['an unknown key', { ...BUILTIN_CONFIG, hostz: {} }, /\(top level\): Unrecognized key: "hostz"/],
     ['a framebuffer smaller than bhyve draws', { ...BUILTIN_CONFIG, guests: { l: { os: 'linux', image: { bootrom: 'b', disk: 'd' }, credentials: { passwordEnv: 'P' }, framebuffer: { width: 320 } } } }, /guests\.l\.framebuffer\.width: Too small: expected number to be >=640/],
     ['a VNC password in the config', { ...BUILTIN_CONFIG, guests: { l: { os: 'linux', image: { bootrom: 'b', disk: 'd' }, credentials: { passwordEnv: 'P' }, framebuffer: { password: 'x' } } } }, /guests\.l\.framebuffer: Unrecognized key: "password"/],
+    ['an illumos host without the link its vms\' VNICs are made over', { ...BUILTIN_CONFIG, hosts: { b: { transport: 'ssh', ssh: 'root@b', platform: 'illumos' } } }, /^c\.yaml: hosts\.b\.nic: an illumos host needs nic: the link each vm's VNIC is made over$/m],
+    ['a FreeBSD host without the bridge its vms\' taps are added to', { ...BUILTIN_CONFIG, hosts: { b: { transport: 'ssh', ssh: 'root@b', platform: 'freebsd' } } }, /^c\.yaml: hosts\.b\.nic: a freebsd host needs nic: the bridge each vm's tap is added to$/m],
     ['a password in the config', { ...BUILTIN_CONFIG, guests: { l: { os: 'linux', image: { bootrom: 'b', disk: 'd' }, credentials: { passwordEnv: 'P', password: 'secret' } } } }, /guests\.l\.credentials: Unrecognized key: "password"/],
   ];
   for (const [what, raw, message] of cases) {
@@ -37,7 +39,7 @@ describe('config validation', () => {
     try {
       writeFileSync(join(dir, 'bhyve-smoke.config.ts'), `import { defineConfig } from '${resolve(import.meta.dirname, '../../harness/config/schema.ts')}';
 export default defineConfig({
-  hosts: { b1: { transport: 'ssh', ssh: 'root@b1', platform: 'illumos', capacity: 3 } },
+  hosts: { b1: { transport: 'ssh', ssh: 'root@b1', platform: 'illumos', capacity: 3, nic: 'igb0' } },
   guests: { deb: { os: 'linux', image: { bootrom: '/fw.fd', disk: '/d.raw' }, credentials: { passwordEnv: 'P' } } },
 });\n`);
       const { config, source } = await loadConfig(undefined, dir);
@@ -60,7 +62,7 @@ export default defineConfig({
 describe('plan', () => {
   const config = validate({
     ...BUILTIN_CONFIG,
-    hosts: { lab: { transport: 'local', platform: 'lab' }, bsd: { transport: 'ssh', ssh: 'root@bsd', platform: 'freebsd' } },
+    hosts: { lab: { transport: 'local', platform: 'lab' }, bsd: { transport: 'ssh', ssh: 'root@bsd', platform: 'freebsd', nic: 'bridge0' } },
     guests: { ...BUILTIN_CONFIG.guests, win: { os: 'windows', image: { bootrom: 'b', disk: 'd' }, access: 'ssh', ssh: { address: '10.0.0.20', knownHosts: 'k', identityFile: 'i' }, credentials: { user: 'Administrator' } } },
   }, 'c');
 

@@ -88,10 +88,10 @@ describe('pools and A/B plans', () => {
   const config = validate({
     ...BUILTIN_CONFIG,
     hosts: {
-      omni1: { transport: 'ssh', ssh: 'root@omni1', platform: 'illumos', pool: 'omnios', capacity: 2 },
-      omni2: { transport: 'ssh', ssh: 'root@omni2', platform: 'illumos', pool: 'omnios' },
-      bsd1: { transport: 'ssh', ssh: 'root@bsd1', platform: 'freebsd', pool: 'mixed' },
-      omni3: { transport: 'ssh', ssh: 'root@omni3', platform: 'illumos', pool: 'mixed' },
+      omni1: { transport: 'ssh', ssh: 'root@omni1', platform: 'illumos', pool: 'omnios', capacity: 2, nic: 'igb0' },
+      omni2: { transport: 'ssh', ssh: 'root@omni2', platform: 'illumos', pool: 'omnios', nic: 'igb0' },
+      bsd1: { transport: 'ssh', ssh: 'root@bsd1', platform: 'freebsd', pool: 'mixed', nic: 'bridge0' },
+      omni3: { transport: 'ssh', ssh: 'root@omni3', platform: 'illumos', pool: 'mixed', nic: 'igb0' },
     },
   }, 'c');
 

@@ -1,38 +1,41 @@
 // The zone watcher's logic, run by /bin/sh as on a host: what it writes to the
-// exit log as a zone's bhyve comes and goes. `pgrep` and `zoneadm` are
-// stand-ins on PATH that answer from two files the test writes (the zone's
-// `zoneadm list -p` line, the bhyve pid): no illumos host runs here, and the
-// script's decisions are what is under test.
+// exit log as a zone's bhyve comes and goes. `pgrep`, `zoneadm` and `kstat`
+// are stand-ins on PATH that answer from files the test writes (the zone's
+// `zoneadm list -p` line, the bhyve pid, the zone's init_restarts): no illumos
+// host runs here, and the script's decisions are what is under test. A guest
+// reboot restarts init in place (exit.c restart_init()): same pid, same zone
+// id; only the brand's generation tells it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { parseExits } from '../../harness/platform/supervisor.ts';
-import { ZONE_DOWN_POLLS, ZONE_WATCH_SH } from '../../harness/platform/zone-watch.ts';
+import { INIT_RESTARTS, socketInode, ZONE_DOWN_POLLS, ZONE_WATCH_SH } from '../../harness/platform/zone-watch.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bsm-zone-watch-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-/** A zone the stand-ins report, and the watcher watching it. */
-function watchedZone(name: string) {
+/** A zone the stand-ins report, and the watcher watching it with the brand's generation command. */
+function watchedZone(name: string, generation: (dir: string) => string = () => 'true') {
   const dir = join(root, name);
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
   const state = (file: string) => join(dir, file);
   writeFileSync(join(bin, 'pgrep'), `#!/bin/sh\n[ -s ${state('pid')} ] && cat ${state('pid')}\n`);
   writeFileSync(join(bin, 'zoneadm'), `#!/bin/sh\ncat ${state('zone')}\n`);
-  chmodSync(join(bin, 'pgrep'), 0o755);
-  chmodSync(join(bin, 'zoneadm'), 0o755);
+  // kstat -p -m zones -c zone_misc -i ID -s init_restarts, as SmartOS prints it (module:instance:name:statistic TAB value).
+  writeFileSync(join(bin, 'kstat'), `#!/bin/sh\n[ -s ${state('restarts')} ] && printf 'zones:%s:${name.slice(0, 30)}:init_restarts\\t%s\\n' "$7" "$(cat ${state('restarts')})"\n`);
+  for (const tool of ['pgrep', 'zoneadm', 'kstat']) chmodSync(join(bin, tool), 0o755);
   writeFileSync(join(dir, 'zone-watch.sh'), ZONE_WATCH_SH);
   const set = (zoneid: string, zoneState: string, pid: string) => {
     writeFileSync(state('zone'), `${zoneid}:${name}:${zoneState}:/zones/${name}:u:bhyve:excl:9\n`);
     writeFileSync(state('pid'), pid);
   };
   set('-', 'installed', '');
-  const child = spawn('/bin/sh', [join(dir, 'zone-watch.sh'), dir, name, 'bhyve'], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: 'ignore' });
+  const child = spawn('/bin/sh', [join(dir, 'zone-watch.sh'), dir, name, 'bhyve', generation(dir)], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: 'ignore' });
   const ended = new Promise<number | null>((done) => child.on('exit', done));
   after(() => child.kill());
   return {
@@ -40,6 +43,8 @@ function watchedZone(name: string) {
     ended,
     exits: () => parseExits(existsSync(join(dir, 'exits')) ? readFileSync(join(dir, 'exits'), 'utf8') : '').map((e) => e.status),
     file: (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8').trim() : undefined),
+    dir,
+    restarts: (n: number) => writeFileSync(state('restarts'), `${n}\n`),
   };
 }
 
@@ -56,13 +61,13 @@ describe('the zone watcher', () => {
     assert.match(z.file('supervisor.pid') ?? '', /^\d+$/);
     assert.deepEqual(z.exits(), [], 'the first bhyve is a start, not an exit');
 
-    // OmniOS-style: the brand starts bhyve again in the running zone.
+    // A brand that starts a new bhyve process in the running zone.
     z.set('5', 'running', '200');
     await sleep(3 * POLL_MS);
     assert.deepEqual(z.exits(), [0]);
     assert.equal(z.file('bhyve.pid'), '200');
 
-    // SmartOS-style: the zone itself reboots, through `installed` for less than the grace, and comes back with a new id.
+    // Older SmartOS (ZONE_ATTR_INITREBOOT): the zone itself reboots, through `installed` for less than the grace, and comes back with a new id.
     z.set('-', 'installed', '');
     await sleep(GRACE_MS / 2);
     z.set('6', 'running', '200');
@@ -78,5 +83,40 @@ describe('the zone watcher', () => {
 
     assert.equal(await never.ended, 0);
     assert.deepEqual(never.exits(), [4]);
+  });
+
+  it('SmartOS: init restarted in place (same pid, same zone id) is a reboot, told by the zone\'s init_restarts kstat', async () => {
+    const z = watchedZone('bsm-r2-1', () => INIT_RESTARTS);
+    z.restarts(0);
+    z.set('7', 'running', '300');
+    await sleep(3 * POLL_MS);
+    assert.deepEqual(z.exits(), []);
+    z.restarts(1); // restart_init_notify(): zhyve exec'd again over the same process
+    await sleep(3 * POLL_MS);
+    assert.deepEqual(z.exits(), [0], 'an in-place init restart is a reboot');
+    await sleep(3 * POLL_MS);
+    assert.deepEqual(z.exits(), [0], 'one restart, one reboot');
+    z.set('-', 'installed', '');
+    assert.equal(await z.ended, 0);
+    assert.deepEqual(z.exits(), [0, 1]);
+  });
+
+  it('OmniOS: bhyve restarted in place is a reboot, told by its console socket bound anew (a new inode)', async () => {
+    const z = watchedZone('bsm-r3-1', (dir) => socketInode(join(dir, 'vm.com1')));
+    const socket = join(z.dir, 'vm.com1');
+    writeFileSync(socket, '');
+    z.set('8', 'running', '400');
+    await sleep(3 * POLL_MS);
+    assert.deepEqual(z.exits(), []);
+    // uart_backend.c init_sock(): unlink(path), then bind() makes a new one. A file made anew stands in for it.
+    const moved = `${socket}.old`;
+    renameSync(socket, moved);
+    writeFileSync(socket, '');
+    rmSync(moved);
+    await sleep(3 * POLL_MS);
+    assert.deepEqual(z.exits(), [0]);
+    z.set('-', 'installed', '');
+    assert.equal(await z.ended, 0);
+    assert.deepEqual(z.exits(), [0, 1]);
   });
 });

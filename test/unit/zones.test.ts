@@ -7,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { HostConfig } from '../../harness/config/schema.ts';
-import { platformFor } from '../../harness/host.ts';
-import { omniosZonecfg, parseBhyveZones, vnicOf, zonepathOf, zoneTaken } from '../../harness/platform/omnios.ts';
+import { Host, platformFor } from '../../harness/host.ts';
+import { LocalTransport } from '../../harness/transport/local.ts';
+import { omniosZonecfg, parseBhyveZones, zonepathOf, zoneTaken } from '../../harness/platform/omnios.ts';
+import { vnicName } from '../../harness/platform/links.ts';
 import { destroySmartosVm, parseVmadmList, smartosPayload, smartosUuid, vmTaken } from '../../harness/platform/smartos.ts';
 import type { PlatformKind, VmRequest } from '../../harness/platform/types.ts';
 import { parseZoneList } from '../../harness/platform/zone-watch.ts';
@@ -19,7 +21,7 @@ const platform = (kind: PlatformKind, over: Partial<HostConfig> = {}) =>
   platformFor(kind, { transport: 'ssh', ssh: 'root@h', platform: kind, capacity: 1, labels: [], nic: 'vnic0', ...over } as HostConfig);
 
 const request = (over: Partial<VmRequest> = {}): VmRequest => {
-  const vm = { name: 'bsm-r1-1', dir: '/var/tmp/bhyve-smoke/r1/bsm-r1-1', cpus: 2, memoryMiB: 1024, bootrom: 'uefi', image: { kind: 'smartos', uuid: '2f1dc911-6401-4fa4-8e9d-67ea2e39c271' } } as const;
+  const vm = { name: 'bsm-r1-1', guest: 'linux', dir: '/var/tmp/bhyve-smoke/r1/bsm-r1-1', cpus: 2, memoryMiB: 1024, bootrom: 'uefi', image: { kind: 'smartos', uuid: '2f1dc911-6401-4fa4-8e9d-67ea2e39c271' } } as const;
   const p = platform('smartos');
   return { ...vm, console: p.console(vm.dir, vm.name), ...over } as VmRequest;
 };
@@ -102,14 +104,24 @@ describe('SmartOS: the vmadm payload', () => {
     assert.notEqual(smartosUuid('bsm-r1-2'), u);
   });
 
-  it('brand bhyve, our name as alias, the imported image cloned by vmadm, virtio disk and NIC, com1 on a socket in the zone', () => {
+  it('brand bhyve, our name as alias, the imported image cloned by vmadm, virtio disk and NIC, com1 on a socket in the zone and com2 as vmadm would set it', () => {
     const p = smartosPayload(request(), 'admin');
     assert.deepEqual(p, {
       uuid: smartosUuid('bsm-r1-1'), alias: 'bsm-r1-1', brand: 'bhyve', autoboot: false, ram: 1024, vcpus: 2, bootrom: 'uefi',
       disks: [{ image_uuid: '2f1dc911-6401-4fa4-8e9d-67ea2e39c271', boot: true, model: 'virtio' }],
       nics: [{ nic_tag: 'admin', model: 'virtio', ips: ['dhcp'], primary: true }],
-      com1: 'socket,/tmp/vm.com1', vnc_port: -1,
+      // VM.js buildZonecfgUpdate() sets com1 and com2 only when neither is given: with our com1, com2 (the metadata agent's) is ours to keep.
+      com1: 'socket,/tmp/vm.com1', com2: 'socket,/tmp/vm.ttyb', vnc_port: -1,
     });
+  });
+
+  it('takes bootrom bios or uefi only: a path is a config error naming the field (vmadm.8.md: only bios or uefi at provision)', () => {
+    const pl = platform('smartos');
+    assert.equal(pl.checkBootrom?.('uefi'), undefined);
+    assert.equal(pl.checkBootrom?.('bios'), undefined);
+    assert.match(pl.checkBootrom?.('/usr/share/bhyve/firmware/BHYVE_UEFI.fd') ?? '', /bios or uefi .*not "\/usr\/share/);
+    assert.throws(() => pl.plan(new Host('t1', { transport: 'ssh', ssh: 'root@h', platform: 'smartos', capacity: 1, labels: [], nic: 'admin' }, new LocalTransport(), pl), request({ bootrom: '/x.fd' })),
+      (e: Error) => e.name === 'ConfigError' && /^guests\.linux\.image\.bootrom: a SmartOS vm boots bios or uefi/.test(e.message));
   });
 
   it('a framebuffer keeps the brand fbuf (vnc_port 0) with its password; screenshots reach it in the zone', () => {
@@ -183,7 +195,7 @@ describe('OmniOS: the zone configuration', () => {
     const attrs = Object.fromEntries(r.filter((x) => x.type === 'attr').map((x) => [x.props.name, x.props.value]));
     assert.deepEqual(attrs, { bootdisk: 'rpool/bsm/bsm-r1-1', vcpus: '2', ram: '1024M', bootrom: 'BHYVE_RELEASE_CSM', console: 'socket,/tmp/vm.com1' });
     assert.deepEqual(r.find((x) => x.type === 'device')?.props, { match: '/dev/zvol/rdsk/rpool/bsm/bsm-r1-1' });
-    assert.deepEqual(r.find((x) => x.type === 'net')?.props, { physical: vnicOf('bsm-r1-1'), 'global-nic': 'igb0' });
+    assert.deepEqual(r.find((x) => x.type === 'net')?.props, { physical: vnicName('bsm-r1-1'), 'global-nic': 'igb0' });
   });
 
   it('the vnc attribute carries fbuf options on the brand socket (README: on = unix=/tmp/vm.vnc), its password quoted only where needed', () => {
@@ -197,8 +209,9 @@ describe('OmniOS: the zone configuration', () => {
   });
 
   it('names that fit: the VNIC a valid link name, the zonepath under the host\'s zone root', () => {
-    for (const n of ['bsm-r1-1', 'a-very-long-prefix-for-names-k3j4h5g6-12']) assert.match(vnicOf(n), /^[a-z][a-z0-9]{0,29}[0-9]$/);
-    assert.notEqual(vnicOf('bsm-r1-1'), vnicOf('bsm-r1-2'));
+    // libdladm dladm_valid_linkname(): at most 31 of [A-Za-z0-9_.], no leading digit, ending in a number with no leading zero.
+    for (const n of ['bsm-r1-1', 'abcdefgh-k3j4h5g6-12345']) assert.match(vnicName(n), /^(?=.{1,31}$)[A-Za-z_.][A-Za-z0-9_.]*[^0-9](0|[1-9][0-9]*)$/);
+    assert.notEqual(vnicName('bsm-r1-1'), vnicName('bsm-r1-2'));
     assert.equal(zonepathOf('/tank/zones/', 'bsm-r1-1'), '/tank/zones/bsm-r1-1');
     assert.equal(platform('omnios', { zoneRoot: '/tank/zones' }).console('/d', 'bsm-r1-1').attach.kind === 'unix' && (platform('omnios', { zoneRoot: '/tank/zones' }).console('/d', 'bsm-r1-1').attach as { path: string }).path, '/tank/zones/bsm-r1-1/root/tmp/vm.com1');
   });

@@ -2,7 +2,7 @@
 // measured against the threshold, the timeline chart, the events, evidence,
 // and the command that runs it again.
 import { formatDuration } from '../../duration.ts';
-import type { TestResult } from '../results.ts';
+import { wedgedNote, type TestResult } from '../results.ts';
 import { html, type Html } from './escape.ts';
 import { evidenceSection } from './evidence.ts';
 import type { TimelineChart } from './timeline-chart.ts';
@@ -31,6 +31,7 @@ export function testSection(t: TestResult, anchor: string, chart: TimelineChart 
       ${t.skipReason ? html`<dt>skipped</dt><dd>${t.skipReason}</dd>` : ''}
       ${t.error ? html`<dt>${t.error.type}</dt><dd class="missing">${t.error.message}</dd>` : ''}
       ${t.kept ? html`<dt>kept</dt><dd>${t.kept}</dd>` : ''}
+      ${t.wedged ? html`<dt>host wedged</dt><dd class="missing" data-wedged="${t.wedged.vm}">${wedgedNote(t.wedged)} (since ${t.wedged.since})</dd>` : ''}
       <dt>reproduce</dt><dd><code>${t.reproduce}</code></dd>
     </dl>
     ${t.checks.length ? html`
