@@ -38,7 +38,8 @@ export function judgeHammer({ check, metrics, thresholds: t }: SuiteContext, h: 
   metrics.record('wrlock-cycle-p50', percentile(h.latenciesMs, 50));
   metrics.record('wrlock-cycle-p99', percentile(h.latenciesMs, 99));
   check.that('the hammer ran write-lock cycles throughout', h.cycles > 0 && h.failed === 0, {
-    measured: `${h.cycles} cycles, ${h.failed} failed`, threshold: '> 0 cycles, none failed',
+    measured: `${h.cycles} cycles, ${h.failed} failed${h.failed ? ` (${Object.entries(h.failures).map(([errno, n]) => `errno ${errno} ×${n}`).join(', ')})` : ''}`,
+    threshold: '> 0 cycles, none failed',
   });
   check.that('write-lock cycle latency p99', percentile(h.latenciesMs, 99) <= t.wrlockCycleMs, {
     measured: `p50 ${formatDuration(percentile(h.latenciesMs, 50))}, p99 ${formatDuration(percentile(h.latenciesMs, 99))}, ${h.cycles} cycles`,

@@ -20,6 +20,7 @@ import { diskImageFor } from './image/disk-image.ts';
 import { Secrets } from './run/credentials.ts';
 import type { Duplex } from 'node:stream';
 import { shQuote } from './transport/quote.ts';
+import { bhyvectlFailure } from './platform/bhyvectl.ts';
 
 const CONSOLE_CONNECT_MS = 30_000;
 const LOGIN_STEP_MS = 20_000;
@@ -296,13 +297,22 @@ export class Vm {
   /** Host-forced reset (`bhyvectl --force-reset`): bhyve exits 0 and the supervisor (or the zone brand) restarts it. */
   async forceReset(): Promise<void> {
     this.o.timeline.event('force-reset');
-    await this.host.exec(`${shQuote(this.host.platform.bhyvectl)} --vm=${shQuote(this.vmm)} --force-reset`, { doing: `resetting ${this.name}` });
+    await this.bhyvectl('--force-reset', `resetting ${this.name}`);
   }
 
   /** Host-forced poweroff (`bhyvectl --force-poweroff`): bhyve exits 1 and the supervisor stops. */
   async forcePoweroff(): Promise<void> {
     this.o.timeline.event('force-poweroff');
-    await this.host.exec(`${shQuote(this.host.platform.bhyvectl)} --vm=${shQuote(this.vmm)} --force-poweroff`, { doing: `powering off ${this.name}` });
+    await this.bhyvectl('--force-poweroff', `powering off ${this.name}`);
+  }
+
+  /** One bhyvectl call on this vm; a failure names the errno bhyvectl printed (platform/bhyvectl.ts). */
+  private async bhyvectl(option: string, doing: string): Promise<void> {
+    const p = this.host.platform;
+    const r = await this.host.exec(`${shQuote(p.bhyvectl)} --vm=${shQuote(this.vmm)} ${option}`, { doing, check: false });
+    if (r.exitCode !== 0 || r.timedOut) {
+      throw new InfraError(`host ${this.host.name}: bhyvectl ${option} of ${this.name} failed while ${doing}: ${bhyvectlFailure(r, p.errnoNames)}`, { command: r.command, output: `${r.stdout}${r.stderr}`, doing });
+    }
   }
 
   /** Stops the supervisor and bhyve and removes everything of the vm from the host. Idempotent. */

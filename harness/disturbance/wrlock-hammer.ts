@@ -4,6 +4,7 @@
 // host clock with sub-second resolution is needed (illumos date(1) has none).
 // A cycle without its `E` past the deadline is a blocked write lock: a hang.
 import { InfraError } from '../errors.ts';
+import { errnoName } from '../platform/bhyvectl.ts';
 import type { Host } from '../host.ts';
 import type { Timeline } from '../timeline.ts';
 import { shJoin } from '../transport/quote.ts';
@@ -27,6 +28,8 @@ export interface WrlockDose {
 export interface HammerSummary {
   cycles: number;
   failed: number;
+  /** Failed cycles by what they exited with: the errno (vm_wrlock_cycle()'s, bhyvectl's exit status), named. */
+  failures: Record<string, number>;
   /** Cycle latencies in ms, in order. */
   latenciesMs: number[];
   /** A cycle that never returned, if any. */
@@ -69,7 +72,7 @@ const HAMMER_LIFETIME_MS = 24 * 3600_000;
 export class WrlockHammer {
   private running?: RunningCommand;
   private inFlight?: { cycle: number; since: number };
-  private summary: HammerSummary = { cycles: 0, failed: 0, latenciesMs: [] };
+  private summary: HammerSummary = { cycles: 0, failed: 0, failures: {}, latenciesMs: [] };
   private timer?: NodeJS.Timeout;
   private log = '';
   /** [start, end] of every finished cycle: the time the vCPUs were held by us. */
@@ -135,7 +138,11 @@ export class WrlockHammer {
       const ms = now - this.inFlight.since;
       this.summary.cycles++;
       this.summary.latenciesMs.push(ms);
-      if (rc !== '0') this.summary.failed++;
+      if (rc !== '0') {
+        this.summary.failed++;
+        const errno = errnoName(Number(rc), this.host.platform.errnoNames);
+        this.summary.failures[errno] = (this.summary.failures[errno] ?? 0) + 1;
+      }
       this.timeline.sample('wrlock.latency_ms', ms, this.inFlight.since);
       this.spans.push([this.inFlight.since, now]);
       this.inFlight = undefined;

@@ -9,6 +9,7 @@ import { copyFile, fbufOptions } from './illumos.ts';
 import { supervisedPlan } from './supervised.ts';
 import { DEV_VMM_LISTING, destroySupervisedVm } from './teardown.ts';
 import { tapLinks } from './links.ts';
+import { FREEBSD_ERRNO } from './bhyvectl.ts';
 
 /** bhyve(8)'s FreeBSD command line: the Handbook's slots, the NIC the vm's own tap. */
 const freebsdBhyveArgv = (vm: VmLaunch) => [
@@ -28,6 +29,7 @@ export const freebsdPlatform = (): Platform => ({
   images: ['file', 'zfs'],
   bhyve: '/usr/sbin/bhyve',
   bhyvectl: '/usr/sbin/bhyvectl',
+  errnoNames: FREEBSD_ERRNO,
   uname: 'FreeBSD',
   fingerprint: FREEBSD_FINGERPRINT,
   freeMemoryMiB: 'echo $(( $(sysctl -n vm.stats.vm.v_free_count) * $(sysctl -n hw.pagesize) / 1048576 ))',

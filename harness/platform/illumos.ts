@@ -5,6 +5,7 @@ import { shQuote } from '../transport/quote.ts';
 import { supervisedPlan } from './supervised.ts';
 import { DEV_VMM_LISTING, destroySupervisedVm } from './teardown.ts';
 import { ILLUMOS_MAY_CREATE_VNICS, vnicLinks } from './links.ts';
+import { ILLUMOS_ERRNO } from './bhyvectl.ts';
 
 /**
  * The bhyve command line, in the shape of bhyve(8)'s example: hostbridge and
@@ -53,14 +54,23 @@ export const unixFramebuffer = (vmDir: string, _vmName: string, fb: FramebufferS
 export const copyFile = (golden: string, vmDir: string) => ({ create: `cp ${golden} ${shQuote(`${vmDir}/disk.img`)}`, disk: `${vmDir}/disk.img` });
 
 /**
- * vCPU run time from the vmm kstats, cheaper than bhyvectl: module vmm,
- * instance the vm's minor number (found by its `vm:vm_name`), names
- * vcpu0, vcpu1, ... with `time_run` in ns (vmm_sol_dev.c). `kstat -p` prints
- * `vmm:3:vcpu0:time_run<TAB>123456`.
+ * vCPU progress from the vmm kstats, which take no lock of the vm: module
+ * vmm, instance the vm's minor (found by its `vm:vm_name`), names vcpu0 …
+ * vcpu31 with time_init, time_run, time_idle, time_emu_kern, time_emu_user
+ * and time_sched in ns (vmm_sol_dev.c vmm_kstat_init()). They move only at a
+ * vCPU's state changes (vmm.c vcpu_ustate_change() adds the time spent in the
+ * state it leaves; vmm_kstat_update_vcpu() adds nothing for the current one),
+ * and time halted goes to time_idle, not time_run: a healthy idle guest's
+ * time_run stands still. Their sum moves at every change, whatever the
+ * states: a guest that runs, halts and wakes moves it; a vCPU frozen by a
+ * wedged write lock changes no state and leaves every counter flat. So the
+ * sum per vCPU is the counter, for the vm's own vCPUs only (all 32 exist).
+ * `kstat -p` prints `vmm:3:vcpu0:time_run<TAB>123456`.
  */
-export const kstatProgress = (vmName: string): string =>
+export const kstatProgress = (vmName: string, cpus: number): string =>
   `i=$(kstat -p vmm:::vm_name | awk -F '\t' -v n=${shQuote(vmName)} '$2 == n { split($1, a, ":"); print a[2] }'); ` +
-  `[ -n "$i" ] && kstat -p "vmm:$i::time_run" | awk -F '\t' '{ split($1, a, ":"); sub(/^vcpu/, "", a[3]); print "vcpu" a[3], $2 }'`;
+  `[ -n "$i" ] && kstat -p "vmm:$i:/^vcpu[0-9]+$/:/^time_/" | awk -F '\t' -v cpus=${cpus} ` +
+  `'{ split($1, a, ":"); c = substr(a[3], 5) + 0; if (c < cpus) t[c] += $2 } END { for (c in t) printf "vcpu%d %.0f\n", c, t[c] }'`;
 
 /** Kernel and userland stacks of a hung bhyve, and the vmm's own view of the vm (illumos, in the global zone). */
 export const illumosEvidence = (vmm: string, pid: string) => [
@@ -76,6 +86,7 @@ export const illumosBase = {
   capabilities: { wrlock: true },
   bhyve: '/usr/sbin/bhyve',
   bhyvectl: '/usr/sbin/bhyvectl',
+  errnoNames: ILLUMOS_ERRNO,
   uname: 'SunOS',
   // The kernel's boot time (kstat unix:0:system_misc:boot_time, kstat_fr.c): a read that takes no vmm lock.
   bootId: "kstat -p unix:0:system_misc:boot_time | cut -f 2",

@@ -10,6 +10,7 @@ import { statsProgress } from './vcpu-stats.ts';
 import { supervisedPlan } from './supervised.ts';
 import { destroySupervisedVm, namesListing } from './teardown.ts';
 import { vnicLinks } from './links.ts';
+import { ILLUMOS_ERRNO } from './bhyvectl.ts';
 
 /** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
 export const LOCAL_LAB_DIR = resolve(import.meta.dirname, '../../fixtures/lab');
@@ -35,6 +36,8 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Pl
     images: ['file'],
     bhyve: `${labDir}/bin/bhyve`,
     bhyvectl: `${labDir}/bin/bhyvectl`,
+    // The lab answers with illumos's errnos, as the host it stands in for.
+    errnoNames: ILLUMOS_ERRNO,
     uname: 'Linux',
     fingerprint: faults ? `${LINUX_FINGERPRINT}; echo ${shQuote(`lab-faults=${faults}`)}` : LINUX_FINGERPRINT,
     freeMemoryMiB: LINUX_FREE_MIB,

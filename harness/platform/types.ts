@@ -118,6 +118,8 @@ export interface Platform {
   readonly capabilities: { wrlock: boolean };
   readonly bhyve: string;
   readonly bhyvectl: string;
+  /** The host's errno names, for what bhyvectl reports (platform/bhyvectl.ts). */
+  readonly errnoNames: Readonly<Record<number, string>>;
   /** What `uname -s` prints on such a host. */
   readonly uname: string;
   /** A shell command printing the host's fingerprint as `key=value` lines (platform/fingerprint.ts). */

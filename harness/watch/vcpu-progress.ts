@@ -8,7 +8,10 @@
 // reaches the guest's console, and a stats command that itself blocks (the
 // write lock wedged) counts as no progress. Single vCPUs may idle for long
 // (tickless kernels), so only the vm as a whole is judged; the per-vCPU
-// counters go to the Timeline and the hang message.
+// counters go to the Timeline and the hang message. Each sample has a
+// deadline of its own, the stall threshold: a read that has not come back
+// (FreeBSD's VM_STATS freezes the vCPU it reads, see vcpu-stats.ts) is named
+// in the hang, vCPU and all, as evidence that the vCPU cannot be frozen.
 import type { Host } from '../host.ts';
 import { parseVcpuProgress } from '../platform/vcpu-stats.ts';
 import type { Timeline } from '../timeline.ts';
@@ -28,6 +31,8 @@ export class VcpuProgressWatch {
   private previous = new Map<number, number>();
   private sample = '';
   private maxStall = 0;
+  /** When the sample under way began, and the vCPU it is reading (`R N`), if the recipe says. */
+  private reading?: { since: number; cpu?: number };
 
   constructor(
     private readonly host: Host,
@@ -45,7 +50,7 @@ export class VcpuProgressWatch {
     this.lastProgress = undefined;
     if (!this.running) {
       const seconds = (Math.max(100, this.o.intervalMs) / 1000).toFixed(3);
-      const loop = `while :; do ${this.host.platform.vcpuProgress(this.vm.vmm, this.cpus)}; echo SAMPLE; sleep ${seconds}; done`;
+      const loop = `while :; do echo BEGIN; ${this.host.platform.vcpuProgress(this.vm.vmm, this.cpus)}; echo SAMPLE; sleep ${seconds}; done`;
       this.running = this.host.transport.start(`sh -c ${shJoin([loop])}`, { timeoutMs: LOOP_LIFETIME_MS, doing: `sampling the vCPUs of ${this.vm.vmm}` });
       this.running.done.catch(() => {});
       onLines(this.running.stdout, (line, now) => this.line(line, now));
@@ -71,10 +76,20 @@ export class VcpuProgressWatch {
   }
 
   private line(line: string, now: number): void {
+    if (line === 'BEGIN') {
+      this.reading = { since: now };
+      return;
+    }
+    const read = /^R (\d+)$/.exec(line);
+    if (read) {
+      this.reading = { since: this.reading?.since ?? now, cpu: Number(read[1]) };
+      return;
+    }
     if (line !== 'SAMPLE') {
       this.sample += `${line}\n`;
       return;
     }
+    this.reading = undefined;
     const counters = parseVcpuProgress(this.sample);
     this.sample = '';
     let moved = false;
@@ -98,9 +113,17 @@ export class VcpuProgressWatch {
 
   private check(): void {
     if (this.armedAt === undefined) return;
-    const stall = this.stall(Date.now());
+    const now = Date.now();
+    const stall = this.stall(now);
     if (stall > this.o.maxStallMs) {
       this.maxStall = Math.max(this.maxStall, stall);
+      // A read under way for longer than a sample interval (a healthy one takes milliseconds) is the evidence: what it waits for cannot be taken.
+      if (this.reading && now - this.reading.since > this.o.intervalMs) {
+        const what = this.reading.cpu === undefined ? 'the vCPU counters' : `vcpu${this.reading.cpu}'s counters`;
+        this.watchdog.hang('vcpu-progress', `reading ${what} of ${this.vm.vmm} has not returned for ${now - this.reading.since} ms (no progress for ${stall} ms, threshold ${this.o.maxStallMs} ms): blocked in the host's vmm`);
+        this.pause();
+        return;
+      }
       const counters = [...this.previous].map(([cpu, v]) => `vcpu${cpu} ${v}`).join(', ') || 'no counters read';
       this.watchdog.hang('vcpu-progress', `no vCPU of ${this.vm.vmm} made progress for ${stall} ms (threshold ${this.o.maxStallMs} ms; last counters: ${counters})`);
       this.pause();

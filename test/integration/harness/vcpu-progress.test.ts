@@ -10,6 +10,8 @@ import { Timeline } from '../../../harness/timeline.ts';
 import { VcpuProgressWatch } from '../../../harness/watch/vcpu-progress.ts';
 import { Watchdog } from '../../../harness/watch/watchdog.ts';
 import { labVmForSuite } from '../../helpers/lab.ts';
+import { execa } from 'execa';
+import { join } from 'node:path';
 
 describe('vCPU progress watch', { timeout: 120_000 }, () => {
   const lab = labVmForSuite('vcpu1');
@@ -41,6 +43,26 @@ describe('vCPU progress watch', { timeout: 120_000 }, () => {
         process.kill(qemu, 'SIGCONT');
       }
     } finally {
+      await watch.stop();
+    }
+  });
+
+  it('a read of the counters that does not return is a hang naming the vCPU, within the threshold', async () => {
+    const timeline = new Timeline();
+    const watchdog = new Watchdog(timeline);
+    const watch = new VcpuProgressWatch(host, { vmm: lab.vm().name }, 1, watchdog, timeline, { intervalMs: 500, maxStallMs: MAX_STALL_MS });
+    watch.start();
+    // The host's vmm lock held, as by a destroy wedged on a frozen vCPU: every bhyvectl open waits behind it (vmm_sol_dev.c vmm_open()).
+    const holder = execa('flock', [join(lab.vm().env.BHYVE_LAB_RUNDIR, 'vmm.lock'), 'sleep', '30'], { reject: false, detached: true, stdio: 'ignore' });
+    const heldAt = Date.now();
+    try {
+      const e = await watchdog.tripped.catch((err: unknown) => err);
+      assert.ok(e instanceof HangDetected);
+      assert.match(e.message, /vcpu-progress watch: reading vcpu0's counters of \S+ has not returned for \d+ ms \(no progress for \d+ ms, threshold 2000 ms\): blocked in the host's vmm/);
+      assert.ok(Date.now() - heldAt <= MAX_STALL_MS + 1_500, `detected ${Date.now() - heldAt} ms after the lock was taken`);
+    } finally {
+      process.kill(-holder.pid!, 'SIGKILL');
+      await holder;
       await watch.stop();
     }
   });
