@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { BrowserSession } from '../harness/evidence/browser.ts';
 import { buildReportHtml } from '../harness/report/html/page.ts';
 import type { RunResult } from '../harness/report/results.ts';
-import { REPORT_RUN_ARGS, REPORT_RUN_CONFIG, REPORT_RUN_VNC_PASSWORD } from '../test/helpers/report-run.ts';
+import { REPORT_RUN_ARGS, REPORT_RUN_CLEANUP, REPORT_RUN_CONFIG, REPORT_RUN_VNC_PASSWORD } from '../test/helpers/report-run.ts';
 import { fmt, median } from './stats.ts';
 
 const CLI = resolve(import.meta.dirname, '../bin/bhyve-smoke.mjs');
@@ -20,7 +20,9 @@ export async function benchReport(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bsm-bench-report-'));
   try {
     writeFileSync(join(dir, 'bhyve-smoke.config.yaml'), stringify(REPORT_RUN_CONFIG));
-    const r = await execa('node', [CLI, ...REPORT_RUN_ARGS, '--output', 'out', '--reporter', 'junit,json,html'], { cwd: dir, reject: false, env: { CI: '1', BSM_VNC_PASSWORD: REPORT_RUN_VNC_PASSWORD } });
+    const env = { CI: '1', BSM_VNC_PASSWORD: REPORT_RUN_VNC_PASSWORD, BHYVE_SMOKE_STATE: join(dir, 'state') };
+    const r = await execa('node', [CLI, ...REPORT_RUN_ARGS, '--output', 'out', '--reporter', 'junit,json,html'], { cwd: dir, reject: false, env });
+    await execa('node', [CLI, ...REPORT_RUN_CLEANUP], { cwd: dir, reject: false, env });
     if (r.exitCode !== 1) throw new Error(`the report run should fail on its hang (exit 1), got ${r.exitCode}:\n${r.stdout}\n${r.stderr}`);
     const out = join(dir, 'out');
     const run: RunResult = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));

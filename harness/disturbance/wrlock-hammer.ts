@@ -4,6 +4,7 @@
 // host clock with sub-second resolution is needed (illumos date(1) has none).
 // A cycle without its `E` past the deadline is a blocked write lock: a hang.
 import { InfraError } from '../errors.ts';
+import { percentile } from '../verdict/latency.ts';
 import { errnoName } from '../platform/bhyvectl.ts';
 import type { Host } from '../host.ts';
 import type { Timeline } from '../timeline.ts';
@@ -37,15 +38,17 @@ export interface HammerSummary {
 }
 
 /**
- * The host-side loop, POSIX sh. It first times three `--get-active-cpus`
+ * The host-side loop, POSIX sh. It first times five `--get-active-cpus`
  * calls (`C n` / `CE n`), which hold nothing: the cost of a bhyvectl call
- * itself, the floor under every cycle's latency (see heldMs).
+ * itself, the floor under every cycle's latency (see heldMs). Their median,
+ * not their quickest: a floor below the typical call would count every
+ * cycle's noise as time the vCPUs were held.
  *
  * `sh -c LOOP hammer BHYVECTL VM INTERVAL COUNT PATTERN ON OFF SEED`, PATTERN
  * one of steady, burst (ON seconds hammering, OFF quiet), random (gaps drawn
  * uniformly from 0 to twice INTERVAL by awk, seeded with SEED + cycle).
  */
-export const HAMMER_SH = `for i in 1 2 3; do echo "C $i"; "$1" --vm="$2" --get-active-cpus >/dev/null 2>&1; echo "CE $i"; done
+export const HAMMER_SH = `for i in 1 2 3 4 5; do echo "C $i"; "$1" --vm="$2" --get-active-cpus >/dev/null 2>&1; echo "CE $i"; done
 i=0
 start=$(date +%s)
 while [ "$4" -eq 0 ] || [ "$i" -lt "$4" ]; do
@@ -77,9 +80,10 @@ export class WrlockHammer {
   private log = '';
   /** [start, end] of every finished cycle: the time the vCPUs were held by us. */
   private spans: Array<[number, number]> = [];
-  /** What a bhyvectl call costs without holding anything (the quickest calibration call). */
+  /** What a bhyvectl call costs without holding anything (the median calibration call). */
   private callCostMs?: number;
   private calibrating?: number;
+  private calibrations: number[] = [];
 
   constructor(
     private readonly host: Host,
@@ -132,7 +136,10 @@ export class WrlockHammer {
     this.log += `${new Date(now).toISOString()} ${line}\n`;
     const [kind, n, rc] = line.split(' ');
     if (kind === 'C') this.calibrating = now;
-    if (kind === 'CE' && this.calibrating !== undefined) this.callCostMs = Math.min(this.callCostMs ?? Infinity, now - this.calibrating);
+    if (kind === 'CE' && this.calibrating !== undefined) {
+      this.calibrations.push(now - this.calibrating);
+      this.callCostMs = percentile(this.calibrations, 50);
+    }
     if (kind === 'S') this.inFlight = { cycle: Number(n), since: now };
     if (kind === 'E' && this.inFlight?.cycle === Number(n)) {
       const ms = now - this.inFlight.since;

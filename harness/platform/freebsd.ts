@@ -10,6 +10,7 @@ import { supervisedPlan } from './supervised.ts';
 import { DEV_VMM_LISTING, destroySupervisedVm } from './teardown.ts';
 import { tapLinks } from './links.ts';
 import { FREEBSD_ERRNO } from './bhyvectl.ts';
+import { parseProcstatKk, VMM_FUNCTION } from './stacks.ts';
 
 /** bhyve(8)'s FreeBSD command line: the Handbook's slots, the NIC the vm's own tap. */
 const freebsdBhyveArgv = (vm: VmLaunch) => [
@@ -73,4 +74,5 @@ export const freebsdPlatform = (): Platform => ({
   // VMM_STAT(VCPU_TOTAL_RUNTIME, "vcpu total runtime") in sys/amd64/vmm/vmm.c.
   vcpuProgress: statsProgress('/usr/sbin/bhyvectl', 'vcpu total runtime'),
   evidence: (_vm, pid) => [{ name: 'kernel-stacks', command: `procstat -kk ${pid}` }],
+  stacks: { evidence: 'kernel-stacks', parse: parseProcstatKk, ours: (fn) => VMM_FUNCTION.test(fn) },
 });

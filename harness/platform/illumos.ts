@@ -6,6 +6,7 @@ import { supervisedPlan } from './supervised.ts';
 import { DEV_VMM_LISTING, destroySupervisedVm } from './teardown.ts';
 import { ILLUMOS_MAY_CREATE_VNICS, vnicLinks } from './links.ts';
 import { ILLUMOS_ERRNO } from './bhyvectl.ts';
+import { parseFindstack, VMM_FUNCTION } from './stacks.ts';
 
 /**
  * The bhyve command line, in the shape of bhyve(8)'s example: hostbridge and
@@ -70,7 +71,7 @@ export const copyFile = (golden: string, vmDir: string) => ({ create: `cp ${gold
 export const kstatProgress = (vmName: string, cpus: number): string =>
   `i=$(kstat -p vmm:::vm_name | awk -F '\t' -v n=${shQuote(vmName)} '$2 == n { split($1, a, ":"); print a[2] }'); ` +
   `[ -n "$i" ] && kstat -p "vmm:$i:/^vcpu[0-9]+$/:/^time_/" | awk -F '\t' -v cpus=${cpus} ` +
-  `'{ split($1, a, ":"); c = substr(a[3], 5) + 0; if (c < cpus) t[c] += $2 } END { for (c in t) printf "vcpu%d %.0f\n", c, t[c] }'`;
+  `'{ split($1, a, ":"); c = substr(a[3], 5) + 0; if (c < cpus) t[c] += $2 } END { for (c in t) printf "vcpu%d %.0f\\n", c, t[c] }'`;
 
 /** Kernel and userland stacks of a hung bhyve, and the vmm's own view of the vm (illumos, in the global zone). */
 export const illumosEvidence = (vmm: string, pid: string) => [
@@ -100,6 +101,8 @@ export const illumosBase = {
   // The raw device: bhyve(8)'s example boots /dev/zvol/rdsk/tank/hdd0.
   zvol: (dataset: string) => `/dev/zvol/rdsk/${dataset}`,
   vcpuProgress: kstatProgress,
+  // kernel-stacks is mdb's ::findstack -v of the bhyve process (illumosEvidence).
+  stacks: { evidence: 'kernel-stacks', parse: parseFindstack, ours: (fn: string) => VMM_FUNCTION.test(fn) },
 } as const;
 
 const ILLUMOS_VNICS = vnicLinks('/usr/sbin/dladm', ILLUMOS_MAY_CREATE_VNICS);

@@ -11,6 +11,7 @@ import { supervisedPlan } from './supervised.ts';
 import { destroySupervisedVm, namesListing } from './teardown.ts';
 import { vnicLinks } from './links.ts';
 import { ILLUMOS_ERRNO } from './bhyvectl.ts';
+import { parseGdbThreads } from './stacks.ts';
 
 /** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
 export const LOCAL_LAB_DIR = resolve(import.meta.dirname, '../../fixtures/lab');
@@ -70,6 +71,8 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Pl
     iperf3Target: (vm) => `sed -n 's/.*"5201": "\\(.*\\)".*/\\1/p' "${LAB_VMM}/${vm}/net.json" | head -n 1`,
     // QEMU has no vm-exit counters: the lab counts the host thread running each vCPU.
     vcpuProgress: statsProgress(`${labDir}/bin/bhyvectl`, 'lab: vcpu thread cpu time (ns)'),
+    // QEMU's vCPU threads (named "CPU n/TCG" or "/KVM") and the first QEMU function on each: where a frozen vCPU waits.
+    stacks: { evidence: 'pstack', parse: parseGdbThreads, ours: (fn) => /^(qemu|cpu|kvm|tcg|mttcg|rr)_/.test(fn), threads: /^CPU \d+\// },
     evidence: (vm, bhyvePid) => {
       const run = `"${LAB_VMM}/${vm.vmm}"`;
       return [

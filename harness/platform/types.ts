@@ -4,6 +4,7 @@
 import type { Host } from '../host.ts';
 import type { DiskImage } from '../image/disk-image.ts';
 import type { LinkRecipe } from './links.ts';
+import type { StackReading } from './stacks.ts';
 
 export type PlatformKind = 'lab' | 'illumos' | 'freebsd' | 'smartos' | 'omnios';
 export const PLATFORM_KINDS: readonly PlatformKind[] = ['lab', 'illumos', 'freebsd', 'smartos', 'omnios'];
@@ -170,6 +171,8 @@ export interface Platform {
    * watch samples it (watch/vcpu-progress.ts).
    */
   vcpuProgress(vmName: string, cpus: number): string;
+  /** How the stacks in the evidence are read, to name where a hung vm's threads are stuck. */
+  readonly stacks?: StackReading;
   /** Commands whose output is evidence of a hung or failed vm (given a shell expression for the bhyve pid). */
   evidence(vm: { id: string; vmm: string; dir: string }, bhyvePid: string): Array<{ name: string; command: string }>;
 }

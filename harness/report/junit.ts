@@ -64,6 +64,7 @@ export function buildJunit(run: RunResult): string {
     const target = cases.find((c) => c.status === 'failed' || c.status === 'error') ?? cases[cases.length - 1];
     if (target) {
       const out = [
+        t.stuckFrames?.length ? `stuck: ${t.stuckFrames.map((s) => `${s.thread} in ${s.frame}`).join('; ')}` : '',
         t.wedged ? `host ${t.host} ${wedgedNote(t.wedged)}` : '',
         t.consoleTail ? `console tail of ${t.vm}:\n${t.consoleTail}` : '',
         ...t.attachments.map((a) => `[[ATTACHMENT|${a.path}]]`),

@@ -52,6 +52,7 @@ export class LineReporter implements Reporter {
     for (const k of r.known ?? []) this.print(`     known: ${k.id}${k.summary ? ` (${k.summary})` : ''} — matched in ${k.where}: ${k.line}`);
     if (r.status === 'failed' || r.status === 'error') this.print(`     reproduce: ${r.reproduce}`);
     if (r.kept) this.print(`     kept: ${r.kept}`);
+    if (r.stuckFrames?.length) this.print(`     stuck: ${r.stuckFrames.map((s) => `${s.thread} in ${s.frame}`).join('; ')}`);
     if (r.wedged) this.print(`     host ${r.host} ${wedgedNote(r.wedged)}`);
   }
 

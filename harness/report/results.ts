@@ -57,6 +57,8 @@ export interface TestResult {
   kept?: string;
   /** Its write lock never returned: the vm was left as it is, and its host is out of the run until rebooted. */
   wedged?: WedgedVm;
+  /** Where the hung vm's threads were stuck: each one's innermost frame in the hypervisor's code, from the stack evidence. */
+  stuckFrames?: Array<{ thread: string; frame: string }>;
 }
 
 /**

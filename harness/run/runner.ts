@@ -30,6 +30,7 @@ import { Watchdog } from '../watch/watchdog.ts';
 import { resolveFramebuffer, resolvePassword } from './credentials.ts';
 import { checkHostForRun, type HostHealth } from './health.ts';
 import { HostSlots } from './host-slots.ts';
+import { stuckFrames } from '../platform/stacks.ts';
 import type { PlannedTest } from './plan.ts';
 import { folderAt, newRunId, removeRecord, vmNamePrefix, wedgedNote, writeRecord, type RunRecord, type WedgedVm } from './records.ts';
 
@@ -328,7 +329,7 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   // Not on an interrupt: the user asked to stop, and stopping must take seconds.
   if ((status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
     await vm.screen.capture(error instanceof HangDetected ? 'hang' : 'failure');
-    await collectEvidence(vm, testDir, result);
+    await collectEvidence(vm, testDir, result, error instanceof HangDetected);
   }
   // Screenshots still being taken need the vm; what they record lands in the result.
   await vm.screen.settle();
@@ -372,8 +373,8 @@ class TestTimeout extends Error {
   override name = 'Timeout';
 }
 
-/** Host-side evidence of a failed vm, each command's output in a file of its own. */
-async function collectEvidence(vm: Vm, testDir: string, result: TestResult): Promise<void> {
+/** Host-side evidence of a failed vm, each command's output in a file of its own; for a hang, where its threads are stuck. */
+async function collectEvidence(vm: Vm, testDir: string, result: TestResult, hung: boolean): Promise<void> {
   const { host } = vm;
   const pid = `$(cat ${shQuote(`${vm.dir}/bhyve.pid`)} 2>/dev/null)`;
   const commands = [
@@ -388,6 +389,11 @@ async function collectEvidence(vm: Vm, testDir: string, result: TestResult): Pro
     // A process listing or pstack header can show bhyve's command line, VNC password and all.
     writeFileSync(path, vm.secrets.mask(`$ ${command}\n(exit ${r.exitCode})\n${r.stdout}${r.stderr}`));
     result.attachments.push({ name, path });
+    const { stacks } = host.platform;
+    if (hung && stacks?.evidence === name) {
+      const stuck = stuckFrames(r.stdout, stacks);
+      if (stuck.length) result.stuckFrames = stuck;
+    }
   }
 }
 

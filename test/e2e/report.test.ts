@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { BrowserSession } from '../../harness/evidence/browser.ts';
 import type { RunResult } from '../../harness/report/results.ts';
 import { cliSandbox } from '../helpers/cli.ts';
-import { REPORT_RUN_ARGS, REPORT_RUN_CONFIG, REPORT_RUN_VNC_PASSWORD } from '../helpers/report-run.ts';
+import { REPORT_RUN_ARGS, REPORT_RUN_CLEANUP, REPORT_RUN_CONFIG, REPORT_RUN_VNC_PASSWORD } from '../helpers/report-run.ts';
 
 const VNC_PASSWORD = REPORT_RUN_VNC_PASSWORD;
 const PAYLOAD = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">';
@@ -62,6 +62,7 @@ describe('report.html of a real lab run, in Chromium', { timeout: 600_000 }, () 
   });
   after(async () => {
     await browser.close();
+    await box.run(REPORT_RUN_CLEANUP);
     box.cleanup();
   });
 

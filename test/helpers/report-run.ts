@@ -20,5 +20,8 @@ export const REPORT_RUN_CONFIG = {
   thresholds: { recovery: 0.5 },
 };
 
-/** smoke and wrlock-iperf pass on the lab; wrlock-reboot hangs on lab-bad. */
+/** smoke and wrlock-iperf pass on the lab; wrlock-reboot hangs on lab-bad, and wedges it. */
 export const REPORT_RUN_ARGS = ['run', 'smoke', 'wrlock-iperf', 'wrlock-reboot', '--grep', '^(smoke|wrlock-iperf)/lab/|^wrlock-reboot/lab-bad/'];
+
+/** After it: the wedged vm of lab-bad is left as it is, so the lab host is reset (its stand-in for a reboot) and cleaned. */
+export const REPORT_RUN_CLEANUP = ['clean', '--reset-lab'];

@@ -7,10 +7,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { execa } from 'execa';
 import { cliSandbox, waitForRunVm, inSandbox } from '../../helpers/cli.ts';
 import { LAB_BIN, LAB_RUN_ROOT, runBounded, startLabVm } from '../../helpers/lab.ts';
 
 const LAB_VMM = `${LAB_RUN_ROOT}/vmm`;
+const dladm = (...args: string[]) => execa(join(LAB_BIN, 'dladm'), args);
+const vnics = async () => (await dladm('show-vnic', '-p', '-o', 'link')).stdout.split('\n').filter(Boolean);
 
 describe('clean and doctor', { timeout: 300_000 }, () => {
   it('clean reaps the vms of a run killed with SIGKILL and leaves a foreign vm alone', async () => {
@@ -23,17 +26,23 @@ describe('clean and doctor', { timeout: 300_000 }, () => {
       await child;
       await sleep(1_000);
       assert.ok(existsSync(`${LAB_VMM}/${vm}`), 'the vm should outlive a SIGKILLed harness');
+      assert.ok((await vnics()).includes(vm.replace(/-/g, '_')), 'the vm has its VNIC');
+      // A VNIC of the run whose vm is gone already (a run killed between making the link and starting bhyve).
+      await dladm('create-vnic', '-t', '-l', 'user0', `bsm_${runId}_9`);
 
       const r = await box.run(['clean']);
       assert.equal(r.exitCode, 0, String(r.stderr));
-      assert.match(String(r.stdout), new RegExp(`run ${runId}: destroyed ${vm} on lab`));
+      assert.match(String(r.stdout), new RegExp(`run ${runId}: destroyed ${vm} on lab, link bsm_${runId}_9 on lab`));
       assert.ok(!existsSync(`${LAB_VMM}/${vm}`), 'clean left the vm');
+      assert.deepEqual((await vnics()).filter((n) => n.includes(runId)), [], 'clean left a VNIC of the run');
+      assert.ok((await vnics()).includes('bsm_zz9zz9zz_1'), 'clean touched a VNIC it does not own');
       assert.ok(!existsSync(`/tmp/bhyve-smoke/${runId}`), 'clean left the run folder');
       assert.ok(existsSync(`${LAB_VMM}/bsm-zz9zz9zz-1`), 'clean touched a vm it does not own');
       assert.match(String((await box.run(['clean'])).stdout), /^nothing to clean/);
     } finally {
       await runBounded(join(LAB_BIN, 'bhyvectl'), ['--vm=bsm-zz9zz9zz-1', '--destroy'], {}, 30_000);
       await foreign.bhyve;
+      await dladm('delete-vnic', '-t', 'bsm_zz9zz9zz_1');
       box.cleanup();
     }
   });
@@ -42,7 +51,7 @@ describe('clean and doctor', { timeout: 300_000 }, () => {
     await inSandbox(async (box) => {
       const ok = await box.run(['doctor']);
       assert.equal(ok.exitCode, 0, String(ok.stdout));
-      for (const what of ['reachable', 'platform lab', 'bhyve present', 'bhyvectl present', 'wrlock capability', 'free memory', 'guest linux bootrom', 'guest linux disk']) {
+      for (const what of ['reachable', 'platform lab', 'bhyve present', 'bhyvectl present', 'vm network user0', 'may create VNICs', 'wrlock capability', 'free memory', 'guest linux bootrom', 'guest linux disk']) {
         assert.match(String(ok.stdout), new RegExp(`^  ok {3}${what}`, 'm'));
       }
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({

@@ -93,8 +93,8 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
         ...BUILTIN_CONFIG,
         hosts: {
           // First in the pool, but its lab folder is gone: no bhyve there.
-          broken: { transport: 'local', platform: 'lab', pool: 'labs', capacity: 2, nic: 'user', labDir: join(box.dir, 'no-lab') },
-          lab: { transport: 'local', platform: 'lab', pool: 'labs', capacity: 2, nic: 'user' },
+          broken: { transport: 'local', platform: 'lab', pool: 'labs', capacity: 2, labDir: join(box.dir, 'no-lab') },
+          lab: { transport: 'local', platform: 'lab', pool: 'labs', capacity: 2 },
         },
       }));
       const r = await box.run(['run', 'smoke', '--repeat-each', '2', '--output', 'out']);
@@ -154,8 +154,8 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({
         ...BUILTIN_CONFIG,
         hosts: {
-          lab: { transport: 'local', platform: 'lab', capacity: 1, nic: 'user' },
-          slow: { transport: 'local', platform: 'lab', capacity: 1, nic: 'user', labFaults: 'slow-wrlock=50' },
+          lab: { transport: 'local', platform: 'lab', capacity: 1 },
+          slow: { transport: 'local', platform: 'lab', capacity: 1, labFaults: 'slow-wrlock=50' },
         },
         stress: { iperfPhase: '4s' },
         gate: { noiseThreshold: 0.25, maxIterations: 1, familyWise: 'none', ignore: [{ metric: 'boot-time', reason: 'both hosts are one machine' }] },

@@ -9,11 +9,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { validateXML } from 'xmllint-wasm';
 import { runIdsIn, waitForRunVm, inSandbox } from '../../helpers/cli.ts';
-import { LAB_RUN_ROOT, labVmNames } from '../../helpers/lab.ts';
+import { LAB_BIN, LAB_RUN_ROOT, labVmNames } from '../../helpers/lab.ts';
 import type { RunResult } from '../../../harness/report/results.ts';
 
 const labVms = () => labVmNames().filter((n) => n.startsWith('bsm-'));
 const qemusOf = async (runId: string) => (await execa('pgrep', ['-f', `bsm-${runId}-`], { reject: false })).stdout.trim();
+/** The lab host's VNICs (its dladm's listing). */
+const labVnics = async () => (await execa(join(LAB_BIN, 'dladm'), ['show-vnic', '-p', '-o', 'link'])).stdout.split('\n').filter(Boolean);
 
 describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
   it('runs the smoke suite with no config, passes, writes valid JUnit and results.json, leaves nothing behind', async () => {
@@ -37,7 +39,23 @@ describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
       assert.equal(await qemusOf(results.runId), '');
       assert.ok(!existsSync(`/tmp/bhyve-smoke/${results.runId}`));
       assert.deepEqual(labVms().filter((n) => n.includes(results.runId)), []);
+      assert.deepEqual((await labVnics()).filter((n) => n.includes(results.runId)), [], 'the vm\'s VNIC is removed with it');
       assert.deepEqual(runIdsIn(box.dir), [], 'the run record is removed');
+    });
+  });
+
+  it('runs two vms at once on one host, each on a VNIC of its own (a VNIC takes one bhyve), removed with them', async () => {
+    await inSandbox(async (box) => {
+      // The built-in lab host has capacity 2: both repeats run at once.
+      const r = await box.run(['run', 'smoke', '--repeat-each', '2', '--output', 'out']);
+      assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+      const results: RunResult = JSON.parse(readFileSync(join(box.dir, 'out/results.json'), 'utf8'));
+      const spans = results.tests.map((t) => [Date.parse(t.startedAt), Date.parse(t.startedAt) + t.durationMs]);
+      assert.ok(spans[0][0] < spans[1][1] && spans[1][0] < spans[0][1], 'the two tests did not run at once');
+      const nics = results.tests.map((t) => /virtio-net-viona,(\S+)/.exec(t.timeline.events.find((e) => e.kind === 'started')?.detail ?? '')?.[1]);
+      assert.deepEqual(nics, results.tests.map((t) => t.vm!.replace(/-/g, '_')), 'each vm gets the VNIC named after it');
+      assert.notEqual(nics[0], nics[1]);
+      assert.deepEqual((await labVnics()).filter((n) => n.includes(results.runId)), [], 'the VNICs are removed with their vms');
     });
   });
 
@@ -58,6 +76,7 @@ describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
       assert.equal(await qemusOf(results.runId), '', 'a QEMU of the run survived');
       assert.ok(!existsSync(`${LAB_RUN_ROOT}/vmm/${vm}`), 'the vm survived');
       assert.ok(!existsSync(`/tmp/bhyve-smoke/${results.runId}`), 'the run folder survived');
+      assert.deepEqual((await labVnics()).filter((n) => n.includes(results.runId)), [], 'the vm\'s VNIC survived');
     });
   });
 });

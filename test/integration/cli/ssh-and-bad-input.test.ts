@@ -33,7 +33,7 @@ describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
   after(async () => { await sshd?.stop(); });
 
   const sshConfig = (knownHosts: string) => ({
-    hosts: { loop: { transport: 'ssh', ssh: `root@127.0.0.1:${sshd.port}`, knownHosts, identityFile: sshd.identityFile, platform: 'lab', nic: 'user' } },
+    hosts: { loop: { transport: 'ssh', ssh: `root@127.0.0.1:${sshd.port}`, knownHosts, identityFile: sshd.identityFile, platform: 'lab' } },
     guests: { linux: labGuest },
   });
 
@@ -83,7 +83,7 @@ describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
   });
 
   it("gives suites zx over ssh: host.$ quotes for POSIX sh and a timeout kills the remote command", async () => {
-    const host = createHost('loop', { transport: 'ssh', ssh: `root@127.0.0.1:${sshd.port}`, knownHosts: sshd.knownHosts, identityFile: sshd.identityFile, platform: 'lab', capacity: 1, labels: [], nic: 'user' });
+    const host = createHost('loop', { transport: 'ssh', ssh: `root@127.0.0.1:${sshd.port}`, knownHosts: sshd.knownHosts, identityFile: sshd.identityFile, platform: 'lab', capacity: 1, labels: [] });
     try {
       const hostile = "it's $(id) `id` ;|&";
       assert.equal((await host.$`printf '%s' ${hostile}`).stdout, hostile);

@@ -79,26 +79,61 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
     });
   });
 
-  it('deadlock-on-reboot: wrlock-reboot fails with a hang and evidence, the vm is destroyed, the rest of the run goes on', async () => {
+  it('deadlock-on-reboot: a hang with evidence; the wedged vm is left alone, its host quarantined and the rest of the run goes on; clean reports it, not hangs on it', async () => {
     await inSandbox(async (box) => {
-      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
-      const r = await box.run(['run', 'wrlock-reboot', 'smoke', '--output', 'out'], { env: { ...box.env, BHYVE_LAB_FAULTS: 'deadlock-on-reboot' } });
-      assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
-      const [stress, smoke] = results(box.dir).tests;
-      assert.equal(stress.status, 'failed');
-      assert.equal(stress.error?.type, 'HangDetected');
-      const hang = stress.checks.find((c) => c.name === 'no hang');
-      assert.match(hang?.message ?? '', /write-lock cycle \d+ on bsm-\S+ blocked for \d+ ms \(deadline 2000 ms\)/);
-      const blockedMs = Number(/blocked for (\d+) ms/.exec(hang!.message!)![1]);
-      assert.ok(blockedMs < 2000 + 1000, `detected after ${blockedMs} ms`);
-      for (const name of ['pstack', 'bhyvectl-stats', 'wrlock-hammer', 'console']) {
-        const a = stress.attachments.find((x) => x.name === name);
-        assert.ok(a && existsSync(a.path), `evidence ${name} missing`);
+      // Two lab hosts: one whose vms' write lock wedges on a reboot, one clean.
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config({
+        hosts: { bad: { transport: 'local', platform: 'lab', capacity: 1, labFaults: 'deadlock-on-reboot' }, good: { transport: 'local', platform: 'lab', capacity: 1 } },
+      }));
+      try {
+        // wrlock-reboot hangs on bad; smoke on bad waits for its slot, smoke on good runs beside.
+        const r = await box.run(['run', 'wrlock-reboot', 'smoke', '--grep', '^wrlock-reboot/bad/|^smoke/', '--output', 'out']);
+        assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
+        const run = results(box.dir);
+        const byId = new Map(run.tests.map((t) => [t.id, t]));
+        const stress = byId.get('wrlock-reboot/bad/linux')!;
+        assert.equal(stress.status, 'failed');
+        assert.equal(stress.error?.type, 'HangDetected');
+        const hang = stress.checks.find((c) => c.name === 'no hang');
+        assert.match(hang?.message ?? '', /write-lock cycle \d+ on bsm-\S+ blocked for \d+ ms \(deadline 2000 ms\)/);
+        const blockedMs = Number(/blocked for (\d+) ms/.exec(hang!.message!)![1]);
+        assert.ok(blockedMs < 2000 + 1000, `detected after ${blockedMs} ms`);
+        for (const name of ['pstack', 'bhyvectl-stats', 'wrlock-hammer', 'console']) {
+          const a = stress.attachments.find((x) => x.name === name);
+          assert.ok(a && existsSync(a.path), `evidence ${name} missing`);
+        }
+        // Where it is stuck, read from the stacks: the vCPU thread parked in QEMU's wait.
+        assert.match(JSON.stringify(stress.stuckFrames), /"thread":"CPU 0\/(TCG|KVM)","frame":"qemu_\w+"/);
+        // The blocked cycle outlived the grace: the vm was never destroyed, the host is out.
+        assert.match(stress.wedged?.reason ?? '', /^write-lock cycle \d+ blocked for \d+ ms, 5000 ms of them after the evidence$/);
+        assert.ok(labVmNames().includes(stress.vm!), 'the wedged vm must be left as it is');
+        assert.ok(!stress.timeline.events.some((e) => e.kind === 'destroyed'), 'the wedged vm must not be destroyed');
+        const bad = run.hosts.find((h) => h.name === 'bad')!;
+        assert.equal(bad.wedged?.vm, stress.vm);
+        assert.match(bad.quarantined ?? '', /^wedged: the write lock of vm bsm-\S+ never returned .* the host needs a reboot$/);
+        assert.equal(byId.get('smoke/good/linux')?.status, 'passed', 'the rest of the run goes on on the other host');
+        const skipped = byId.get('smoke/bad/linux')!;
+        assert.equal(skipped.status, 'skipped');
+        assert.match(skipped.skipReason ?? '', /^no host left to run it: host bad wedged: /);
+        assert.match(readFileSync(join(box.dir, 'out/junit.xml'), 'utf8'), /<property name="bhyve-smoke.host-wedged" value="bad: wedged: the write lock of vm bsm-/);
+        assert.match(readFileSync(join(box.dir, 'out/report.html'), 'utf8'), /data-wedged="bsm-/);
+
+        // clean reports the wedged host and leaves it alone, at once; doctor fails it; the run record stays.
+        const clean = await box.run(['clean'], { timeout: 60_000 });
+        assert.equal(clean.exitCode, 3, `${clean.stdout}${clean.stderr}`);
+        assert.match(String(clean.stdout), /host bad is wedged: the write lock of vm bsm-\S+ never returned .*left alone until it has rebooted \(a lab host: `bhyve-smoke clean --reset-lab` resets it/);
+        assert.ok(labVmNames().includes(stress.vm!), 'clean must not touch the wedged vm');
+        const doctor = await box.run(['doctor', '--host', 'bad'], { timeout: 60_000 });
+        assert.equal(doctor.exitCode, 3);
+        assert.match(String(doctor.stdout), /FAIL not wedged \(run \w+\): wedged: the write lock of vm bsm-/);
+      } finally {
+        // The lab's stand-in for rebooting the host, then a clean like any other: nothing of the run is left.
+        const reset = await box.run(['clean', '--reset-lab'], { timeout: 120_000 });
+        assert.equal(reset.exitCode, 0, `${reset.stdout}${reset.stderr}`);
+        assert.match(String(reset.stdout), /reset lab host bad: lab-host-reset: /);
       }
-      assert.match(readFileSync(stress.attachments.find((x) => x.name === 'pstack')!.path, 'utf8'), /CPU 0\/(TCG|KVM)/);
-      assert.equal(smoke.status, 'passed', 'the rest of the run must go on');
-      assert.ok(!labVmNames().some((n) => n === stress.vm), 'the hung vm was not destroyed');
-      assert.match(readFileSync(join(box.dir, 'out/junit.xml'), 'utf8'), /<failure message="hang detected by the wrlock watch[^"]*" type="HangDetected"/);
+      assert.deepEqual(labVmNames().filter((n) => n.startsWith('bsm-')), []);
+      assert.match(String((await box.run(['clean'])).stdout), /^nothing to clean/);
     });
   });
 

@@ -15,7 +15,7 @@ import { startSshd, type TestSshd } from '../../helpers/sshd.ts';
 
 describe('guest access over ssh', { timeout: 60_000 }, () => {
   let sshd: TestSshd;
-  const host = createHost('local', { transport: 'local', platform: 'lab', capacity: 1, labels: [], nic: 'user' });
+  const host = createHost('local', { transport: 'local', platform: 'lab', capacity: 1, labels: [] });
   const shellFor = (over: Partial<GuestSshTarget> = {}) => new RemoteShell(host, {
     address: '127.0.0.1', port: sshd.port, user: userInfo().username, knownHosts: sshd.knownHosts, identityFile: sshd.identityFile, ...over,
   }, posixRemote(linuxAdapter), 'the test guest');

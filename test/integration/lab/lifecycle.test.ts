@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { isAlive, LAB_BIN, labRunRoot, Serial, startLabVm, vcpuTime, type LabVm } from '../../helpers/lab.ts';
+import { isAlive, LAB_BIN, labRunRoot, runBounded, Serial, startLabVm, vcpuTime, type LabVm } from '../../helpers/lab.ts';
+import { join } from 'node:path';
 
 const BOOT_MS = 60_000;
 
@@ -66,6 +67,20 @@ describe('lab vm lifecycle', { timeout: 300_000 }, () => {
     const resumed = await vm.bhyvectl('--resume');
     assert.deepEqual([resumed.exitCode, resumed.stdout], [255, 'vm_resume error 149\nerrno = 149']);
     assert.match(await serial.run('echo resumed'), /resumed/);
+  });
+
+  it('a write-lock cycle on a vm whose process is stopped completes: its vCPUs sit in userland, frozen at once (vmm.c vcpu_lock_one)', async () => {
+    const qemu = Number(readFileSync(`${vm.dir}/qemu.pid`, 'utf8'));
+    process.kill(qemu, 'SIGSTOP');
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await runBounded(join(LAB_BIN, 'bhyvectl'), [`--vm=${vm.name}`, '--wrlock-cycle'], vm.env, 2_000);
+        assert.deepEqual([r.exitCode, r.timedOut], [0, false], 'a cycle on a stopped vm must not block');
+      }
+    } finally {
+      process.kill(qemu, 'SIGCONT');
+    }
+    assert.match(await serial.run('echo thawed'), /thawed/, 'the vm runs again after SIGCONT');
   });
 
   it('reports active cpus and per-vCPU stats in the illumos format', async () => {

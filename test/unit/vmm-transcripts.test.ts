@@ -1,0 +1,103 @@
+// What the harness reads of a bhyve host's vmm, against real output of the
+// tools (fixtures/transcripts/vmm/SOURCES.md): stacks of a hung bhyve, bhyvectl
+// stats, kstat lines, dladm listings. The recipes that are shell run under
+// /bin/sh with a stand-in tool on PATH that prints the transcript.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { kstatProgress } from '../../harness/platform/illumos.ts';
+import { parseFindstack, parseProcstatKk, stuckFrames, VMM_FUNCTION } from '../../harness/platform/stacks.ts';
+import { parseVcpuProgress, statsProgress } from '../../harness/platform/vcpu-stats.ts';
+import { vnicLinks } from '../../harness/platform/links.ts';
+import { LAB_BIN } from '../helpers/lab.ts';
+
+const transcript = (name: string) => readFileSync(join(import.meta.dirname, '../../fixtures/transcripts/vmm', name), 'utf8');
+const root = mkdtempSync(join(tmpdir(), 'bsm-vmm-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** Runs a recipe under /bin/sh with `tool` on PATH answering with `script`. */
+function withStandIn(tool: string, script: string, recipe: string): string {
+  const bin = mkdtempSync(join(root, 'bin-'));
+  writeFileSync(join(bin, tool), `#!/bin/sh\n${script}`);
+  chmodSync(join(bin, tool), 0o755);
+  return execFileSync('/bin/sh', ['-c', recipe], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
+}
+
+describe('stacks of a hung bhyve', () => {
+  it('illumos ::findstack -v (bug #14026): each bhyve thread and the vmm function it is stuck in', () => {
+    const threads = parseFindstack(transcript('mdb-findstack-illumos-14026.txt'));
+    assert.deepEqual(threads.map((t) => t.thread), ['bhyve/36 [vcpu 0]', 'bhyve/37 [vcpu 1]']);
+    assert.deepEqual(threads[0].frames.slice(0, 5), ['_resume_from_idle+0x12b', 'swtch+0x133', 'turnstile_block+0x25b', 'rw_enter_sleep+0x1a5', 'vmm_write_lock+0x87']);
+    const stuck = stuckFrames(transcript('mdb-findstack-illumos-14026.txt'), { evidence: 'kernel-stacks', parse: parseFindstack, ours: (f) => VMM_FUNCTION.test(f) });
+    assert.deepEqual(stuck, [
+      { thread: 'bhyve/36 [vcpu 0]', frame: 'vmm_write_lock+0x87' },
+      { thread: 'bhyve/37 [vcpu 1]', frame: 'vcpu_set_state_locked+0x94' },
+    ]);
+  });
+
+  it('FreeBSD procstat -kk: columns cut where the header has them; a thread with no vmm frame names none', () => {
+    const threads = parseProcstatKk(transcript('procstat-kk-freebsd15.txt'));
+    assert.deepEqual(threads.map((t) => [t.thread, t.frames[0], t.frames.length]), [['mevent', 'mi_switch+0x17c', 12], ['blk-2:0-0', 'mi_switch+0x17c', 11]]);
+    assert.deepEqual(stuckFrames(transcript('procstat-kk-freebsd15.txt'), { evidence: 'kernel-stacks', parse: parseProcstatKk, ours: (f) => VMM_FUNCTION.test(f) }), []);
+    // A thread name with a space (bhyve names vCPU threads "vcpu N") stays whole.
+    const vcpu = `${transcript('procstat-kk-freebsd15.txt').split('\n')[0]}\n44748 101745 bhyve               vcpu 0              mi_switch+0x17c vcpu_set_state_locked+0x1a0 vcpu_lock_one+0x2c vmmdev_ioctl+0x3b0\n`;
+    assert.deepEqual(stuckFrames(vcpu, { evidence: 'kernel-stacks', parse: parseProcstatKk, ours: (f) => VMM_FUNCTION.test(f) }), [{ thread: 'vcpu 0', frame: 'vcpu_set_state_locked+0x1a0' }]);
+  });
+});
+
+describe('vCPU counters', () => {
+  it('bhyvectl --get-stats (illumos, propolis#378): the recipe picks one stat per vCPU from the %-40s\\t%ld lines', () => {
+    // The page shows the TAB after the 40-column description as spaces: restore what printf wrote.
+    const real = transcript('bhyvectl-get-stats-illumos.txt').split('\n').map((l) => (/^.{40}\s+-?\d+$/.test(l) ? `${l.slice(0, 40)}\t${l.slice(40).trim()}` : l)).join('\n');
+    const file = join(root, 'stats.txt');
+    writeFileSync(file, real);
+    const out = withStandIn('bhyvectl', `cat ${file}\n`, statsProgress('bhyvectl', 'total number of vm exits')('vm1', 2));
+    assert.deepEqual([...parseVcpuProgress(out)], [[0, 12969], [1, 12969]]);
+    assert.match(out, /^R 0\nvcpu0 12969\nR 1\nvcpu1 12969\n$/, 'each read is announced before it is made');
+  });
+
+  it('illumos vmm kstats: the sum of a vCPU\'s six state times, for the vm\'s own vCPUs, its instance found by vm_name', () => {
+    // The line shape of every kstat -p line (real output, TAB shown as spaces on the page):
+    for (const line of transcript('kstat-p-cpu_stat.txt').trim().split('\n')) assert.match(line, /^[a-z_]+:\d+:[\w]+:\w+\s+\d+$/);
+    // The vmm kstats in that shape, with the names vmm_kstat_init() gives (all 32 vCPUs exist; a vm of 2 reads 2).
+    const states = ['time_init', 'time_run', 'time_idle', 'time_emu_kern', 'time_emu_user', 'time_sched'];
+    const lines = [
+      'vmm:1:vm:vm_name\tother-vm', 'vmm:3:vm:vm_name\tbsm-x-1',
+      ...Array.from({ length: 32 }, (_, c) => states.map((s, i) => `vmm:3:vcpu${c}:${s}\t${(c + 1) * 1000 + i}`)).flat(),
+      'vmm:3:vcpu0:snaptime\t999999999',
+    ];
+    const file = join(root, 'kstat.txt');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    // kstat -p MODULE:INSTANCE:NAME:STAT, each field a name or /regex/ (kstat(8)); the stand-in filters as kstat would.
+    const standIn = `spec=$2
+m=$(echo "$spec" | cut -d: -f1); i=$(echo "$spec" | cut -d: -f2); n=$(echo "$spec" | cut -d: -f3); s=$(echo "$spec" | cut -d: -f4)
+awk -F '\\t' -v m="$m" -v i="$i" -v n="$n" -v s="$s" '
+function ok(v, p) { if (p == "") return 1; if (p ~ /^\\//) { gsub(/^\\/|\\/$/, "", p); return v ~ p } return v == p }
+{ split($1, k, ":"); if (ok(k[1], m) && ok(k[2], i) && ok(k[3], n) && ok(k[4], s)) print }' ${file}
+`;
+    const out = withStandIn('kstat', standIn, kstatProgress('bsm-x-1', 2));
+    const sum = (c: number) => states.reduce((n, _, i) => n + (c + 1) * 1000 + i, 0);
+    assert.deepEqual([...parseVcpuProgress(out)].sort(), [[0, sum(0)], [1, sum(1)]]);
+  });
+});
+
+describe('dladm', () => {
+  const env = { ...process.env, BHYVE_LAB_RUNDIR: join(root, 'lab') };
+  const dladm = (...args: string[]) => execFileSync(join(LAB_BIN, 'dladm'), args, { env, encoding: 'utf8' });
+
+  it('the lab answers in the real shape: show-vnic\'s columns, one field unescaped, several joined by : with : escaped', () => {
+    dladm('create-vnic', '-t', '-l', 'user0', 'bsm_ab12cd34_1');
+    const realHeader = transcript('dladm-show-vnic-omnios.txt').split('\n')[0].trim().split(/\s+/);
+    assert.deepEqual(dladm('show-vnic').split('\n')[0].trim().split(/\s+/), realHeader);
+    assert.match(transcript('dladm-show-vnic-p-macaddress.txt').trim(), /^[0-9a-f]{1,2}(:[0-9a-f]{1,2}){5}$/);
+    assert.match(dladm('show-vnic', '-p', '-o', 'macaddress', 'bsm_ab12cd34_1').trim(), /^[0-9a-f]{1,2}(:[0-9a-f]{1,2}){5}$/);
+    assert.match(dladm('show-vnic', '-p', '-o', 'link,macaddress').trim(), /^bsm_ab12cd34_1:[0-9a-f]{1,2}(\\:[0-9a-f]{1,2}){5}$/);
+    // The listing the reaper reads, back to vm names; a VNIC not named as ours is nobody's vm.
+    dladm('create-vnic', '-t', '-l', 'user0', 'foreign0');
+    const links = vnicLinks(join(LAB_BIN, 'dladm'), { what: '', command: '' });
+    assert.deepEqual(links.list.parse(dladm('show-vnic', '-p', '-o', 'link,over')), [{ link: 'bsm_ab12cd34_1', vm: 'bsm-ab12cd34-1' }]);
+  });
+});
