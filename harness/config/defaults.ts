@@ -19,6 +19,10 @@ export const BUILTIN_CONFIG: ConfigInput = {
       update: 'lab-synthetic',
     },
   },
+  // The lab's flat-out hammer (one C bhyvectl per cycle, QEMU's stop and cont) holds the guest about half
+  // the time: a clean lab keeps 45-70% of its unstressed throughput under the hard dose (6 runs, 4 s phases),
+  // slow-wrlock=50 about 25%. Real hosts keep the default, 50%.
+  thresholds: { throughputUnderHammer: 0.3 },
   // Calibrated on the lab (npm run bench -- gate; fixtures/recorded): these series only add false alarms there.
   gate: {
     ignore: [

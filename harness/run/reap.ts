@@ -87,7 +87,8 @@ async function stillWedged(host: Host, record: RunRecord, opts: ReapOptions, rea
   const w = record.wedged?.[host.name];
   if (!w) return false;
   const boot = await host.exec(host.platform.bootId, { doing: `reading the boot id of wedged host ${host.name}`, timeoutMs: 30_000 });
-  if (boot.stdout.trim() !== w.bootId) return false;
+  // Rebooted since (a boot id unread when it wedged proves nothing): the wedged vm went with the reboot.
+  if (w.bootId && boot.stdout.trim() !== w.bootId) return false;
   const { hostReset } = host.platform;
   if (opts.resetLab && hostReset) {
     const r = await host.exec(hostReset, { doing: `resetting lab host ${host.name}`, timeoutMs: 60_000 });

@@ -4,6 +4,8 @@
 
 export const REPORT_RUN_VNC_PASSWORD = 'vnc-e2e7';
 
+import { BUILTIN_CONFIG } from '../../harness/config/defaults.ts';
+
 export const REPORT_RUN_CONFIG = {
   hosts: {
     lab: { transport: 'local', platform: 'lab', capacity: 2 },
@@ -17,7 +19,7 @@ export const REPORT_RUN_CONFIG = {
   },
   stress: { iperfPhase: '4s', reboots: 2 },
   // Short phases make wrlock-iperf's own recovery check flaky on the lab (as in the gate test); the report is what is under test.
-  thresholds: { recovery: 0.5 },
+  thresholds: { ...BUILTIN_CONFIG.thresholds, recovery: 0.5 },
 };
 
 /** smoke and wrlock-iperf pass on the lab; wrlock-reboot hangs on lab-bad, and wedges it. */

@@ -9,6 +9,7 @@ import { platformFor } from '../../harness/host.ts';
 import { cloneFor } from '../../harness/image/clone.ts';
 import { diskImageFor } from '../../harness/image/disk-image.ts';
 import { imageCheck } from '../../harness/image/verify.ts';
+import { exitCodeOf, type TestResult } from '../../harness/report/results.ts';
 import type { PlatformKind } from '../../harness/platform/types.ts';
 
 const SHA = 'a'.repeat(64);
@@ -86,5 +87,27 @@ describe('checking a golden disk on its host', () => {
     assert.equal(check.command, 'zfs list -H -p -o name,guid -t snapshot tank/img/deb@golden');
     assert.deepEqual(check.judge('tank/img/deb@golden\t8717382134762914562\n', 0), { image: 'zfs tank/img/deb@golden', id: 'guid:8717382134762914562' });
     assert.match((check.judge("cannot open 'tank/img/deb@golden': dataset does not exist", 1) as { problem: string }).problem, /ZFS snapshot tank\/img\/deb@golden is not on the host \(cannot open/);
+  });
+
+  it('a SmartOS image: `imgadm get` prints {"manifest": …}; its uuid is its identity, its requirements.bootrom what vmadm will insist on', () => {
+    const uuid = '2f1dc911-6401-4fa4-8e9d-67ea2e39c271';
+    const check = imageCheck(host('smartos').platform, { kind: 'smartos', uuid });
+    assert.equal(check.command, `imgadm get ${uuid}`);
+    // The shape of src/img/lib/cli.js do_get(): the manifest wrapped with the zpool it is in.
+    const got = (requirements?: object) => JSON.stringify({ manifest: { v: 2, uuid, name: 'debian-12', ...(requirements ? { requirements } : {}) }, zpool: 'zones' }, null, 2);
+    assert.deepEqual(check.judge(got({ brand: 'bhyve', bootrom: 'uefi' }), 0), { image: `smartos ${uuid}`, id: `uuid:${uuid}`, bootrom: 'uefi' });
+    assert.deepEqual(check.judge(got(), 0), { image: `smartos ${uuid}`, id: `uuid:${uuid}` });
+    assert.match((check.judge('imgadm get: error (ImageNotInstalled): image "…" was not found on zpool "zones"', 1) as { problem: string }).problem, /is not imported on the host \(imgadm import /);
+    assert.match((check.judge('not json', 0) as { problem: string }).problem, /printed no JSON manifest: "not json"/);
+  });
+});
+
+describe('a config asking what a host cannot do', () => {
+  it('is a ConfigError, and a run whose tests end so exits 2 (after any failure, before any infrastructure error)', () => {
+    const t = (status: TestResult['status'], type?: string) => ({ status, ...(type ? { error: { type, message: '' } } : {}) }) as TestResult;
+    assert.equal(exitCodeOf([t('passed'), t('error', 'ConfigError')]), 2);
+    assert.equal(exitCodeOf([t('error', 'InfraError'), t('error', 'ConfigError')]), 2);
+    assert.equal(exitCodeOf([t('failed', 'HangDetected'), t('error', 'ConfigError')]), 1);
+    assert.equal(exitCodeOf([t('error', 'InfraError')]), 3);
   });
 });
