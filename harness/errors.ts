@@ -1,8 +1,11 @@
 // The harness's typed errors. Each maps to one exit code and one JUnit element:
 // a failed check is a <failure>, everything the harness could not do is an <error>.
 
-/** Exit codes, documented in the README. */
-export const EXIT = { passed: 0, checkFailed: 1, usage: 2, infra: 3 } as const;
+/**
+ * Exit codes, documented in the README. noVerdict: a gate run ran, but its
+ * data could not decide (too few tests a side, no series in common).
+ */
+export const EXIT = { passed: 0, checkFailed: 1, usage: 2, infra: 3, noVerdict: 4 } as const;
 
 /** Bad command line or config: nothing was started. Exit 2. */
 export class ConfigError extends Error {

@@ -1,6 +1,6 @@
 // bhyve-smoke clean: reaps what dead runs left behind (vms, links, host
 // folders), and reports hosts they left wedged instead of hanging on them.
-import { reapDeadRuns } from '../run/reap.ts';
+import { corruptNote, reapDeadRuns } from '../run/reap.ts';
 import { recordsDir } from '../run/records.ts';
 import type { Command } from './command.ts';
 
@@ -12,14 +12,15 @@ export const cleanCommand: Command = {
     'reset-lab': { type: 'boolean', help: 'reset a wedged lab host (its stand-in for a reboot: ends every vm on it) and then clean it' },
   },
   async run(values) {
-    const reaped = await reapDeadRuns({ resetLab: Boolean(values['reset-lab']) });
-    if (reaped.length === 0) process.stdout.write(`nothing to clean (run records in ${recordsDir()})\n`);
+    const { reaped, corrupt } = await reapDeadRuns({ resetLab: Boolean(values['reset-lab']) });
+    for (const c of corrupt) process.stdout.write(`${corruptNote(c)}\n`);
+    if (reaped.length === 0 && corrupt.length === 0) process.stdout.write(`nothing to clean (run records in ${recordsDir()})\n`);
     for (const r of reaped) {
       for (const reset of r.reset) process.stdout.write(`run ${r.runId}: reset ${reset}\n`);
       process.stdout.write(`run ${r.runId}: ${r.vms.length ? `destroyed ${r.vms.join(', ')}` : 'no vms left'}\n`);
       for (const w of r.wedged) process.stdout.write(`run ${r.runId}: ${w}\n`);
       for (const e of r.errors) process.stdout.write(`run ${r.runId}: could not clean ${e}\n`);
     }
-    return reaped.some((r) => r.errors.length || r.wedged.length) ? 3 : 0;
+    return corrupt.length || reaped.some((r) => r.errors.length || r.wedged.length) ? 3 : 0;
   },
 };

@@ -17,7 +17,7 @@ import { checkBootable } from '../image/clone.ts';
 import { diskImageFor } from '../image/disk-image.ts';
 import type { PlatformKind } from '../platform/types.ts';
 import { planTests, type PlanFilter, type PlannedTest } from '../run/plan.ts';
-import { reapDeadRuns } from '../run/reap.ts';
+import { corruptNote, reapDeadRuns } from '../run/reap.ts';
 import { executeRun, type RunOptions } from '../run/runner.ts';
 import { durationsOf, parseShard, shardOf } from '../run/shard.ts';
 import { loadSuites } from '../run/suites.ts';
@@ -94,7 +94,9 @@ export const runCommand: Command = {
       }
     }
 
-    for (const reaped of await reapDeadRuns()) {
+    const dead = await reapDeadRuns();
+    for (const c of dead.corrupt) process.stderr.write(`bhyve-smoke: ${corruptNote(c)}\n`);
+    for (const reaped of dead.reaped) {
       process.stderr.write(`bhyve-smoke: reaped dead run ${reaped.runId}: ${reaped.vms.join(', ') || 'no vms left'}${reaped.errors.length ? `; errors: ${reaped.errors.join('; ')}` : ''}\n`);
       for (const w of reaped.wedged) process.stderr.write(`bhyve-smoke: dead run ${reaped.runId}: ${w}\n`);
     }
@@ -162,7 +164,8 @@ export const runCommand: Command = {
     const why = untestable(comparison);
     if (why) {
       process.stderr.write(`bhyve-smoke run: the gate has no verdict: ${why} (--profile gate runs 20 a side)\n`);
-      return EXIT.usage;
+      // The tests ran and their reports are written: not a usage error (nothing started), a run without a verdict.
+      return all.exitCode === EXIT.passed ? EXIT.noVerdict : all.exitCode;
     }
     return all.exitCode;
   },

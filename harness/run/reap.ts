@@ -5,7 +5,7 @@
 // would block, holding the host's vmm_mtx; it is reported instead.
 import { createHost, type Host } from '../host.ts';
 import { messageOf } from '../errors.ts';
-import { deadRuns, folderAt, removeRecord, vmNamePrefix, wedgedNote, type RunRecord } from './records.ts';
+import { deadRuns, folderAt, removeRecord, vmNamePrefix, wedgedNote, type CorruptRecord, type RunRecord } from './records.ts';
 import { shQuote } from '../transport/quote.ts';
 import { cloneDataset, destroyCloneDataset } from '../image/clone.ts';
 import { DESTROY_MS } from '../platform/teardown.ts';
@@ -99,8 +99,14 @@ async function stillWedged(host: Host, record: RunRecord, opts: ReapOptions, rea
   return true;
 }
 
-export async function reapDeadRuns(opts: ReapOptions = {}): Promise<Reaped[]> {
-  const results: Reaped[] = [];
-  for (const record of deadRuns()) results.push(await reapRun(record, opts));
-  return results;
+/** Reaps every dead run; a record that cannot be read is reported (kept aside), its vms left for a person to find by their names. */
+export async function reapDeadRuns(opts: ReapOptions = {}): Promise<{ reaped: Reaped[]; corrupt: CorruptRecord[] }> {
+  const { records, corrupt } = deadRuns();
+  const reaped: Reaped[] = [];
+  for (const record of records) reaped.push(await reapRun(record, opts));
+  return { reaped, corrupt };
 }
+
+/** What to tell of a record that cannot be read. */
+export const corruptNote = (c: CorruptRecord) =>
+  `run record ${c.file} cannot be read (${c.problem}); kept as ${c.keptAs}. The vms and links of its run are not reaped: find them by the run's prefix and id on its hosts, then remove the file`;

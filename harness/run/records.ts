@@ -3,7 +3,7 @@
 // its record lets `clean` and the next `run` find and reap exactly its vms —
 // and only its vms: ownership is the prefix plus a run id that has a record.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { HostConfig } from '../config/schema.ts';
@@ -47,23 +47,45 @@ const alive = (pid: number) => {
   }
 };
 
-/** Every run record there is. */
-function readRecords(): RunRecord[] {
-  if (!existsSync(recordsDir())) return [];
-  return readdirSync(recordsDir())
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => {
-      try {
-        return JSON.parse(readFileSync(join(recordsDir(), f), 'utf8')) as RunRecord;
-      } catch {
-        return undefined;
-      }
-    })
-    .filter((r): r is RunRecord => r !== undefined);
+/** A record that cannot be read, kept aside (`<run>.json.corrupt`) so it is neither lost nor read again. */
+export interface CorruptRecord {
+  file: string;
+  keptAs: string;
+  problem: string;
 }
 
-/** Records of runs whose process is gone: what they left behind is ours to reap. */
-export const deadRuns = (): RunRecord[] => readRecords().filter((r) => !alive(r.pid));
+/** Every readable run record there is; one that cannot be read is set aside and reported, never dropped in silence. */
+function readRecords(): { records: RunRecord[]; corrupt: CorruptRecord[] } {
+  const records: RunRecord[] = [];
+  const corrupt: CorruptRecord[] = [];
+  if (!existsSync(recordsDir())) return { records, corrupt };
+  // Set aside before: still reported, until a person has found its vms and removes it.
+  for (const f of readdirSync(recordsDir()).filter((name) => name.endsWith('.json.corrupt'))) {
+    const keptAs = join(recordsDir(), f);
+    corrupt.push({ file: keptAs.replace(/\.corrupt$/, ''), keptAs, problem: 'set aside when it was found unreadable' });
+  }
+  for (const f of readdirSync(recordsDir()).filter((name) => name.endsWith('.json'))) {
+    const file = join(recordsDir(), f);
+    try {
+      const r = JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+      if (typeof r?.runId !== 'string' || typeof r.pid !== 'number' || typeof r.prefix !== 'string' || typeof r.hosts !== 'object' || r.hosts === null) {
+        throw new Error('not a run record (runId, pid, prefix and hosts expected)');
+      }
+      records.push(r);
+    } catch (e) {
+      const keptAs = `${file}.corrupt`;
+      renameSync(file, keptAs);
+      corrupt.push({ file, keptAs, problem: (e as Error).message });
+    }
+  }
+  return { records, corrupt };
+}
+
+/** Records of runs whose process is gone (what they left behind is ours to reap), and those that could not be read. */
+export function deadRuns(): { records: RunRecord[]; corrupt: CorruptRecord[] } {
+  const { records, corrupt } = readRecords();
+  return { records: records.filter((r) => !alive(r.pid)), corrupt };
+}
 
 /** Where a host is, whatever the config calls it: two configs naming the same machine share its wedges. */
 export const hostAddress = (c: HostConfig) => `${c.transport}:${c.ssh ?? ''}:${c.platform}:${c.labDir ?? ''}`;
@@ -73,7 +95,7 @@ export const folderAt = (c: HostConfig, path: string) => `${hostAddress(c)}:${pa
 
 /** The vms earlier runs left wedged on a host (at the same address), with the run that did. */
 export function wedgedOn(host: string, config: HostConfig): Array<WedgedVm & { runId: string }> {
-  return readRecords().flatMap((r) => {
+  return readRecords().records.flatMap((r) => {
     const w = r.wedged?.[host];
     const recorded = r.hosts[host]?.config;
     return w && recorded && hostAddress(recorded) === hostAddress(config) ? [{ ...w, runId: r.runId }] : [];

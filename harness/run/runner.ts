@@ -304,10 +304,12 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
     if (onAbort) live.abort.signal.removeEventListener('abort', onAbort);
     liveness.pause(); // the watches stop after the evidence: the vCPU sampler's last counters are part of it
   }
-  // A hang is a failed check of its own, whatever step was running.
+  // A hang is a failed check of its own, whatever step was running; so is a test that overran its
+  // deadline (a finding: a command past its own deadline is an InfraError before that).
   if (error instanceof HangDetected) check.that('no hang', false, { type: 'HangDetected', kind: 'liveness', message: error.message, threshold: 'heartbeat, vCPU progress and every write-lock cycle within their thresholds' });
+  if (error instanceof TestTimeout) check.that('finishes within the test timeout', false, { type: 'Timeout', message: error.message, measured: `still running after ${o.testTimeoutMs} ms`, threshold: `${o.testTimeoutMs} ms (--timeout, testTimeout)` });
 
-  const status: TestStatus = error instanceof CheckFailure || error instanceof HangDetected || (!error && check.failed)
+  const status: TestStatus = error instanceof CheckFailure || error instanceof HangDetected || error instanceof TestTimeout || (!error && check.failed)
     ? 'failed'
     : error ? 'error' : check.failed ? 'failed' : 'passed';
   const result: TestResult = {

@@ -2,7 +2,7 @@
 // exactly its vms. A foreign vm with a similar name is left alone. And
 // `doctor` tells a ready host from one that is not.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,6 +45,23 @@ describe('clean and doctor', { timeout: 300_000 }, () => {
       await dladm('delete-vnic', '-t', 'bsm_zz9zz9zz_1');
       box.cleanup();
     }
+  });
+
+  it('a run record that cannot be read is set aside and reported, every time, never dropped in silence', async () => {
+    await inSandbox(async (box) => {
+      const state = join(box.dir, 'state');
+      mkdirSync(state, { recursive: true });
+      writeFileSync(join(state, 'abcd1234.json'), '{"runId": "abcd1234", "pid": 1, "hos');
+      writeFileSync(join(state, 'efgh5678.json'), '{"hello": "world"}\n');
+      for (const round of [1, 2]) {
+        const r = await box.run(['clean']);
+        assert.equal(r.exitCode, 3, `round ${round}: ${r.stdout}${r.stderr}`);
+        assert.match(String(r.stdout), /^run record \S+abcd1234\.json cannot be read \(.+\); kept as \S+abcd1234\.json\.corrupt\. The vms and links of its run are not reaped/m, `round ${round}`);
+        assert.match(String(r.stdout), /^run record \S+efgh5678\.json cannot be read/m, `round ${round}`);
+      }
+      assert.ok(existsSync(join(state, 'abcd1234.json.corrupt')) && existsSync(join(state, 'efgh5678.json.corrupt')), 'kept aside, not lost');
+      assert.match(readFileSync(join(state, 'abcd1234.json.corrupt'), 'utf8'), /"runId": "abcd1234"/);
+    });
   });
 
   it('doctor passes on the lab and names what is missing', async () => {

@@ -52,6 +52,17 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
     });
   });
 
+  it('a gate run whose data cannot decide (no series in common) exits 4, after the run and its reports, not 2', async () => {
+    await inSandbox(async (box) => {
+      const recorded = new URL('../../../fixtures/recorded/lab-wrlock-iperf.results.json', import.meta.url).pathname;
+      const r = await box.run(['run', 'smoke', '--baseline', recorded, '--output', 'out']);
+      assert.equal(r.exitCode, 4, `${r.stdout}${r.stderr}`);
+      assert.match(String(r.stderr), /the gate has no verdict: the two sides have no series in common/);
+      assert.equal(json(join(box.dir, 'out/results.json')).tests[0].status, 'passed', 'the run ran, and its reports are written');
+      assert.ok(existsSync(join(box.dir, 'out/compare.json')));
+    });
+  });
+
   it('calibrate reports noise, detectable change and false alarms per series from recorded runs', async () => {
     await inSandbox(async (box) => {
       const recorded = new URL('../../../fixtures/recorded/lab-wrlock-iperf.results.json', import.meta.url).pathname;
@@ -137,7 +148,8 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
       assert.match(String(clean.stdout), /verdict: pass — no regression in 6 tested series/);
       assert.ok(!existsSync(join(box.dir, 'clean/iteration-2')), 'nothing flagged, no second iteration');
 
-      const slow = await box.run(['run', 'wrlock-iperf', '--repeat-each', '5', '--baseline', 'base', '--output', 'slow'], { env: { ...box.env, BHYVE_LAB_FAULTS: 'slow-wrlock=50' } });
+      // Two iterations of five 30 s tests when a flagged series is in doubt: more than the sandbox's usual 5 minutes.
+      const slow = await box.run(['run', 'wrlock-iperf', '--repeat-each', '5', '--baseline', 'base', '--output', 'slow'], { env: { ...box.env, BHYVE_LAB_FAULTS: 'slow-wrlock=50' }, timeout: 600_000 });
       assert.equal(slow.exitCode, 1, `${slow.stdout}${slow.stderr}`);
       // A dosed throughput falls: under the light dose (10 cycles/s of 50 ms each holds the guest half
       // the time) by about 40%, under the hard dose by 60-95% (a clean lab's flat-out hammer already holds

@@ -59,6 +59,20 @@ describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
     });
   });
 
+  it('a test that overruns --timeout is a finding: failed (exit 1) with the timeout as a failed check, and its vm torn down', async () => {
+    await inSandbox(async (box) => {
+      const r = await box.run(['run', 'smoke', '--timeout', '4s', '--retries', '1', '--output', 'out']);
+      assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
+      const t = (JSON.parse(readFileSync(join(box.dir, 'out/results.json'), 'utf8')) as RunResult).tests[0];
+      assert.deepEqual([t.status, t.error?.type, t.attempts.length], ['failed', 'Timeout', 1], 'failed, and never retried');
+      const check = t.checks.find((c) => c.name === 'finishes within the test timeout');
+      assert.deepEqual([check?.status, check?.measured], ['failed', 'still running after 4000 ms']);
+      assert.match(readFileSync(join(box.dir, 'out/junit.xml'), 'utf8'), /<failure message="test did not finish within 4000 ms" type="Timeout"/);
+      assert.ok(t.timeline.events.some((e) => e.kind === 'destroyed'));
+      assert.deepEqual(labVms().filter((n) => n.includes(t.vm!)), []);
+    });
+  });
+
   it('Ctrl-C stops the run within seconds, writes the reports with the test aborted, and leaves no QEMU or folder', async () => {
     await inSandbox(async (box) => {
       const child = box.run(['run', 'smoke', '--output', 'out']);
