@@ -134,7 +134,26 @@ export class Vm {
     const started = await this.plan.start();
     this.vmmName = started.vmm;
     this.o.timeline.event('started', started.commandLine);
-    await this.console.connect(CONSOLE_CONNECT_MS);
+    // bhyve can fail as it starts (a device that cannot initialize: exit 4): say so with its log, at once.
+    let connected = false;
+    try {
+      await Promise.race([this.console.connect(CONSOLE_CONNECT_MS), this.exitedBefore(() => connected)]);
+    } finally {
+      connected = true;
+    }
+  }
+
+  /** Rejects when bhyve exits before `done()` turns true, with what it said; never resolves otherwise. */
+  private async exitedBefore(done: () => boolean): Promise<never> {
+    while (!done()) {
+      const exits = await this.exits();
+      if (exits.length && !done()) {
+        const log = await this.host.exec(`tail -n 20 ${shQuote(`${this.dir}/bhyve.log`)} 2>/dev/null; true`, { doing: `reading the bhyve log of ${this.name}` });
+        throw new InfraError(`${this.name}: bhyve exited ${exits[0].status} as it started${log.stdout.trim() ? `:\n${log.stdout.trim()}` : ''}`, { output: log.stdout });
+      }
+      await sleep(EXIT_POLL_MS);
+    }
+    return new Promise<never>(() => {});
   }
 
   /** The framebuffer's plain RFB stream, through the host's transport. */
@@ -325,6 +344,25 @@ export class Vm {
     const command = plan.created ? plan.destroy : `rm -rf ${shQuote(this.dir)}`;
     await this.host.exec(command, { doing: `destroying ${this.name}`, timeoutMs: DESTROY_MS });
     this.plan = undefined;
+    // Looked for, not trusted: bhyvectl --destroy exits 0 whatever became of the vm.
+    const left = plan.created ? await this.remains(plan) : [];
+    if (left.length) {
+      throw new InfraError(`${this.name} on ${this.host.name}: teardown left ${left.join(', ')}; the run record keeps them for \`bhyve-smoke clean\``);
+    }
     this.o.timeline.event('destroyed');
+  }
+
+  /** What of the vm is still on its host: in the platform's vm listing, its link, its folder and disk clone. */
+  private async remains(plan: VmPlan): Promise<string[]> {
+    const p = this.host.platform;
+    const doing = `checking that ${this.name} is gone`;
+    const listed = await this.host.exec(p.listVms.command, { doing });
+    const left = p.listVms.parse(listed.stdout).filter((v) => v.id === plan.id || v.name === this.name).map((v) => `vm ${v.id} (still in \`${p.listVms.command}\`)`);
+    if (p.links) {
+      const links = await this.host.exec(p.links.list.command, { doing });
+      left.push(...p.links.list.parse(links.stdout).filter((l) => l.vm === this.name).map((l) => `link ${l.link}`));
+    }
+    left.push(...(await this.host.exec(plan.remains, { doing })).stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+    return left;
   }
 }

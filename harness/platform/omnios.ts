@@ -99,7 +99,7 @@ function omniosPlan(host: Host, vm: VmRequest, zoneRoot: string): VmPlan {
   const config = omniosZonecfg(vm, { zonepath, nic: host.nic, dataset: clone.dataset!, device: clone.disk });
   const dir = shQuote(vm.dir);
   const z = shQuote(vm.name);
-  return vmPlan(vm.name, destroyOmniosVm({ name: vm.name, id: vm.name }, vm.dir, clone.destroy), async (making) => {
+  return vmPlan({ id: vm.name, dir: vm.dir, destroy: destroyOmniosVm({ name: vm.name, id: vm.name }, vm.dir, clone.destroy), dataset: clone.dataset }, async (making) => {
     // Nothing is made while the name, the zonepath or the clone's dataset is someone's.
     const zones = await host.exec('zoneadm list -cp', { doing: `checking that zone ${vm.name} is free on ${host.name}` });
     const taken = zoneTaken(zones.stdout, vm.name, zonepath);

@@ -103,7 +103,7 @@ function smartosPlan(host: Host, vm: VmRequest): VmPlan {
   checkBootable(host.platform, host, { name: vm.guest, bootrom: vm.bootrom, image: vm.image });
   const uuid = smartosUuid(vm.name);
   const payload = JSON.stringify(smartosPayload(vm, host.nic), null, 2);
-  return vmPlan(uuid, destroySmartosVm({ name: vm.name, id: uuid }, vm.dir), async (making) => {
+  return vmPlan({ id: uuid, dir: vm.dir, destroy: destroySmartosVm({ name: vm.name, id: uuid }, vm.dir) }, async (making) => {
     // Nothing is made while either name is someone's: the alias may be a stale vm of ours, the uuid anything.
     const listed = await host.exec(`${VMADM} list -p -o uuid,alias`, { doing: `checking that ${vm.name} is free on ${host.name}` });
     const clash = vmTaken(listed.stdout, uuid, vm.name);

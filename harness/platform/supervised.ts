@@ -15,7 +15,7 @@ export function supervisedPlan(host: Host, vm: VmRequest, bhyveArgv: (launch: Vm
   const dir = shQuote(vm.dir);
   // The vm's own copy-on-write clone of the golden disk: nothing it writes reaches the image.
   const clone = cloneFor(p, host, vm.image, vm.name, vm.dir);
-  return vmPlan(vm.name, p.destroyVm({ name: vm.name, id: vm.name }, vm.dir, clone.destroy), async (making) => {
+  return vmPlan({ id: vm.name, dir: vm.dir, destroy: p.destroyVm({ name: vm.name, id: vm.name }, vm.dir, clone.destroy), dataset: clone.dataset }, async (making) => {
     const found = await host.exec(`f=${p.imagePath(vm.bootrom)}; [ -e "$f" ] || { echo "missing: $f" >&2; exit 3; }; echo "$f"`, {
       doing: `finding the bootrom of ${vm.name}`,
     });

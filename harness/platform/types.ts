@@ -88,6 +88,8 @@ export interface VmPlan {
   readonly created: boolean;
   /** A shell command removing the vm and all it has on the host, however far start() got. */
   readonly destroy: string;
+  /** A shell command printing, one a line, what of the vm is still on the host beside its listing and link: its folder, its disk clone. */
+  readonly remains: string;
 }
 
 /** A check doctor and every run make of a host: a command, and (unless its exit status says it) what its output must show. */

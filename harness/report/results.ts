@@ -55,6 +55,8 @@ export interface TestResult {
   reproduce: string;
   /** Kept for inspection (--keep-on-failure): how to reach it. */
   kept?: string;
+  /** What its teardown could not remove from the host (the run record keeps it for `bhyve-smoke clean`). */
+  leftBehind?: string;
   /** Its write lock never returned: the vm was left as it is, and its host is out of the run until rebooted. */
   wedged?: WedgedVm;
   /** Where the hung vm's threads were stuck: each one's innermost frame in the hypervisor's code, from the stack evidence. */

@@ -4,7 +4,7 @@
 // either until it has rebooted (its boot id changed): destroying the wedged vm
 // would block, holding the host's vmm_mtx; it is reported instead.
 import { createHost, type Host } from '../host.ts';
-import { messageOf } from '../errors.ts';
+import { InfraError, messageOf } from '../errors.ts';
 import { deadRuns, folderAt, removeRecord, vmNamePrefix, wedgedNote, type CorruptRecord, type RunRecord } from './records.ts';
 import { shQuote } from '../transport/quote.ts';
 import { cloneDataset, destroyCloneDataset } from '../image/clone.ts';
@@ -46,10 +46,14 @@ export async function reapRun(record: RunRecord, opts: ReapOptions = {}): Promis
       }
       const { listVms } = host.platform;
       const listed = await host.exec(listVms.command, { doing: `listing vms of dead run ${record.runId}` });
-      for (const vm of ownedVms(host.platform, listed.stdout, owned).filter((v) => !untouchable.vms.has(v.name))) {
+      const reapable = (out: string) => ownedVms(host.platform, out, owned).filter((v) => !untouchable.vms.has(v.name));
+      for (const vm of reapable(listed.stdout)) {
         await host.exec(host.platform.destroyVm(vm, `${runDir}/${vm.name}`), { doing: `reaping ${vm.name}`, timeoutMs: DESTROY_MS });
         reaped.vms.push(`${vm.name} on ${name}`);
       }
+      // Looked for, not trusted: bhyvectl --destroy exits 0 whatever became of the vm.
+      const still = reapable((await host.exec(listVms.command, { doing: `checking that the vms of dead run ${record.runId} are gone` })).stdout);
+      if (still.length) throw new InfraError(`${still.map((v) => v.name).join(', ')} still in \`${listVms.command}\` after their destroy`);
       // Links of the run's vms (named or described after them), also those whose vm is gone already.
       const { links } = host.platform;
       if (links) {

@@ -123,6 +123,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     let vmCounter = 0;
     const finish = (result: TestResult) => {
       if (result.kept) kept.push(result.kept);
+      if (result.leftBehind) kept.push(result.leftBehind);
       results.push(result);
       report.onTestEnd(result);
     };
@@ -359,7 +360,9 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
     result.kept = `${vmName} on ${host.name} (${host.transport.name}); its console is the ${vm.consoleSpec.describe}; remove it with \`bhyve-smoke clean\``;
   } else {
     await vm.destroy().catch((e) => {
+      // Not a pass: the vm (or what it had) may still be on the host; the run record keeps it for clean.
       result.status = 'error';
+      result.leftBehind = messageOf(e);
       result.error ??= { type: 'InfraError', message: `teardown failed: ${messageOf(e)}` };
     });
   }
