@@ -206,7 +206,12 @@ export function labVmForSuite(name: string): { host: Host; vm: () => LabVm } {
   before(async () => {
     process.env.BHYVE_LAB_RUNDIR = run.root; // the local transport hands it to bhyvectl
     vm = startLabVm(name, run.env);
+    // Running: its control socket served (its vCPUs released then) and its vCPU counter moving.
     for (let i = 0; i < 100 && !existsSync(`${vm.dir}/ctl.sock`); i++) await sleep(100);
+    if (!existsSync(`${vm.dir}/ctl.sock`)) throw new Error(`lab vm ${name} never served its control socket within 10 s:\n${vm.consoleText().slice(-600)}`);
+    const first = await vcpuTime(vm);
+    await sleep(500);
+    if ((await vcpuTime(vm)) <= first) throw new Error(`lab vm ${name} runs no vCPU: its counter stood at ${first}`);
   });
   after(async () => {
     delete process.env.BHYVE_LAB_RUNDIR;

@@ -20,7 +20,8 @@ const labVnics = async () => (await execa(join(LAB_BIN, 'dladm'), ['show-vnic', 
 describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
   it('runs the smoke suite with no config, passes, writes valid JUnit and results.json, leaves nothing behind', async () => {
     await inSandbox(async (box) => {
-      const r = await box.run(['run', 'smoke', '--output', 'out']);
+      // The guest prints its password on the console after login (the lab's echo-password fault), as a login that echoes it would.
+      const r = await box.run(['run', 'smoke', '--output', 'out'], { env: { ...box.env, BHYVE_LAB_FAULTS: 'echo-password' } });
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
       assert.match(String(r.stdout), /^ok {3}smoke\/lab\/linux/m);
       const results: RunResult = JSON.parse(readFileSync(join(box.dir, 'out/results.json'), 'utf8'));
@@ -35,6 +36,10 @@ describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
       const written = readdirSync(join(box.dir, 'out'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
       assert.ok(written.some((f) => f.name === 'console.log'), 'the console log is written');
       for (const f of written) assert.doesNotMatch(readFileSync(join(f.parentPath, f.name), 'latin1'), /bhyve-lab(?!-)/, `the guest password must not reach ${f.name}`);
+      // ...because it was masked where the guest printed it, not because it never came.
+      const consoleLog = written.find((f) => f.name === 'console.log')!;
+      assert.match(readFileSync(join(consoleLog.parentPath, consoleLog.name), 'latin1'), /^lab: the password is \*{8}\r?$/m, 'the echo was there, masked');
+      assert.match(results.tests[0].consoleTail ?? '', /lab: the password is \*{8}/);
       assert.doesNotMatch(`${r.stdout}${r.stderr}`, /bhyve-lab(?!-)/, 'the guest password must not reach the progress lines');
       assert.equal(await qemusOf(results.runId), '');
       assert.ok(!existsSync(`/tmp/bhyve-smoke/${results.runId}`));

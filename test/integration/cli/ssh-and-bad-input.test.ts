@@ -97,6 +97,26 @@ describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
     }
   });
 
+  it('runs on a one-off --host ssh://…, verified with --known-hosts, its platform detected, keys from an agent', async () => {
+    await inSandbox(async (box) => {
+      // A one-off host takes no identity file: the user's keys, here from an ssh-agent holding the test's client key.
+      const agentSock = join(box.dir, 'agent.sock');
+      const agent = execa('ssh-agent', ['-D', '-a', agentSock], { reject: false });
+      try {
+        for (let i = 0; i < 50 && !existsSync(agentSock); i++) await new Promise((r) => setTimeout(r, 100));
+        await execa('ssh-add', [sshd.identityFile], { env: { SSH_AUTH_SOCK: agentSock } });
+        const r = await box.run(['run', 'smoke', '--host', `ssh://root@127.0.0.1:${sshd.port}`, '--known-hosts', sshd.knownHosts, '--output', 'out'], { env: { ...box.env, SSH_AUTH_SOCK: agentSock } });
+        assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+        const results: RunResult = JSON.parse(readFileSync(join(box.dir, 'out/results.json'), 'utf8'));
+        assert.deepEqual([results.tests[0].status, results.hosts[0].platform, results.hosts[0].transport], ['passed', 'lab', `ssh://root@127.0.0.1:${sshd.port}`]);
+        assert.match(results.tests[0].reproduce, new RegExp(`--host ssh://root@127\\.0\\.0\\.1:${sshd.port}`));
+      } finally {
+        agent.kill('SIGTERM');
+        await agent;
+      }
+    });
+  });
+
   it('refuses a host whose key does not match known_hosts: exit 3, nothing started', async () => {
     await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify(sshConfig(sshd.wrongKnownHosts)));

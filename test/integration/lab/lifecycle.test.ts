@@ -50,7 +50,9 @@ describe('lab vm lifecycle', { timeout: 300_000 }, () => {
     for (let i = 0; i < 20; i++) assert.equal((await vm.bhyvectl('--wrlock-cycle')).exitCode, 0);
     const r = await execa('iperf3', ['-c', '127.0.0.1', '-p', String(iperf3Port(vm)), '-t', '2', '-J'], { timeout: 20_000 });
     const bps = JSON.parse(String(r.stdout)).end.sum_received.bits_per_second;
-    assert.ok(bps > 10e6, `iperf3 after wrlock cycles: ${bps} bit/s`);
+    // 265-313 Mbit/s measured on this kind of box (npm run bench -- lab; 450-580 on a faster one): a third of
+    // the lowest leaves room for a loaded CI box, and a broken forward or a guest in a slow path falls far below.
+    assert.ok(typeof bps === 'number' && bps > 100e6, `iperf3 after wrlock cycles: ${bps} bit/s`);
     assert.ok((await vcpuTime(vm)) > t0, 'vCPU counter did not advance');
     assert.match(await serial.run('echo alive'), /alive/);
   });
