@@ -19,8 +19,11 @@ const withEnv = <T>(env: Record<string, string | undefined>, fn: () => T): T => 
 
 describe('lab fault settings', () => {
   it('parses every known fault and rejects unknown or malformed ones by name', () => {
-    assert.deepEqual(parseFaults('slow-wrlock=200, deadlock-on-reboot,boot-hang'), { slowWrlockMs: 200, deadlockOnReboot: true, bootHang: true });
-    assert.deepEqual(parseFaults(''), { slowWrlockMs: 0, deadlockOnReboot: false, bootHang: false });
+    const none = { slowWrlockMs: 0, deadlockOnReboot: false, bootHang: false, destroyLeaksOnce: false, echoPassword: false };
+    assert.deepEqual(parseFaults('slow-wrlock=200, deadlock-on-reboot,boot-hang'), { ...none, slowWrlockMs: 200, deadlockOnReboot: true, bootHang: true });
+    assert.deepEqual(parseFaults('start-error-once=t1,destroy-leaks-once, echo-password'), { ...none, startErrorOnce: 't1', destroyLeaksOnce: true, echoPassword: true });
+    assert.deepEqual(parseFaults(''), none);
+    assert.throws(() => parseFaults('start-error-once=Bad Token'), /unknown fault "start-error-once=Bad Token"/);
     assert.throws(() => parseFaults('deadlock'), /unknown fault "deadlock"/);
     assert.throws(() => parseFaults('slow-wrlock=fast'), /slow-wrlock takes milliseconds/);
     assert.throws(() => parseFaults('boot-hang=1'), /unknown fault "boot-hang=1"/);
