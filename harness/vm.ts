@@ -279,6 +279,7 @@ export class Vm {
   /** Guest-initiated reboot: bhyve exits 0, the supervisor restarts it, the guest comes back. Returns ms to ready. */
   async reboot(timeoutMs: number): Promise<number> {
     const before = (await this.exits()).length;
+    await this.screen.settle();
     this.o.timeline.event('reboot-requested');
     const started = Date.now();
     this.console.clear();
@@ -296,6 +297,7 @@ export class Vm {
   /** Guest-initiated poweroff: bhyve must exit 1 and the supervisor stop. */
   async shutdown(timeoutMs: number): Promise<number> {
     const before = (await this.exits()).length;
+    await this.screen.settle();
     this.o.timeline.event('shutdown-requested');
     await this.send(this.reach.adapter.poweroffCommand);
     const status = await this.waitForExit(before + 1, timeoutMs);
@@ -315,12 +317,14 @@ export class Vm {
 
   /** Host-forced reset (`bhyvectl --force-reset`): bhyve exits 0 and the supervisor (or the zone brand) restarts it. */
   async forceReset(): Promise<void> {
+    await this.screen.settle();
     this.o.timeline.event('force-reset');
     await this.bhyvectl('--force-reset', `resetting ${this.name}`);
   }
 
   /** Host-forced poweroff (`bhyvectl --force-poweroff`): bhyve exits 1 and the supervisor stops. */
   async forcePoweroff(): Promise<void> {
+    await this.screen.settle();
     this.o.timeline.event('force-poweroff');
     await this.bhyvectl('--force-poweroff', `powering off ${this.name}`);
   }

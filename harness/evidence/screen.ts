@@ -63,7 +63,7 @@ export class Screen {
     return { stop: () => clearInterval(timer) };
   }
 
-  /** Waits for every capture started so far (before the vm is torn down). */
+  /** Waits for every capture started so far: before the vm is torn down, and before bhyve is made to exit (a reboot), which would take the framebuffer from a capture in flight. */
   settle(): Promise<void> {
     return this.queue;
   }

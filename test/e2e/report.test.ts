@@ -132,9 +132,10 @@ describe('report.html of a real lab run, in Chromium', { timeout: 600_000 }, () 
   it('holds real, non-blank screenshots of the guest console: at each boot, and at the hang', async () => {
     const hung = results.tests.find((t) => t.id === 'wrlock-reboot/lab-bad/linux')!;
     const shots = results.tests.flatMap((t) => t.attachments.filter((a) => a.path.endsWith('.png')).map((a) => ({ test: t.id, ...a })));
-    assert.ok(shots.some((s) => s.test === 'smoke/lab/linux' && / boot$/.test(s.name)), shots.map((s) => s.name).join(', '));
+    const missing = results.tests.flatMap((t) => (t.missingEvidence ?? []).map((m) => `${t.id}: ${JSON.stringify(m)}`));
+    assert.ok(shots.some((s) => s.test === 'smoke/lab/linux' && / boot$/.test(s.name)), `${shots.map((s) => `${s.test}: ${s.name}`).join(', ')}; missing: ${missing.join('; ')}`);
     assert.ok(hung.attachments.some((a) => / hang$/.test(a.name)), 'a screenshot at the hang');
-    assert.deepEqual(results.tests.flatMap((t) => t.missingEvidence ?? []), []);
+    assert.deepEqual(missing, []);
     const page = await browser.page();
     const boot = shots.find((s) => s.test === 'smoke/lab/linux')!;
     await page.setContent(`<img src="data:image/png;base64,${readFileSync(boot.path).toString('base64')}">`);
