@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { writeJunit } from '../report/junit.ts';
+import { JUNIT_OPTIONS, junitOptionsOf } from './junit-options.ts';
 import { writeReportHtml } from '../report/html/page.ts';
 import { mergeRuns } from '../report/merge.ts';
 import { readResultsFile, resultsFilesAt } from '../report/read-results.ts';
@@ -14,15 +15,17 @@ export const mergeCommand: Command = {
   usage: 'bhyve-smoke merge FILE_OR_DIR... --output DIR',
   options: {
     output: { type: 'string', help: 'folder for the merged results.json, junit.xml and report.html (required)' },
+    ...JUNIT_OPTIONS,
   },
   async run(values, positionals) {
     if (positionals.length === 0) throw new ConfigError('merge: name the results.json files (or folders holding them) to merge');
     if (!values.output) throw new ConfigError('merge: --output DIR is required');
+    const junit = junitOptionsOf(values);
     const files = positionals.flatMap(resultsFilesAt);
     const merged = mergeRuns(files.map((source) => ({ source, run: readResultsFile(source) })));
     const out = resolve(String(values.output));
     writeResults(`${out}/results.json`, merged);
-    writeJunit(`${out}/junit.xml`, merged);
+    writeJunit(`${out}/junit.xml`, merged, junit);
     writeReportHtml(`${out}/report.html`, { run: merged, dir: out });
     const s = summarize(merged.tests);
     process.stdout.write(`merged ${files.length} result file(s), ${s.total} tests: ${s.passed} passed, ${s.failed} failed, ${s.error} errors, ${s.skipped} skipped${s.flaky ? `, ${s.flaky} flaky` : ''}\nreports: ${out}/report.html, ${out}/junit.xml, ${out}/results.json\n`);

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError, EXIT } from '../errors.ts';
 import { formatComparison, writeComparison } from '../report/comparison.ts';
 import { writeJunit } from '../report/junit.ts';
+import { JUNIT_OPTIONS, junitOptionsOf } from './junit-options.ts';
 import { writeReportHtml } from '../report/html/page.ts';
 import { LineReporter } from '../report/line.ts';
 import { mergeRuns } from '../report/merge.ts';
@@ -45,6 +46,7 @@ export const runCommand: Command = {
     timeout: { type: 'string', help: 'per-test timeout, e.g. 10m' },
     output: { type: 'string', help: 'report folder (default: reports)' },
     reporter: { type: 'string', help: 'line,junit,json,html (default: all four)' },
+    ...JUNIT_OPTIONS,
     'keep-on-failure': { type: 'boolean', help: 'leave a failed or hung vm running and print how to reach it' },
     shard: { type: 'string', help: 'run only shard I of N (I/N) of the plan; combine the shards with merge' },
     durations: { type: 'string', help: 'results.json (file or folder) of an earlier run: balance --shard by its test durations' },
@@ -56,6 +58,7 @@ export const runCommand: Command = {
     const reporters = String(values.reporter ?? REPORTERS.join(',')).split(',').map((r) => r.trim());
     const bad = reporters.filter((r) => !(REPORTERS as readonly string[]).includes(r));
     if (bad.length) throw new ConfigError(`--reporter: unknown ${bad.join(', ')} (known: ${REPORTERS.join(', ')})`);
+    const junit = junitOptionsOf(values);
     let grep: RegExp | undefined;
     try {
       grep = values.grep ? new RegExp(String(values.grep)) : undefined;
@@ -108,7 +111,7 @@ export const runCommand: Command = {
       profile: values.profile as string | undefined,
       tests: planned,
       output: out,
-      reporters: { line: reporters.includes('line') ? new LineReporter() : undefined, ...wants },
+      reporters: { line: reporters.includes('line') ? new LineReporter() : undefined, ...wants, junit: wants.junit && junit },
       retries: settings.retries,
       testTimeoutMs: settings.testTimeoutMs,
       globalTimeoutMs: settings.globalTimeoutMs,
@@ -153,7 +156,7 @@ export const runCommand: Command = {
     }
     const all = runs.length === 1 ? runs[0] : mergeRuns(runs.map((r, i) => ({ source: `iteration-${i + 1}`, run: r })));
     if (wants.json) writeResults(join(output, 'results.json'), all);
-    if (wants.junit) writeJunit(join(output, 'junit.xml'), all);
+    if (wants.junit) writeJunit(join(output, 'junit.xml'), all, junit);
     const labels = ab ? { base: ab[0], cand: ab[1] } : { base: 'baseline', cand: 'this run' };
     if (wants.html) writeReportHtml(join(output, 'report.html'), { run: all, comparison: { result: comparison, labels }, dir: output });
     process.stdout.write(formatComparison(comparison, labels));

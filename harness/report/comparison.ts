@@ -1,12 +1,9 @@
 // A comparison's reports: a table for people, JUnit (one testcase per series,
 // a regression is a <failure>; one per candidate hang), and JSON.
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Builder } from 'junit-report-builder';
 import { pct, type Comparison, type SeriesVerdict } from '../verdict/compare.ts';
+import { extend, newBuilder } from './junit-builder.ts';
 import { writeFileAtomic } from './results.ts';
-
-const junit: Builder = createRequire(import.meta.url)('junit-report-builder');
 
 const MARK: Record<SeriesVerdict['status'], string> = {
   regressed: 'REGRESSED', inconsistent: 'noise?', ok: 'ok', insufficient: 'too few', ignored: 'ignored', missing: 'missing',
@@ -41,25 +38,32 @@ export function formatComparison(c: Comparison, labels = { base: 'baseline', can
   return `${out.join('\n')}\n`;
 }
 
+/** As the run's JUnit (harness/report/junit.ts): a failure's story in its body, a skip's reason in <skipped message>, a time on every case. */
 export function buildComparisonJunit(c: Comparison, name: string): string {
-  const builder = junit.newBuilder().name(name);
-  const suite = builder.testSuite().name(name);
+  const builder = newBuilder(name, 0, false);
+  const suite = builder.testSuite().name(name).time(0);
   suite.property('bhyve-smoke.significance', String(c.parameters.significance));
   suite.property('bhyve-smoke.noise-threshold', String(c.parameters.noiseThreshold));
   suite.property('bhyve-smoke.seed', String(c.parameters.seed));
+  const rule = formatComparison(c).trimEnd().split('\n').filter((l) => l.startsWith('rule: '));
   for (const v of c.series) {
-    const tc = suite.testCase().className(`compare.${v.key.suite}.${v.key.guest}`).name(v.id);
+    const tc = suite.testCase().className(`compare.${v.key.suite}.${v.key.guest}`).name(v.id).time(0);
+    const extras = extend(tc);
     const props: Record<string, string | number | undefined> = {
       status: v.status, unit: v.unit, better: v.better, 'n.base': v.base.n, 'n.candidate': v.cand.n,
       'mean.base': v.base.mean, 'mean.candidate': v.cand.mean, change: v.change, 'p-value': v.pValue,
       'interval.low': v.interval?.[0], 'interval.high': v.interval?.[1], 'noise-threshold': v.noiseThreshold, significance: v.significance, level: v.level,
     };
     for (const [k, val] of Object.entries(props)) if (val !== undefined && !(typeof val === 'number' && Number.isNaN(val))) tc.property(k, String(val));
-    if (v.status === 'regressed') tc.failure(`regressed: ${describeSeries(v)}`, 'PerfRegression');
-    else if (v.status === 'insufficient' || v.status === 'ignored' || v.status === 'missing') tc.skipped().standardOutput(`${v.status}: ${v.note ?? ''}`);
-    else tc.standardOutput(`${describeSeries(v)}${v.note ? ` — ${v.note}` : ''}`);
+    const line = `${describeSeries(v)}${v.note ? ` — ${v.note}` : ''}`;
+    if (v.status === 'regressed') tc.failure(`regressed: ${describeSeries(v)}`, 'PerfRegression').stacktrace([`regressed: ${line}`, ...rule].join('\n'));
+    else if (v.status === 'insufficient' || v.status === 'ignored' || v.status === 'missing') extras.skipped = `${v.status}: ${v.note ?? ''}`;
+    extras.out = line;
   }
-  for (const l of c.liveness) suite.testCase().className('compare.liveness').name(`no hang: ${l.test}`).failure(`${l.test} on ${l.host}: ${l.message}`, 'HangDetected');
+  for (const l of c.liveness) {
+    const message = `${l.test} on ${l.host}: ${l.message}`;
+    suite.testCase().className('compare.liveness').name(`no hang: ${l.test}`).time(0).failure(message, 'HangDetected').stacktrace(`${message}\nany hang in the candidate fails the gate`);
+  }
   return builder.build();
 }
 

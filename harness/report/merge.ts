@@ -2,8 +2,10 @@
 // results.json (and from it one JUnit), as if one run had done them all. A
 // test found in two inputs, or a shard set with a gap, is a usage error: the
 // merged report would lie about what ran.
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ConfigError } from '../errors.ts';
-import { exitCodeOf, type HostSummary, type RunResult } from './results.ts';
+import { exitCodeOf, type HostSummary, type RunResult, type TestResult } from './results.ts';
 
 export function mergeRuns(inputs: Array<{ source: string; run: RunResult }>): RunResult {
   if (inputs.length === 0) throw new ConfigError('merge: no results to merge');
@@ -32,7 +34,7 @@ export function mergeRuns(inputs: Array<{ source: string; run: RunResult }>): Ru
   const startedAt = runs.map((r) => r.startedAt).sort()[0];
   const finishedAt = runs.map((r) => r.finishedAt).sort().at(-1)!;
   const interrupted = runs.filter((r) => r.interrupted).map((r) => `${r.runId}: ${r.interrupted}`);
-  const tests = runs.flatMap((r) => r.tests).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const tests = inputs.flatMap(({ source, run }) => run.tests.map((t) => withAttachmentsAt(t, dirname(source)))).sort(byIdThenRepeat);
   const interruptedBy = runs.find((r) => r.exitCode === 130 || r.exitCode === 143);
   const configs = [...new Set(runs.map((r) => r.config))];
   const profiles = [...new Set(runs.map((r) => r.profile).filter(Boolean))];
@@ -50,4 +52,26 @@ export function mergeRuns(inputs: Array<{ source: string; run: RunResult }>): Ru
     tests,
     exitCode: interruptedBy ? interruptedBy.exitCode : exitCodeOf(tests),
   };
+}
+
+/** suite/host/guest in order, and its repeats by number: 2 before 10, which a string sort of `id#N` gets wrong. */
+function byIdThenRepeat(a: TestResult, b: TestResult): number {
+  const [ia, ib] = [a.id.replace(/#\d+$/, ''), b.id.replace(/#\d+$/, '')];
+  const repeat = (t: TestResult) => Number(/#(\d+)$/.exec(t.id)?.[1] ?? t.repeat);
+  return ia < ib ? -1 : ia > ib ? 1 : repeat(a) - repeat(b);
+}
+
+/**
+ * A shard's evidence where it is now: a run writes it under OUTPUT/tests/TEST/
+ * with absolute paths, and CI moves the folder (artifacts, another machine)
+ * before the merge. A path that is gone is looked for at the same place
+ * under the folder its results.json was read from.
+ */
+function withAttachmentsAt(t: TestResult, folder: string): TestResult {
+  const moved = (path: string) => {
+    if (existsSync(path)) return path;
+    const here = join(folder, 'tests', basename(dirname(path)), basename(path));
+    return existsSync(here) ? here : path;
+  };
+  return { ...t, attachments: t.attachments.map((a) => ({ ...a, path: moved(a.path) })) };
 }

@@ -11,7 +11,7 @@ import { BrowserSession } from '../evidence/browser.ts';
 import { Screen } from '../evidence/screen.ts';
 import { accessFor } from '../guest/adapters.ts';
 import { createHost, type Host } from '../host.ts';
-import { writeJunit } from '../report/junit.ts';
+import { writeJunit, type JunitOptions } from '../report/junit.ts';
 import { writeReportHtml } from '../report/html/page.ts';
 import { multiplex, type Reporter } from '../report/reporter.ts';
 import { exitCodeOf, writeResults, type RunResult, type TestResult, type TestStatus } from '../report/results.ts';
@@ -40,7 +40,7 @@ export interface RunOptions {
   profile?: string;
   tests: PlannedTest[];
   output: string;
-  reporters: { line?: Reporter; junit: boolean; json: boolean; html: boolean };
+  reporters: { line?: Reporter; junit: JunitOptions | false; json: boolean; html: boolean };
   retries: number;
   testTimeoutMs: number;
   globalTimeoutMs: number;
@@ -204,7 +204,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     exitCode: exitCodeOf(results, abortedBy?.signal),
   };
   if (o.reporters.json) writeResults(join(o.output, 'results.json'), run);
-  if (o.reporters.junit) writeJunit(join(o.output, 'junit.xml'), run);
+  if (o.reporters.junit) writeJunit(join(o.output, 'junit.xml'), run, o.reporters.junit);
   if (o.reporters.html) writeReportHtml(join(o.output, 'report.html'), { run, dir: o.output });
   report.onEnd(run);
   return run;

@@ -63,11 +63,14 @@ describe('compare', () => {
     assert.match(formatComparison(c), /^REGRESSED\s+wrlock-iperf · linux · throughput · hard · host-to-guest\s+20\/20/m);
     assert.match(formatComparison(c), /verdict: FAIL — 2 series regressed/);
     const xml = buildComparisonJunit(c, 'gate');
-    const schema = readFileSync(new URL('../../fixtures/junit.xsd', import.meta.url), 'utf8');
+    const schema = readFileSync(new URL('../../fixtures/junit/bhyve-smoke.xsd', import.meta.url), 'utf8');
     const valid = await validateXML({ xml: [{ fileName: 'compare.junit.xml', contents: xml }], schema: [{ fileName: 'junit.xsd', contents: schema }] });
     assert.equal(valid.valid, true, valid.rawOutput);
     assert.match(xml, /<failure message="regressed: wrlock-iperf · linux · throughput · hard · host-to-guest: [\d.]+ → [\d.]+ Mbit\/s \(-1\d\.\d%/);
     assert.match(xml, /<property name="p-value" value="0\.000\d+"\/>/);
+    // The body too (GitLab and Jenkins' stack trace show only that): the series, and the rule that judged it.
+    assert.match(xml, /type="PerfRegression"><!\[CDATA\[regressed: wrlock-iperf · linux · throughput · hard[^\n]*\nrule: a series regressed when/);
+    assert.match(xml, /<testsuites name="gate" time="0"/);
   });
 
   it('runs more iterations only for flagged series still in doubt', () => {

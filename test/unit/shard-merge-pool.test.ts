@@ -3,7 +3,7 @@
 // pools send tests to capable hosts, A/B plans interleave, and known issues
 // label failures.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -71,8 +71,23 @@ describe('merge', () => {
     assert.equal(m.exitCode, 1);
     assert.equal(m.merged!.length, 2);
     const xml = buildJunit(m);
-    assert.match(xml, /<testsuites name="bhyve-smoke bbb\+aaa" tests="1" failures="1"/);
+    assert.match(xml, /<testsuites name="bhyve-smoke bbb\+aaa" time="540" tests="2" failures="1"/);
     assert.equal(xml.match(/<testsuite /g)?.length, 2);
+  });
+
+  it('finds a shard\'s evidence where the shard folder is now, not where its run wrote it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bsm-merge-'));
+    try {
+      mkdirSync(join(dir, 'artifacts/shard-1/tests/smoke_lab_linux'), { recursive: true });
+      writeFileSync(join(dir, 'artifacts/shard-1/tests/smoke_lab_linux/console.log'), 'login: ');
+      const written = '/runner/work/shard-1/tests/smoke_lab_linux';
+      const run = runOf('aaa', [result('smoke/lab/linux', { attachments: [{ name: 'console', path: `${written}/console.log` }, { name: 'pstack', path: `${written}/pstack.txt` }] })]);
+      const m = mergeRuns([{ source: join(dir, 'artifacts/shard-1/results.json'), run }]);
+      assert.deepEqual(m.tests[0].attachments.map((a) => a.path), [join(dir, 'artifacts/shard-1/tests/smoke_lab_linux/console.log'), `${written}/pstack.txt`], 'moved when found, left as it was when not');
+      assert.match(buildJunit(m, { attachmentsBase: dir }), /\[\[ATTACHMENT\|artifacts\/shard-1\/tests\/smoke_lab_linux\/console\.log\]\]/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a test found twice, a missing shard and mixed shardings', () => {

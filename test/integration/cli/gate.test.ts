@@ -10,7 +10,7 @@
 // The gate's power and false alarms at its defaults (20 a side, 5%, Holm) are
 // measured by `npm run bench -- gate`, not here.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
@@ -39,6 +39,8 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
         [['run', 'smoke', '--durations', 'other.json'], /--durations balances --shard: give --shard too/],
         [['run', 'smoke', '--ab', 'lab'], /--ab: expected HOST_A,HOST_B, got "lab"/],
         [['merge', 'other.json'], /merge: --output DIR is required/],
+        [['merge', 'other.json', '--output', 'm', '--junit-form', 'loose'], /--junit-form: expected default or strict, got "loose"/],
+        [['run', 'smoke', '--attachments-base', 'nowhere'], /--attachments-base: \/.*\/nowhere is not a folder/],
       ];
       for (const [args, message] of cases) {
         const r = await box.run(args);
@@ -89,8 +91,14 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
         assert.equal(r.exitCode, 0, `${r.stdout}${r.stderr}`);
         assert.equal(json(join(box.dir, `shard-${i}/results.json`)).tests.length, 1, 'each shard runs one of the two tests');
       }
-      const m = await box.run(['merge', 'shard-1', 'shard-2', '--output', 'merged']);
+      // CI hands the shards to the merge job as artifacts, in another folder: their evidence moves with them.
+      mkdirSync(join(box.dir, 'artifacts'));
+      for (const i of [1, 2]) renameSync(join(box.dir, `shard-${i}`), join(box.dir, 'artifacts', `shard-${i}`));
+      const m = await box.run(['merge', 'artifacts/shard-1', 'artifacts/shard-2', '--output', 'merged']);
       assert.equal(m.exitCode, 0, `${m.stdout}${m.stderr}`);
+      const attached = [...readFileSync(join(box.dir, 'merged/junit.xml'), 'utf8').matchAll(/\[\[ATTACHMENT\|([^\]]+)\]\]/g)].map((a) => a[1]);
+      assert.ok(attached.length >= 2, 'the consoles are attached');
+      for (const a of attached) assert.ok(a.startsWith('artifacts/shard-') && existsSync(join(box.dir, a)), `${a}: relative to the working directory, where the shard now is`);
       assert.match(String(m.stdout), /merged 2 result file\(s\), 2 tests: 2 passed/);
       const merged = json(join(box.dir, 'merged/results.json'));
       assert.deepEqual(checksOf(merged), checksOf(json(join(box.dir, 'whole/results.json'))));

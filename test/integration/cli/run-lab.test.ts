@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { validateXML } from 'xmllint-wasm';
 import { runIdsIn, waitForRunVm, inSandbox } from '../../helpers/cli.ts';
 import { LAB_BIN, LAB_RUN_ROOT, labVmNames } from '../../helpers/lab.ts';
+import { buildJunit } from '../../../harness/report/junit.ts';
 import type { RunResult } from '../../../harness/report/results.ts';
 
 const labVms = () => labVmNames().filter((n) => n.startsWith('bsm-'));
@@ -29,9 +30,13 @@ describe('bhyve-smoke run on the lab', { timeout: 600_000 }, () => {
       assert.ok(results.tests[0].checks.length >= 10, 'every check is recorded');
       assert.ok(results.tests[0].timeline.events.some((e) => e.kind === 'ready'));
       const xml = readFileSync(join(box.dir, 'out/junit.xml'), 'utf8');
-      const xsd = readFileSync(resolve(import.meta.dirname, '../../../fixtures/junit.xsd'), 'utf8');
+      const xsd = readFileSync(resolve(import.meta.dirname, '../../../fixtures/junit/bhyve-smoke.xsd'), 'utf8');
       const v = await validateXML({ xml: [{ fileName: 'junit.xml', contents: xml }], schema: [{ fileName: 'junit.xsd', contents: xsd }] });
       assert.equal(v.valid, true, v.rawOutput);
+      // The strict form of the same run, against the Jenkins xunit plugin's schema; attachments relative to where the run ran.
+      const strict = await validateXML({ xml: [{ fileName: 'junit.xml', contents: buildJunit(results, { form: 'strict', attachmentsBase: box.dir }) }], schema: [{ fileName: 'junit-10.xsd', contents: readFileSync(resolve(import.meta.dirname, '../../../fixtures/junit/junit-10.xsd'), 'utf8') }] });
+      assert.equal(strict.valid, true, strict.rawOutput);
+      assert.match(xml, /\[\[ATTACHMENT\|out\/tests\/smoke_lab_linux\/console\.log\]\]/);
       // The console log too: the lab's busybox login can echo the password (see test/unit/console-framing.test.ts).
       const written = readdirSync(join(box.dir, 'out'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
       assert.ok(written.some((f) => f.name === 'console.log'), 'the console log is written');
