@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<void>> = {
   gate: async () => (await import('./gate.ts')).benchGate(),
   report: async () => (await import('./report.ts')).benchReport(),
   images: async () => (await import('./images.ts')).benchImages(),
+  history: async () => (await import('./history.ts')).benchHistory(),
 };
 
 const wanted = process.argv.slice(2);

@@ -6,7 +6,9 @@ import { formatComparison, writeComparison } from '../report/comparison.ts';
 import { writeReportHtml } from '../report/html/page.ts';
 import { readResults, resultsFilesAt } from '../report/read-results.ts';
 import { compareRuns, untestable } from '../verdict/compare.ts';
+import { analyzeHistory, staleBaselineWarnings } from '../history/series.ts';
 import type { Command } from './command.ts';
+import { loadHistory } from './history.ts';
 import { CONFIG_OPTION } from './context.ts';
 import { gateWithOptions, GATE_OPTIONS } from './gate-options.ts';
 
@@ -18,6 +20,7 @@ export const compareCommand: Command = {
     config: { ...CONFIG_OPTION, help: 'config whose gate section (thresholds, overrides, ignore list) applies' },
     ...GATE_OPTIONS,
     output: { type: 'string', help: 'folder for compare.json, compare.junit.xml and report.html (default: reports/compare)' },
+    history: { type: 'string', help: 'a history store (run --history): warn when the baseline is older than a series\' latest change point' },
   },
   async run(values, positionals) {
     if (positionals.length !== 2) throw new ConfigError(`compare takes two paths, BASE and CAND, got ${positionals.length}`);
@@ -25,7 +28,12 @@ export const compareCommand: Command = {
     const { config } = await loadConfig(values.config as string | undefined);
     const gate = gateWithOptions(config.gate, values);
     const inputs = { base: resultsFilesAt(basePath), cand: resultsFilesAt(candPath) };
-    const comparison = compareRuns(readResults(inputs.base), readResults(inputs.cand), { gate });
+    const base = readResults(inputs.base);
+    const comparison = compareRuns(base, readResults(inputs.cand), { gate });
+    if (values.history !== undefined) {
+      const analysis = analyzeHistory(loadHistory([String(values.history)], undefined));
+      comparison.warnings.push(...staleBaselineWarnings(analysis, base, new Set(comparison.series.map((v) => v.id))));
+    }
     const why = untestable(comparison);
     if (why) throw new ConfigError(`${basePath} against ${candPath}: ${why} (baseline: ${describeSides(comparison.series, 'base')}; candidate: ${describeSides(comparison.series, 'cand')})`);
     process.stdout.write(formatComparison(comparison));

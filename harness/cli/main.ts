@@ -9,10 +9,11 @@ import { helpText, type Command } from './command.ts';
 import { doctorCommand } from './doctor.ts';
 import { listCommand } from './list.ts';
 import { mergeCommand } from './merge.ts';
+import { historyCommand } from './history.ts';
 import { runCommand } from './run.ts';
 import { showReportCommand } from './show-report.ts';
 
-const COMMANDS: Command[] = [runCommand, compareCommand, calibrateCommand, mergeCommand, showReportCommand, listCommand, doctorCommand, cleanCommand];
+const COMMANDS: Command[] = [runCommand, compareCommand, calibrateCommand, mergeCommand, historyCommand, showReportCommand, listCommand, doctorCommand, cleanCommand];
 
 const mainHelp = () =>
   `usage: bhyve-smoke COMMAND [options]\n\nCommands:\n${COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`).join('\n')}\n\n` +

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { writeJunit } from '../report/junit.ts';
 import { JUNIT_OPTIONS, junitOptionsOf } from './junit-options.ts';
+import { labelsOf, RECORD_OPTIONS, recordRun } from './history.ts';
 import { writeReportHtml } from '../report/html/page.ts';
 import { mergeRuns } from '../report/merge.ts';
 import { readResultsFile, resultsFilesAt } from '../report/read-results.ts';
@@ -16,17 +17,21 @@ export const mergeCommand: Command = {
   options: {
     output: { type: 'string', help: 'folder for the merged results.json, junit.xml and report.html (required)' },
     ...JUNIT_OPTIONS,
+    ...RECORD_OPTIONS,
   },
   async run(values, positionals) {
     if (positionals.length === 0) throw new ConfigError('merge: name the results.json files (or folders holding them) to merge');
     if (!values.output) throw new ConfigError('merge: --output DIR is required');
     const junit = junitOptionsOf(values);
     const files = positionals.flatMap(resultsFilesAt);
-    const merged = mergeRuns(files.map((source) => ({ source, run: readResultsFile(source) })));
+    const labels = labelsOf(values);
+    const mergedRuns = mergeRuns(files.map((source) => ({ source, run: readResultsFile(source) })));
+    const merged = labels ? { ...mergedRuns, labels: { ...mergedRuns.labels, ...labels } } : mergedRuns;
     const out = resolve(String(values.output));
     writeResults(`${out}/results.json`, merged);
     writeJunit(`${out}/junit.xml`, merged, junit);
     writeReportHtml(`${out}/report.html`, { run: merged, dir: out });
+    recordRun(values, merged, `${out}/report.html`);
     const s = summarize(merged.tests);
     process.stdout.write(`merged ${files.length} result file(s), ${s.total} tests: ${s.passed} passed, ${s.failed} failed, ${s.error} errors, ${s.skipped} skipped${s.flaky ? `, ${s.flaky} flaky` : ''}\nreports: ${out}/report.html, ${out}/junit.xml, ${out}/results.json\n`);
     return merged.exitCode;

@@ -7,6 +7,7 @@ import { ConfigError, EXIT } from '../errors.ts';
 import { formatComparison, writeComparison } from '../report/comparison.ts';
 import { writeJunit } from '../report/junit.ts';
 import { JUNIT_OPTIONS, junitOptionsOf } from './junit-options.ts';
+import { baselineFromHistory, labelsOf, RECORD_OPTIONS, recordRun } from './history.ts';
 import { writeReportHtml } from '../report/html/page.ts';
 import { LineReporter } from '../report/line.ts';
 import { mergeRuns } from '../report/merge.ts';
@@ -51,8 +52,11 @@ export const runCommand: Command = {
     shard: { type: 'string', help: 'run only shard I of N (I/N) of the plan; combine the shards with merge' },
     durations: { type: 'string', help: 'results.json (file or folder) of an earlier run: balance --shard by its test durations' },
     baseline: { type: 'string', help: 'gate: compare this run against a baseline results.json (file or folder)' },
+    'baseline-from': { type: 'string', help: 'gate: take the baseline from a history store: its last --last N runs since the latest change point' },
+    last: { type: 'string', help: 'with --baseline-from: how many runs (default 10)' },
     ab: { type: 'string', help: 'gate: HOST_A,HOST_B — the same tests on two hosts, interleaved; B is compared against A' },
     ...GATE_OPTIONS,
+    ...RECORD_OPTIONS,
   },
   async run(values, positionals) {
     const reporters = String(values.reporter ?? REPORTERS.join(',')).split(',').map((r) => r.trim());
@@ -73,10 +77,17 @@ export const runCommand: Command = {
     const shard = values.shard !== undefined ? parseShard(String(values.shard)) : undefined;
     const ab = values.ab !== undefined ? parseAb(String(values.ab)) : undefined;
     if (values.baseline !== undefined && ab) throw new ConfigError('--baseline and --ab are two kinds of gate run: choose one');
-    if (shard && (values.baseline !== undefined || ab)) throw new ConfigError('--shard splits a plan across CI jobs; a gate run (--baseline, --ab) needs all its series in one run');
+    if (values['baseline-from'] !== undefined && (values.baseline !== undefined || ab)) throw new ConfigError('--baseline-from is a baseline of its own: not with --baseline or --ab');
+    if (values.last !== undefined && values['baseline-from'] === undefined) throw new ConfigError('--last counts the runs of --baseline-from: give --baseline-from too');
+    const labels = labelsOf(values);
+    if (shard && (values.baseline !== undefined || values['baseline-from'] !== undefined || ab)) throw new ConfigError('--shard splits a plan across CI jobs; a gate run (--baseline, --ab) needs all its series in one run');
     if (values.durations !== undefined && !shard) throw new ConfigError('--durations balances --shard: give --shard too');
     // Every input is read before anything starts: a bad file is exit 2, not a lost hour.
-    const baseline = values.baseline !== undefined ? readResults([String(values.baseline)]) : undefined;
+    const baseline = values.baseline !== undefined
+      ? readResults([String(values.baseline)])
+      : values['baseline-from'] !== undefined
+        ? baselineFromHistory(String(values['baseline-from']), intOption(values.last as string | undefined, '--last', 1) ?? 10)
+        : undefined;
     const durations = values.durations !== undefined ? durationsOf(readResults([String(values.durations)])) : undefined;
 
     const suites = await loadSuites();
@@ -118,6 +129,7 @@ export const runCommand: Command = {
       thresholds: settings.thresholds,
       keepOnFailure: Boolean(values['keep-on-failure']),
       ...(shard ? { shard } : {}),
+      ...(labels ? { labels } : {}),
       reproduce: (t, host) => shJoin([
         'npx', 'bhyve-smoke', 'run', t.suite.name,
         ...(values.config ? ['--config', String(values.config)] : []),
@@ -135,6 +147,7 @@ export const runCommand: Command = {
     if (!baseline && !ab) {
       const run = await executeRun(runOptions(tests, output));
       printReportPaths(output, wants);
+      recordRun(values, run, wants.html ? join(output, 'report.html') : undefined);
       return run.exitCode;
     }
 
@@ -157,11 +170,12 @@ export const runCommand: Command = {
     const all = runs.length === 1 ? runs[0] : mergeRuns(runs.map((r, i) => ({ source: `iteration-${i + 1}`, run: r })));
     if (wants.json) writeResults(join(output, 'results.json'), all);
     if (wants.junit) writeJunit(join(output, 'junit.xml'), all, junit);
-    const labels = ab ? { base: ab[0], cand: ab[1] } : { base: 'baseline', cand: 'this run' };
-    if (wants.html) writeReportHtml(join(output, 'report.html'), { run: all, comparison: { result: comparison, labels }, dir: output });
-    process.stdout.write(formatComparison(comparison, labels));
+    const sides = ab ? { base: ab[0], cand: ab[1] } : { base: 'baseline', cand: 'this run' };
+    if (wants.html) writeReportHtml(join(output, 'report.html'), { run: all, comparison: { result: comparison, labels: sides }, dir: output });
+    process.stdout.write(formatComparison(comparison, sides));
     const written = writeComparison(output, comparison, { base: ab ? [`${output}/results.json (${ab[0]})`] : baseline!.map((r) => r.runId), cand: [`${output}/results.json${ab ? ` (${ab[1]})` : ''}`] });
     printReportPaths(output, wants, written);
+    recordRun(values, all, wants.html ? join(output, 'report.html') : undefined);
     if (all.interrupted) return all.exitCode;
     if (comparison.regressed) return EXIT.checkFailed;
     const why = untestable(comparison);

@@ -48,6 +48,7 @@ export function mergeRuns(inputs: Array<{ source: string; run: RunResult }>): Ru
     durationMs: Date.parse(finishedAt) - Date.parse(startedAt),
     ...(interrupted.length ? { interrupted: interrupted.join('; ') } : {}),
     hosts: [...hosts.values()],
+    ...(labelsOf(runs) ? { labels: labelsOf(runs) } : {}),
     merged: inputs.map(({ source, run }) => ({ runId: run.runId, source, ...(run.shard ? { shard: run.shard } : {}) })),
     tests,
     exitCode: interruptedBy ? interruptedBy.exitCode : exitCodeOf(tests),
@@ -74,4 +75,11 @@ function withAttachmentsAt(t: TestResult, folder: string): TestResult {
     return existsSync(here) ? here : path;
   };
   return { ...t, attachments: t.attachments.map((a) => ({ ...a, path: moved(a.path) })) };
+}
+
+/** The labels the merged runs agree on (the shards of one nightly build carry the same). */
+function labelsOf(runs: RunResult[]): Record<string, string> | undefined {
+  const first = runs[0].labels ?? {};
+  const agreed = Object.entries(first).filter(([k, v]) => runs.every((r) => r.labels?.[k] === v));
+  return agreed.length ? Object.fromEntries(agreed) : undefined;
 }

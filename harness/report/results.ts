@@ -107,6 +107,8 @@ export interface RunResult {
   hosts: HostSummary[];
   /** This run was one shard of a plan (`--shard i/n`). */
   shard?: { index: number; total: number };
+  /** What the user labelled the run with (`--label build=1234`): `history` can order runs by one. */
+  labels?: Record<string, string>;
   /** This file merges the results of several runs (shards). */
   merged?: Array<{ runId: string; source: string; shard?: { index: number; total: number } }>;
   tests: TestResult[];

@@ -51,6 +51,7 @@ export interface RunOptions {
   runId?: string;
   /** This run is one shard of the plan (recorded in results). */
   shard?: { index: number; total: number };
+  labels?: Record<string, string>;
 }
 
 /** Everything the run has started, for teardown on abort. */
@@ -200,6 +201,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       ...(wedged.get(n) ? { wedged: wedged.get(n) } : {}),
     })),
     ...(o.shard ? { shard: o.shard } : {}),
+    ...(o.labels && Object.keys(o.labels).length ? { labels: o.labels } : {}),
     tests: results,
     exitCode: exitCodeOf(results, abortedBy?.signal),
   };

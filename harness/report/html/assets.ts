@@ -1,22 +1,25 @@
-// What the report inlines so it opens offline from disk as one file: uPlot
-// (script and style), the report's own script and style.
+// What a page inlines so it opens offline from disk as one file: uPlot
+// (script and style), the page's own script and the report's style.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-let cached: { uplotJs: string; uplotCss: string; clientJs: string; css: string; scriptHashes: string } | undefined;
+type Assets = { uplotJs: string; uplotCss: string; clientJs: string; css: string; scriptHashes: string };
+const cached = new Map<string, Assets>();
 
 /** A script's CSP source: its sha256, quoted. */
 const cspHash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
-export function reportAssets() {
-  if (!cached) {
+/** uPlot, the report's style, and the page script at `client` (report.html's own by default). */
+export function reportAssets(client = join(import.meta.dirname, 'client.js')): Assets {
+  let assets = cached.get(client);
+  if (!assets) {
     const uplot = join(dirname(require.resolve('uplot/package.json')), 'dist');
     const uplotJs = readFileSync(join(uplot, 'uPlot.iife.min.js'), 'utf8');
-    const clientJs = readFileSync(join(import.meta.dirname, 'client.js'), 'utf8');
-    cached = {
+    const clientJs = readFileSync(client, 'utf8');
+    assets = {
       uplotJs,
       uplotCss: readFileSync(join(uplot, 'uPlot.min.css'), 'utf8'),
       clientJs,
@@ -24,6 +27,7 @@ export function reportAssets() {
       // The page's two scripts, pinned in its Content-Security-Policy.
       scriptHashes: `${cspHash(uplotJs)} ${cspHash(clientJs)}`,
     };
+    cached.set(client, assets);
   }
-  return cached;
+  return assets;
 }

@@ -1,0 +1,75 @@
+// history.html: the trend page, offline like report.html (uPlot and its own
+// script inlined, pinned by hash in a Content-Security-Policy, every string
+// from a run escaped or carried as JSON data). Series with a change point
+// first, each a chart of its runs with the change points and the segments'
+// means; the rest folded, drawn when opened. Then the unstable tests, and
+// links to each run's report where its folder has one.
+import { join, relative } from 'node:path';
+import { num } from '../report/comparison.ts';
+import { html, jsonForScript, trusted as raw } from '../report/html/escape.ts';
+import { reportAssets } from '../report/html/assets.ts';
+import { writeFileAtomic } from '../report/results.ts';
+import { pct } from '../verdict/compare.ts';
+import { describeChange, describeRun } from './output.ts';
+import { recentRegressions, type HistoryAnalysis, type HistorySeries } from './series.ts';
+import type { TestHistory } from './tests.ts';
+
+/** A chart's data: x = run number, y = value, and the segments' means between change points. */
+function chartData(s: HistorySeries) {
+  const bounds = [0, ...s.changePoints.map((c) => c.point), s.points.length];
+  const segments = bounds.slice(0, -1).map((from, i) => {
+    const part = s.points.slice(from, bounds[i + 1]);
+    return { from: part[0].run, to: part[part.length - 1].run, mean: part.reduce((a, p) => a + p.value, 0) / part.length };
+  });
+  return {
+    title: s.id, unit: s.unit, x: s.points.map((p) => p.run + 1), y: s.points.map((p) => p.value),
+    changes: s.changePoints.map((c) => ({ run: s.points[c.point].run + 1, regression: c.regression, label: pct(c.change) })),
+    segments: segments.map((g) => ({ from: g.from + 1, to: g.to + 1, mean: g.mean })),
+  };
+}
+
+export function buildHistoryHtml(a: HistoryAnalysis, tests: TestHistory[], recent: number, dir: string): string {
+  const assets = reportAssets(join(import.meta.dirname, 'trend-client.js'));
+  const ordered = [...a.series].sort((x, y) => Number(y.changePoints.length > 0) - Number(x.changePoints.length > 0));
+  const charts = Object.fromEntries(ordered.map((s, i) => [`s${i}`, chartData(s)]));
+  const red = recentRegressions(a, recent);
+  const csp = `default-src 'none'; script-src ${assets.scriptHashes}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'`;
+  const unstable = tests.filter((t) => t.instability > 0 || t.failed > 0);
+  const page = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>bhyve-smoke history</title>
+<style>${raw(assets.uplotCss)}</style>
+<style>${raw(assets.css)}</style>
+</head>
+<body>
+<header><h1>bhyve-smoke history</h1><p class="muted">${a.runs.length} runs from ${a.runs[0] ? describeRun(a.runs[0]) : '-'} to ${a.runs.at(-1) ? describeRun(a.runs.at(-1)!) : '-'}; ${a.series.length} series; E-Divisive means, p &lt; ${a.parameters.pValue}, change ≥ ${(a.parameters.minEffect * 100).toFixed(0)}%, ≥ ${a.parameters.minSegment} runs a side</p></header>
+<div class="verdict ${red.length ? 'failed' : 'passed'}" data-verdict="${red.length ? 'failed' : 'passed'}"><strong>${red.length ? 'REGRESSED' : 'STEADY'}</strong><span>${red.length ? `${red.length} series regressed within the last ${recent} runs` : `no regression within the last ${recent} runs`}</span></div>
+<h2>Series</h2>
+${ordered.map((s, i) => html`<details class="series" ${s.changePoints.length ? raw('open') : ''} data-series="${s.id}">
+<summary><strong>${s.id}</strong> <span class="muted">${s.points.length} runs, last ${num(s.points.at(-1)!.value)} ${s.unit}</span>${s.changePoints.map((c) => html` <span class="badge ${c.regression ? 'regressed' : 'ok'}">${c.regression ? 'regression' : 'improvement'} ${pct(c.change)}</span>`)}</summary>
+${s.changePoints.length ? html`<ul>${s.changePoints.map((c) => html`<li>${c.regression ? 'regression' : 'improvement'}: ${describeChange(s, c)}</li>`)}</ul>` : ''}
+<div class="trend" data-chart="s${i}"></div>
+</details>`)}
+<h2>Unstable and failing tests</h2>
+${unstable.length ? html`<table class="tests"><thead><tr><th>test</th><th>runs, oldest first</th><th>failed</th><th>flaky</th><th>flip rate</th><th>failing since</th><th>known</th></tr></thead><tbody>
+${unstable.map((t) => html`<tr data-test="${t.test}"><td>${t.test}</td><td class="mono">${t.outcomes.map((o) => (o === null ? '·' : o === 'passed' ? '✔' : o === 'flaky' ? '~' : o === 'skipped' ? '-' : '✘'))}</td><td class="num">${t.failed}/${t.runs}</td><td class="num">${t.flaky}</td><td class="num">${t.flipRate.toFixed(2)}</td><td>${t.failingSince ? describeRun(t.failingSince) : ''}</td><td>${t.known.join(', ')}</td></tr>`)}
+</tbody></table>` : html`<p class="muted">Every test passed in every run.</p>`}
+<h2>Runs</h2>
+<ol class="runs">${a.runs.map((r) => html`<li>${r.report ? html`<a href="${relative(dir, r.report).split('/').map(encodeURIComponent).join('/')}">${describeRun(r)}</a>` : describeRun(r)}</li>`)}</ol>
+<footer class="muted"><p>Written by <code>bhyve-smoke history</code>.</p></footer>
+<script type="application/json" id="bsm-data">${raw(jsonForScript({ charts }))}</script>
+<script>${raw(assets.uplotJs)}</script>
+<script>${raw(assets.clientJs)}</script>
+</body>
+</html>
+`;
+  return page.text;
+}
+
+export const writeHistoryHtml = (path: string, a: HistoryAnalysis, tests: TestHistory[], recent: number, dir: string): void =>
+  writeFileAtomic(path, buildHistoryHtml(a, tests, recent, dir));

@@ -1,0 +1,99 @@
+// Series across runs: per suite, guest, metric, dose, direction and host (or
+// pool), one value per run (the mean of that run's tests, as the gate takes a
+// test's), and the change points found in them.
+import type { Better } from '../verdict/metrics.ts';
+import { collectSeries, seriesId, type SeriesKey } from '../verdict/compare.ts';
+import { changePoints, DEFAULT_CHANGE_POINT_PARAMETERS, type ChangePointParameters } from './e-divisive.ts';
+import type { HistoryRun } from './store.ts';
+
+export interface RunRef {
+  runId: string;
+  startedAt: string;
+  labels?: Record<string, string>;
+  report?: string;
+}
+
+export interface HistorySeries {
+  id: string;
+  key: SeriesKey & { host: string };
+  unit: string;
+  better: Better;
+  points: Array<{ run: number; value: number }>;
+  changePoints: Array<{
+    /** Index into points of the first value after the change. */
+    point: number;
+    /** The first run after the change. */
+    run: RunRef;
+    before: number;
+    after: number;
+    change: number;
+    p: number;
+    regression: boolean;
+  }>;
+}
+
+export interface HistoryAnalysis {
+  runs: RunRef[];
+  series: HistorySeries[];
+  parameters: ChangePointParameters;
+}
+
+export const runRef = (h: HistoryRun): RunRef => ({
+  runId: h.run.runId, startedAt: h.run.startedAt,
+  ...(h.run.labels ? { labels: h.run.labels } : {}), ...(h.report ? { report: h.report } : {}),
+});
+
+/** Every series of the runs (in the order given), and its change points. */
+export function analyzeHistory(runs: readonly HistoryRun[], parameters: ChangePointParameters = DEFAULT_CHANGE_POINT_PARAMETERS): HistoryAnalysis {
+  const refs = runs.map(runRef);
+  const byId = new Map<string, Omit<HistorySeries, 'changePoints'>>();
+  runs.forEach((h, run) => {
+    // A series per host: the same suite on two hosts is two histories.
+    const hosts = new Map<string, typeof h.run.tests>();
+    for (const t of h.run.tests) {
+      const host = t.pool ?? t.host;
+      hosts.set(host, [...(hosts.get(host) ?? []), t]);
+    }
+    for (const [host, tests] of hosts) {
+      for (const c of collectSeries(tests).values()) {
+        const key = { ...c.key, host };
+        const id = `${seriesId(c.key)} · ${host}`;
+        const s = byId.get(id) ?? { id, key, unit: c.unit, better: c.better, points: [] };
+        s.points.push({ run, value: c.values.reduce((a, b) => a + b, 0) / c.values.length });
+        byId.set(id, s);
+      }
+    }
+  });
+  const series = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id)).map((s): HistorySeries => ({
+    ...s,
+    changePoints: changePoints(s.points.map((p) => p.value), parameters).map((c) => ({
+      point: c.index, run: refs[s.points[c.index].run], before: c.before, after: c.after, change: c.change, p: c.p,
+      regression: s.better === 'higher' ? c.change < 0 : c.change > 0,
+    })),
+  }));
+  return { runs: refs, series, parameters };
+}
+
+/** Regressions whose first run after the change is among the last `recent` runs: what turns a nightly job red. */
+export function recentRegressions(a: HistoryAnalysis, recent: number) {
+  const since = a.runs.length - recent;
+  return a.series.flatMap((s) => {
+    const last = s.changePoints.at(-1);
+    return last && last.regression && s.points[last.point].run >= since ? [{ series: s, changePoint: last }] : [];
+  });
+}
+
+/**
+ * Warnings for a baseline older than the latest change point of a series it
+ * is compared on: the host moved since, and the baseline no longer says what
+ * it does today.
+ */
+export function staleBaselineWarnings(a: HistoryAnalysis, baseline: readonly { startedAt: string }[], compared: ReadonlySet<string>): string[] {
+  const newest = baseline.map((r) => r.startedAt).sort().at(-1);
+  if (!newest) return [];
+  return a.series.flatMap((s) => {
+    const last = s.changePoints.at(-1);
+    if (!last || !compared.has(seriesId(s.key)) || last.run.startedAt <= newest) return [];
+    return [`the baseline (newest run ${newest}) is older than the latest change point of ${s.id}: ${last.change >= 0 ? '+' : ''}${(last.change * 100).toFixed(1)}% from run ${last.run.runId} (${last.run.startedAt})`];
+  });
+}
