@@ -6,8 +6,8 @@
 // links to each run's report where its folder has one.
 import { join, relative } from 'node:path';
 import { num } from '../report/comparison.ts';
-import { html, jsonForScript, trusted as raw } from '../report/html/escape.ts';
-import { reportAssets } from '../report/html/assets.ts';
+import { htmlDocument } from '../report/html/document.ts';
+import { html, trusted as raw } from '../report/html/escape.ts';
 import { writeFileAtomic } from '../report/results.ts';
 import { pct } from '../verdict/compare.ts';
 import { describeChange, describeRun } from './output.ts';
@@ -29,25 +29,16 @@ function chartData(s: HistorySeries) {
 }
 
 export function buildHistoryHtml(a: HistoryAnalysis, tests: TestHistory[], recent: number, dir: string): string {
-  const assets = reportAssets(join(import.meta.dirname, 'trend-client.js'));
   const ordered = [...a.series].sort((x, y) => Number(y.changePoints.length > 0) - Number(x.changePoints.length > 0));
   const charts = Object.fromEntries(ordered.map((s, i) => [`s${i}`, chartData(s)]));
   const red = recentRegressions(a, recent);
-  const csp = `default-src 'none'; script-src ${assets.scriptHashes}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'`;
   const unstable = tests.filter((t) => t.instability > 0 || t.failed > 0);
-  const page = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>bhyve-smoke history</title>
-<style>${raw(assets.uplotCss)}</style>
-<style>${raw(assets.css)}</style>
-</head>
-<body>
-<header><h1>bhyve-smoke history</h1><p class="muted">${a.runs.length} runs from ${a.runs[0] ? describeRun(a.runs[0]) : '-'} to ${a.runs.at(-1) ? describeRun(a.runs.at(-1)!) : '-'}; ${a.series.length} series; E-Divisive means, p &lt; ${a.parameters.pValue}, change ≥ ${(a.parameters.minEffect * 100).toFixed(0)}%, ≥ ${a.parameters.minSegment} runs a side</p></header>
+  return htmlDocument({
+    title: 'bhyve-smoke history',
+    client: join(import.meta.dirname, 'trend-client.js'),
+    imgSrc: 'data:',
+    data: { charts },
+    body: html`<header><h1>bhyve-smoke history</h1><p class="muted">${a.runs.length} runs from ${a.runs[0] ? describeRun(a.runs[0]) : '-'} to ${a.runs.at(-1) ? describeRun(a.runs.at(-1)!) : '-'}; ${a.series.length} series; E-Divisive means, p &lt; ${a.parameters.pValue}, change ≥ ${(a.parameters.minEffect * 100).toFixed(0)}%, ≥ ${a.parameters.minSegment} runs a side</p></header>
 <div class="verdict ${red.length ? 'failed' : 'passed'}" data-verdict="${red.length ? 'failed' : 'passed'}"><strong>${red.length ? 'REGRESSED' : 'STEADY'}</strong><span>${red.length ? `${red.length} series regressed within the last ${recent} runs` : `no regression within the last ${recent} runs`}</span></div>
 <h2>Series</h2>
 ${ordered.map((s, i) => html`<details class="series" ${s.changePoints.length ? raw('open') : ''} data-series="${s.id}">
@@ -61,14 +52,8 @@ ${unstable.map((t) => html`<tr data-test="${t.test}"><td>${t.test}</td><td class
 </tbody></table>` : html`<p class="muted">Every test passed in every run.</p>`}
 <h2>Runs</h2>
 <ol class="runs">${a.runs.map((r) => html`<li>${r.report ? html`<a href="${relative(dir, r.report).split('/').map(encodeURIComponent).join('/')}">${describeRun(r)}</a>` : describeRun(r)}</li>`)}</ol>
-<footer class="muted"><p>Written by <code>bhyve-smoke history</code>.</p></footer>
-<script type="application/json" id="bsm-data">${raw(jsonForScript({ charts }))}</script>
-<script>${raw(assets.uplotJs)}</script>
-<script>${raw(assets.clientJs)}</script>
-</body>
-</html>
-`;
-  return page.text;
+<footer class="muted"><p>Written by <code>bhyve-smoke history</code>.</p></footer>`,
+  });
 }
 
 export const writeHistoryHtml = (path: string, a: HistoryAnalysis, tests: TestHistory[], recent: number, dir: string): void =>

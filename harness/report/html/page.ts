@@ -5,9 +5,9 @@
 import { formatDuration } from '../../duration.ts';
 import type { Comparison } from '../../verdict/compare.ts';
 import { summarize, writeFileAtomic, type RunResult, type TestResult } from '../results.ts';
-import { reportAssets } from './assets.ts';
 import { compareSection } from './compare-section.ts';
-import { html, jsonForScript, trusted as raw, type Html } from './escape.ts';
+import { htmlDocument } from './document.ts';
+import { html, type Html } from './escape.ts';
 import { STATUS_WORD, testName, testSection } from './test-section.ts';
 import { chartOf, type TimelineChart } from './timeline-chart.ts';
 
@@ -23,40 +23,23 @@ export interface ReportInput {
 const RANK: Record<TestResult['status'], number> = { failed: 0, error: 1, flaky: 2, passed: 3, skipped: 4 };
 
 export function buildReportHtml({ run, comparison, dir }: ReportInput): string {
-  const assets = reportAssets();
   const tests = [...(run?.tests ?? [])].map((t, i) => ({ t, anchor: `test-${i + 1}` })).sort((a, b) => RANK[a.t.status] - RANK[b.t.status]);
   const charts: Record<string, TimelineChart> = {};
   for (const { t, anchor } of tests) {
     const c = chartOf({ startedAt: t.startedAt, durationMs: t.durationMs, timeline: t.timeline ?? { samples: [], events: [] } });
     if (c) charts[anchor] = c;
   }
-  const data = jsonForScript({ charts });
-  const csp = `default-src 'none'; script-src ${assets.scriptHashes}; style-src 'unsafe-inline'; img-src 'self' data: file:; base-uri 'none'; form-action 'none'`;
   const title = run ? `bhyve-smoke ${run.runId}` : `bhyve-smoke compare: ${comparison?.labels.cand} against ${comparison?.labels.base}`;
-  const page = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>${title}</title>
-<style>${raw(assets.uplotCss)}</style>
-<style>${raw(assets.css)}</style>
-</head>
-<body>
-<header><h1>${title}</h1></header>
+  return htmlDocument({
+    title,
+    imgSrc: "'self' data: file:",
+    data: { charts },
+    body: html`<header><h1>${title}</h1></header>
 ${run ? runSummary(run, tests.map((x) => x.t), tests.map((x) => x.anchor)) : ''}
 ${comparison ? compareSection(comparison.result, comparison.labels) : ''}
 ${run ? html`<h2>Tests</h2>${tests.map(({ t, anchor }) => testSection(t, anchor, charts[anchor], dir))}` : ''}
-<footer class="muted"><p>Written by bhyve-smoke from results.json; re-render or serve it with <code>bhyve-smoke show-report</code>.</p></footer>
-<script type="application/json" id="bsm-data">${raw(data)}</script>
-<script>${raw(assets.uplotJs)}</script>
-<script>${raw(assets.clientJs)}</script>
-</body>
-</html>
-`;
-  return page.text;
+<footer class="muted"><p>Written by bhyve-smoke from results.json; re-render or serve it with <code>bhyve-smoke show-report</code>.</p></footer>`,
+  });
 }
 
 export const writeReportHtml = (path: string, input: ReportInput): void => writeFileAtomic(path, buildReportHtml(input));
