@@ -22,7 +22,7 @@ import { planTests, type PlanFilter, type PlannedTest } from '../run/plan.ts';
 import { corruptNote, reapDeadRuns } from '../run/reap.ts';
 import { executeRun, type RunOptions } from '../run/runner.ts';
 import { durationsOf, parseShard, shardOf } from '../run/shard.ts';
-import { loadSuites } from '../run/suites.ts';
+import { isSuiteFile, suitesFor, type LoadedSuite } from '../run/suites.ts';
 import { shJoin } from '../transport/quote.ts';
 import { compareRuns, inDoubt, untestable, type Comparison } from '../verdict/compare.ts';
 import type { Command } from './command.ts';
@@ -90,11 +90,14 @@ export const runCommand: Command = {
         : undefined;
     const durations = values.durations !== undefined ? durationsOf(readResults([String(values.durations)])) : undefined;
 
-    const suites = await loadSuites();
     const loaded = await loadWithHost(values.config as string | undefined, values.host as string | undefined, values['known-hosts'] as string | undefined);
+    const { suites, names } = await suitesFor(loaded.config, loaded.source, positionals);
+    // A suite named by its file on the command line is reproduced by that file.
+    const suiteArg = new Map(positionals.filter(isSuiteFile).map((p) => [resolve(p), p]));
+    const suiteArgOf = (s: PlannedTest['suite']) => suiteArg.get((s as LoadedSuite).source ?? '') ?? s.name;
     const settings = resolveSettings(loaded.config, values.profile as string | undefined, cli);
     const gate = gateWithOptions(loaded.config.gate, values);
-    const filter: PlanFilter = { suites: positionals, host: loaded.host, ab, guest: values.guest as string | undefined, grep, repeatEach: settings.repeatEach };
+    const filter: PlanFilter = { suites: names, host: loaded.host, ab, guest: values.guest as string | undefined, grep, repeatEach: settings.repeatEach };
     let tests = planTests(loaded.config, suites, filter);
     if (shard) tests = shardOf(tests, shard, durations);
     for (const t of tests) {
@@ -131,7 +134,7 @@ export const runCommand: Command = {
       ...(shard ? { shard } : {}),
       ...(labels ? { labels } : {}),
       reproduce: (t, host) => shJoin([
-        'npx', 'bhyve-smoke', 'run', t.suite.name,
+        'npx', 'bhyve-smoke', 'run', suiteArgOf(t.suite),
         ...(values.config ? ['--config', String(values.config)] : []),
         '--host', values.host?.toString().startsWith('ssh://') ? String(values.host) : host, '--guest', t.guest,
         ...(values.profile ? ['--profile', String(values.profile)] : []),

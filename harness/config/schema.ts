@@ -236,6 +236,8 @@ export const configSchema = z.strictObject({
   profiles: z.record(name, profileSchema).default({}),
   gate: gateSchema.default(gateSchema.parse({})),
   knownIssues: z.array(knownIssueSchema).default([]),
+  /** The user's suites: folders or files, relative to the config file (as Playwright's testDir). */
+  suites: z.array(z.string().min(1)).default([]),
 });
 
 export type HostConfig = z.infer<typeof hostSchema>;
