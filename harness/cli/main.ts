@@ -10,10 +10,11 @@ import { doctorCommand } from './doctor.ts';
 import { listCommand } from './list.ts';
 import { mergeCommand } from './merge.ts';
 import { historyCommand } from './history.ts';
+import { consoleCommand, evidenceCommand } from './kept.ts';
 import { runCommand } from './run.ts';
 import { showReportCommand } from './show-report.ts';
 
-const COMMANDS: Command[] = [runCommand, compareCommand, calibrateCommand, mergeCommand, historyCommand, showReportCommand, listCommand, doctorCommand, cleanCommand];
+const COMMANDS: Command[] = [runCommand, compareCommand, calibrateCommand, mergeCommand, historyCommand, showReportCommand, listCommand, doctorCommand, cleanCommand, consoleCommand, evidenceCommand];
 
 const mainHelp = () =>
   `usage: bhyve-smoke COMMAND [options]\n\nCommands:\n${COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`).join('\n')}\n\n` +

@@ -111,7 +111,9 @@ export const runCommand: Command = {
       }
     }
 
-    const dead = await reapDeadRuns();
+    // Runs that kept vms for inspection are left be: the engineer is poking at them.
+    const dead = await reapDeadRuns({ leaveKept: true });
+    for (const r of dead.keptBy) process.stderr.write(`bhyve-smoke: run ${r.runId} keeps ${r.kept!.map((k) => `${k.vm} on ${k.host}`).join(', ')} for inspection; \`npx bhyve-smoke clean --run ${r.runId}\` removes them\n`);
     for (const c of dead.corrupt) process.stderr.write(`bhyve-smoke: ${corruptNote(c)}\n`);
     for (const reaped of dead.reaped) {
       process.stderr.write(`bhyve-smoke: reaped dead run ${reaped.runId}: ${reaped.vms.join(', ') || 'no vms left'}${reaped.errors.length ? `; errors: ${reaped.errors.join('; ')}` : ''}\n`);

@@ -24,6 +24,8 @@ export interface Reaped {
 export interface ReapOptions {
   /** Reset a wedged lab host (its stand-in for a reboot) instead of only reporting it. */
   resetLab?: boolean;
+  /** Leave runs that kept vms for inspection (a new run does; `clean` does not). */
+  leaveKept?: boolean;
 }
 
 /** The vms of a host's listing that carry the run's prefix and id: only those are ever touched. */
@@ -104,11 +106,12 @@ async function stillWedged(host: Host, record: RunRecord, opts: ReapOptions, rea
 }
 
 /** Reaps every dead run; a record that cannot be read is reported (kept aside), its vms left for a person to find by their names. */
-export async function reapDeadRuns(opts: ReapOptions = {}): Promise<{ reaped: Reaped[]; corrupt: CorruptRecord[] }> {
+export async function reapDeadRuns(opts: ReapOptions = {}): Promise<{ reaped: Reaped[]; corrupt: CorruptRecord[]; keptBy: RunRecord[] }> {
   const { records, corrupt } = deadRuns();
   const reaped: Reaped[] = [];
-  for (const record of records) reaped.push(await reapRun(record, opts));
-  return { reaped, corrupt };
+  const keptBy = opts.leaveKept ? records.filter((r) => r.kept?.length) : [];
+  for (const record of records) if (!keptBy.includes(record)) reaped.push(await reapRun(record, opts));
+  return { reaped, corrupt, keptBy };
 }
 
 /** What to tell of a record that cannot be read. */

@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { HostConfig } from '../config/schema.ts';
+import type { ConsoleAttach } from '../platform/types.ts';
+import { ConfigError } from '../errors.ts';
 import { writeFileAtomic, type WedgedVm } from '../report/results.ts';
 
 export { wedgedNote, type WedgedVm } from '../report/results.ts';
@@ -19,6 +21,20 @@ export interface RunRecord {
   hosts: Record<string, { config: HostConfig; runDir: string }>;
   /** Hosts the run left wedged, by name. */
   wedged?: Record<string, WedgedVm>;
+  /** Vms the run kept for inspection (--keep-on-failure): a later run leaves them be; `clean` removes them. */
+  kept?: KeptVm[];
+}
+
+/** A vm kept on failure, with what `console` and `evidence` need to reach it again. */
+export interface KeptVm {
+  vm: string;
+  host: string;
+  test: string;
+  /** The name bhyvectl knows it by, what the host's tools call it, and its folder on the host. */
+  vmm: string;
+  id: string;
+  dir: string;
+  console: ConsoleAttach;
 }
 
 export const recordsDir = () =>
@@ -85,6 +101,27 @@ function readRecords(): { records: RunRecord[]; corrupt: CorruptRecord[] } {
 export function deadRuns(): { records: RunRecord[]; corrupt: CorruptRecord[] } {
   const { records, corrupt } = readRecords();
   return { records: records.filter((r) => !alive(r.pid)), corrupt };
+}
+
+/** A kept vm by its run id or its name, with its run's record; a usage error naming what there is when none matches. */
+export function findKept(runOrVm: string): { record: RunRecord; kept: KeptVm } {
+  const { records } = readRecords();
+  const all = records.flatMap((record) => (record.kept ?? []).map((kept) => ({ record, kept })));
+  const matches = all.filter(({ record, kept }) => kept.vm === runOrVm || record.runId === runOrVm);
+  if (matches.length === 1) return matches[0];
+  const known = all.map(({ record, kept }) => `${kept.vm} (run ${record.runId}, ${kept.test} on ${kept.host})`).join(', ') || 'none';
+  throw new ConfigError(matches.length
+    ? `${runOrVm}: run ${runOrVm} kept ${matches.length} vms (${matches.map((m) => m.kept.vm).join(', ')}): name one`
+    : `${runOrVm}: no kept vm of that name or run (kept vms: ${known}; a run keeps a failed vm with --keep-on-failure)`);
+}
+
+/** The record of a run by its id, or a usage error naming the runs there are. */
+export function recordOf(runId: string): RunRecord {
+  const { records } = readRecords();
+  const r = records.find((x) => x.runId === runId);
+  if (!r) throw new ConfigError(`--run ${runId}: no record of such a run in ${recordsDir()} (runs with records: ${records.map((x) => x.runId).join(', ') || 'none'})`);
+  if (alive(r.pid)) throw new ConfigError(`--run ${runId}: the run is still going (pid ${r.pid}); it cleans up after itself`);
+  return r;
 }
 
 /** Where a host is, whatever the config calls it: two configs naming the same machine share its wedges. */

@@ -30,9 +30,9 @@ import { Watchdog } from '../watch/watchdog.ts';
 import { resolveFramebuffer, resolvePassword } from './credentials.ts';
 import { checkHostForRun, type HostHealth } from './health.ts';
 import { HostSlots } from './host-slots.ts';
-import { stuckFrames } from '../platform/stacks.ts';
+import { collectEvidence } from '../evidence/host-evidence.ts';
 import type { PlannedTest } from './plan.ts';
-import { folderAt, newRunId, removeRecord, vmNamePrefix, wedgedNote, writeRecord, type RunRecord, type WedgedVm } from './records.ts';
+import { folderAt, newRunId, removeRecord, vmNamePrefix, wedgedNote, writeRecord, type KeptVm, type RunRecord, type WedgedVm } from './records.ts';
 
 export interface RunOptions {
   config: Config;
@@ -137,6 +137,11 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       slots.retire(hostName);
       report.onNote(`host ${hostName} ${wedgedNote(w)}`);
     };
+    // A vm kept for inspection goes into the record at once: console, evidence and clean --run find it there.
+    const keepVm = (k: KeptVm) => {
+      record.kept = [...(record.kept ?? []), k];
+      writeRecord(record);
+    };
     await Promise.all(
       o.tests.map(async (test) => {
         if (test.skip) return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: test.skip });
@@ -156,7 +161,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
           try {
             finish(await runWithRetries(test, async (attempt) => {
               if (live.abort.signal.aborted) return errorResult(test, hostName, live.abort.signal.reason, o);
-              const result = await runOnce({ o, test, attempt, runId, host: hosts.get(hostName)!, runDir: runDirs.get(hostName)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report });
+              const result = await runOnce({ o, test, attempt, runId, host: hosts.get(hostName)!, runDir: runDirs.get(hostName)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report, keepVm });
               if (result.wedged) hostWedged(hostName, result.wedged);
               const image = health.get(hostName)?.images?.[test.guest];
               return image ? { ...result, image } : result;
@@ -239,9 +244,10 @@ interface OnceArgs {
   vmName: string;
   live: Live;
   report: Required<Reporter>;
+  keepVm: (k: KeptVm) => void;
 }
 
-async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }: OnceArgs): Promise<TestResult> {
+async function runOnce({ o, test, attempt, runId, host, runDir, vmName, live, report, keepVm }: OnceArgs): Promise<TestResult> {
   const base = baseResult(test, host.name, o);
   report.onTestBegin(test);
   const guest = o.config.guests[test.guest];
@@ -334,7 +340,9 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
   // Not on an interrupt: the user asked to stop, and stopping must take seconds.
   if ((status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
     await vm.screen.capture(error instanceof HangDetected ? 'hang' : 'failure');
-    await collectEvidence(vm, testDir, result, error instanceof HangDetected);
+    const evidence = await collectEvidence({ host, name: vm.name, vmm: vm.vmm, id: vm.id, dir: vm.dir, mask: (t) => vm.secrets.mask(t) }, testDir, error instanceof HangDetected);
+    result.attachments.push(...evidence.attachments);
+    if (evidence.stuckFrames) result.stuckFrames = evidence.stuckFrames;
   }
   // Screenshots still being taken need the vm; what they record lands in the result.
   await vm.screen.settle();
@@ -359,7 +367,8 @@ async function runOnce({ o, test, attempt, host, runDir, vmName, live, report }:
     timeline.event('host-wedged', wedgedNote(result.wedged));
   } else if (o.keepOnFailure && (status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
     vm.console.close();
-    result.kept = `${vmName} on ${host.name} (${host.transport.name}); its console is the ${vm.consoleSpec.describe}; remove it with \`bhyve-smoke clean\``;
+    keepVm({ vm: vmName, host: host.name, test: test.id, vmm: vm.vmm, id: vm.id, dir: vm.dir, console: vm.consoleSpec.attach });
+    result.kept = keptLine(vmName, host, vm.consoleSpec.describe, runId);
   } else {
     await vm.destroy().catch((e) => {
       // Not a pass: the vm (or what it had) may still be on the host; the run record keeps it for clean.
@@ -380,29 +389,9 @@ class TestTimeout extends Error {
   override name = 'Timeout';
 }
 
-/** Host-side evidence of a failed vm, each command's output in a file of its own; for a hang, where its threads are stuck. */
-async function collectEvidence(vm: Vm, testDir: string, result: TestResult, hung: boolean): Promise<void> {
-  const { host } = vm;
-  const pid = `$(cat ${shQuote(`${vm.dir}/bhyve.pid`)} 2>/dev/null)`;
-  const commands = [
-    { name: 'bhyvectl-stats', command: `${shQuote(host.platform.bhyvectl)} --vm=${shQuote(vm.vmm)} --get-stats` },
-    // The supervisor's bhyve output (zone brands keep theirs: the platform's evidence) and every exit.
-    { name: 'bhyve-log', command: `cat ${shQuote(`${vm.dir}/bhyve.log`)} ${shQuote(`${vm.dir}/exits`)} 2>/dev/null` },
-    ...host.platform.evidence({ id: vm.id, vmm: vm.vmm, dir: vm.dir }, pid),
-  ];
-  for (const { name, command } of commands) {
-    const r = await host.exec(command, { doing: `collecting ${name} of ${vm.name}`, timeoutMs: 30_000, check: false }).catch((e) => ({ stdout: '', stderr: messageOf(e), exitCode: -1 }));
-    const path = join(testDir, `${name}.txt`);
-    // A process listing or pstack header can show bhyve's command line, VNC password and all.
-    writeFileSync(path, vm.secrets.mask(`$ ${command}\n(exit ${r.exitCode})\n${r.stdout}${r.stderr}`));
-    result.attachments.push({ name, path });
-    const { stacks } = host.platform;
-    if (hung && stacks?.evidence === name) {
-      const stuck = stuckFrames(r.stdout, stacks);
-      if (stuck.length) result.stuckFrames = stuck;
-    }
-  }
-}
+/** How to reach a kept vm, ready to paste: its console, its evidence taken again, its removal. */
+const keptLine = (vm: string, host: Host, console: string, runId: string) =>
+  `${vm} on ${host.name} (${host.transport.name}; its console is the ${console}). Attach: npx bhyve-smoke console ${vm} · evidence now: npx bhyve-smoke evidence ${vm} · remove: npx bhyve-smoke clean --run ${runId}`;
 
 /** A test's result before it ran, on the host it went to (or its pool, when it went nowhere). */
 function baseResult(test: PlannedTest, host: string, o: RunOptions): TestResult {

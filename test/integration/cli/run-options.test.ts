@@ -64,7 +64,7 @@ describe('run options and signals on the lab', { timeout: 600_000 }, () => {
       const r = await box.run(['run', 'smoke', '--keep-on-failure', '--output', 'out'], withFault(box.env, 'boot-hang'));
       assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
       const t = results(box.dir).tests[0];
-      const reach = new RegExp(`^${t.vm} on lab \\(local\\); its console is the unix socket \\S+/${t.vm}/com1\\.sock \\(e\\.g\\. socat - UNIX-CONNECT:\\S+\\); remove it with \`bhyve-smoke clean\`$`);
+      const reach = new RegExp(`^${t.vm} on lab \\(local; its console is the unix socket \\S+/${t.vm}/com1\\.sock \\(e\\.g\\. socat - UNIX-CONNECT:\\S+\\)\\)\\. Attach: npx bhyve-smoke console ${t.vm} · evidence now: npx bhyve-smoke evidence ${t.vm} · remove: npx bhyve-smoke clean --run ${results(box.dir).runId}$`);
       assert.match(t.kept ?? '', reach);
       assert.match(String(r.stdout), new RegExp(`^ {5}kept: ${t.vm} on lab`, 'm'));
       assert.ok(labVmNames().includes(t.vm!), 'the vm is left running');
