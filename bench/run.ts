@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<void>> = {
   report: async () => (await import('./report.ts')).benchReport(),
   images: async () => (await import('./images.ts')).benchImages(),
   history: async () => (await import('./history.ts')).benchHistory(),
+  dose: async () => (await import('./dose.ts')).benchDose(),
 };
 
 const wanted = process.argv.slice(2);

@@ -27,6 +27,8 @@ export interface ResolvedThresholds {
   recoveryWithinMs: number;
   iperfPhaseMs: number;
   lightRate: number;
+  /** wrlock-dose's hammer rates, cycles per second, in order; 'max' is flat out. */
+  doseLadder: ReadonlyArray<number | 'max'>;
 }
 
 export interface SuiteContext {

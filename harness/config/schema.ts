@@ -166,6 +166,8 @@ export const stressSchema = z.strictObject({
   iperfPhase: duration.default('10s'),
   /** The light dose: write-lock cycles per second. */
   lightRate: z.number().positive().default(10),
+  /** wrlock-dose's ladder of hammer rates, cycles per second ('max': flat out). */
+  doseLadder: z.array(z.union([z.number().positive(), z.literal('max')])).min(1).default([1, 3, 10, 30, 100, 'max']),
   /** How often the guest prints its heartbeat. */
   heartbeatInterval: duration.default('1s'),
 });

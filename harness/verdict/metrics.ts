@@ -21,6 +21,8 @@ export const METRICS = {
   'boot-time': { unit: 'ms', better: 'lower', description: 'power-on to a login prompt' },
   'reboot-time': { unit: 'ms', better: 'lower', description: 'reboot request to a login prompt (mean over the test\'s reboots)' },
   'update-time': { unit: 'ms', better: 'lower', description: 'the OS update run to completion' },
+  'dose-knee': { unit: 'cycles/s', better: 'higher', description: 'the lowest hammer rate at which throughput falls below throughputUnderHammer (wrlock-dose; the highest rate reached when it never does)' },
+  'wrlock-cycle-rate': { unit: 'cycles/s', better: 'higher', description: 'write-lock cycles the hammer completed per second at a dose (wrlock-dose)' },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRICS;

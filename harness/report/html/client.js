@@ -96,6 +96,26 @@
     ], d.events, key);
     el.dataset.drawn = String(el.querySelectorAll('canvas').length);
   }
+  // wrlock-dose: throughput over unstressed and cycle p50/p99 against the hammer's rate, one point per step, log rate axis.
+  for (const el of document.querySelectorAll('.dose-curve[data-dose]')) {
+    const d = (data.doses || {})[el.dataset.dose];
+    if (!d) continue;
+    const opts = {
+      title: 'Dose-response: throughput and write-lock cycle latency against the hammer rate',
+      width: width(el),
+      height: 240,
+      scales: { x: { time: false, distr: 3 }, ratio: { range: (_, _min, max) => [0, Math.max(1.1, max * 1.1)] }, ms: { range: (_, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      series: [
+        { label: 'cycles/s', value: (_, v) => (v == null ? '–' : `${+v.toFixed(1)}/s`) },
+        { label: 'throughput / unstressed', scale: 'ratio', stroke: C.blue, width: 2, points: { show: true, size: 7 }, value: (_, v) => (v == null ? '–' : `${(v * 100).toFixed(0)}%`) },
+        { label: 'cycle p50', scale: 'ms', stroke: C.sky, width: 1.5, points: { show: true, size: 5 }, value: (_, v) => (v == null ? '–' : `${+v.toFixed(1)} ms`) },
+        { label: 'cycle p99', scale: 'ms', stroke: C.orange, width: 1.5, dash: [4, 2], points: { show: true, size: 5 }, value: (_, v) => (v == null ? '–' : `${+v.toFixed(1)} ms`) },
+      ],
+      axes: [{ label: 'write-lock cycles per second (log)' }, { scale: 'ratio', label: 'throughput / unstressed', size: 60, stroke: C.blue }, { scale: 'ms', label: 'cycle ms', side: 1, size: 60, stroke: C.orange, grid: { show: false } }],
+    };
+    new uPlot(opts, [d.rate, d.ratio, d.p50, d.p99], el);
+    el.dataset.drawn = String(d.rate.length);
+  }
   // Closed sections would print as one line each: open them for paper.
   addEventListener('beforeprint', () => { for (const d of document.querySelectorAll('details')) d.open = true; });
   document.documentElement.dataset.ready = 'true';

@@ -6,6 +6,7 @@ import { formatDuration } from '../../duration.ts';
 import type { Comparison } from '../../verdict/compare.ts';
 import { summarize, writeFileAtomic, type RunResult, type TestResult } from '../results.ts';
 import { compareSection } from './compare-section.ts';
+import { doseCurveOf, type DoseCurve } from './dose-curve.ts';
 import { htmlDocument } from './document.ts';
 import { html, type Html } from './escape.ts';
 import { STATUS_WORD, testName, testSection } from './test-section.ts';
@@ -25,19 +26,22 @@ const RANK: Record<TestResult['status'], number> = { failed: 0, error: 1, flaky:
 export function buildReportHtml({ run, comparison, dir }: ReportInput): string {
   const tests = [...(run?.tests ?? [])].map((t, i) => ({ t, anchor: `test-${i + 1}` })).sort((a, b) => RANK[a.t.status] - RANK[b.t.status]);
   const charts: Record<string, TimelineChart> = {};
+  const doses: Record<string, DoseCurve> = {};
   for (const { t, anchor } of tests) {
     const c = chartOf({ startedAt: t.startedAt, durationMs: t.durationMs, timeline: t.timeline ?? { samples: [], events: [] } });
     if (c) charts[anchor] = c;
+    const d = doseCurveOf(t);
+    if (d) doses[anchor] = d;
   }
   const title = run ? `bhyve-smoke ${run.runId}` : `bhyve-smoke compare: ${comparison?.labels.cand} against ${comparison?.labels.base}`;
   return htmlDocument({
     title,
     imgSrc: "'self' data: file:",
-    data: { charts },
+    data: { charts, doses },
     body: html`<header><h1>${title}</h1></header>
 ${run ? runSummary(run, tests.map((x) => x.t), tests.map((x) => x.anchor)) : ''}
 ${comparison ? compareSection(comparison.result, comparison.labels) : ''}
-${run ? html`<h2>Tests</h2>${tests.map(({ t, anchor }) => testSection(t, anchor, charts[anchor], dir))}` : ''}
+${run ? html`<h2>Tests</h2>${tests.map(({ t, anchor }) => testSection(t, anchor, charts[anchor], dir, doses[anchor]))}` : ''}
 <footer class="muted"><p>Written by bhyve-smoke from results.json; re-render or serve it with <code>bhyve-smoke show-report</code>.</p></footer>`,
   });
 }

@@ -5,6 +5,7 @@ import { formatDuration } from '../../duration.ts';
 import { wedgedNote, type TestResult } from '../results.ts';
 import { html, type Html } from './escape.ts';
 import { evidenceSection } from './evidence.ts';
+import type { DoseCurve } from './dose-curve.ts';
 import type { TimelineChart } from './timeline-chart.ts';
 
 export const STATUS_WORD: Record<TestResult['status'], string> = {
@@ -16,7 +17,7 @@ const EVENT_KEY = html`<p class="event-key muted"><span class="ev hang">hang det
 
 export const testName = (t: TestResult) => `${t.suite} · ${t.host} · ${t.guest}${t.repeat > 0 ? ` · repeat ${t.repeat}` : ''}`;
 
-export function testSection(t: TestResult, anchor: string, chart: TimelineChart | undefined, dir: string): Html {
+export function testSection(t: TestResult, anchor: string, chart: TimelineChart | undefined, dir: string, dose?: DoseCurve): Html {
   const t0 = Date.parse(t.startedAt);
   const events = t.timeline?.events ?? [];
   return html`
@@ -44,6 +45,7 @@ export function testSection(t: TestResult, anchor: string, chart: TimelineChart 
           <td class="num">${c.measured ?? ''}</td><td class="num">${c.threshold ?? ''}</td><td class="num">${formatDuration(c.durationMs)}</td></tr>`)}
       </tbody>
     </table>` : ''}
+    ${dose ? html`<div class="dose-curve" data-dose="${anchor}" aria-label="dose-response curve of ${t.id}"></div>` : ''}
     ${chart ? html`<div class="timeline" data-chart="${anchor}" aria-label="timeline of ${t.id}"></div>${EVENT_KEY}` : ''}
     ${events.length ? html`<details${t.status === 'failed' ? html` open` : ''}><summary>${events.length} events</summary>
       <table class="events"><thead><tr><th>at</th><th>event</th><th>detail</th></tr></thead><tbody>${events.map((e) => html`
