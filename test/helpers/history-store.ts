@@ -26,3 +26,13 @@ export function writeNightlyStore(dir: string, o: Parameters<typeof nightlyRuns>
   for (const r of runs) addToHistory(dir, r);
   return runs;
 }
+
+/** The 30 recorded nights of fixtures/recorded: 15 on a clean lab, then 15 under slow-wrlock=10 (SOURCES.md there). */
+export function recordedNights(): RunResult[] {
+  const read = (name: string): RunResult => JSON.parse(readFileSync(resolve(import.meta.dirname, '../../fixtures/recorded', name), 'utf8'));
+  const [clean, slow] = [read('lab-wrlock-iperf-night-clean.results.json'), read('lab-wrlock-iperf-night-slow-wrlock.results.json')];
+  return [...clean.tests, ...slow.tests].map((t, i) => {
+    const from = i < clean.tests.length ? clean : slow;
+    return { ...from, runId: `rec${String(i).padStart(2, '0')}`, startedAt: t.startedAt, finishedAt: t.startedAt, labels: { build: String(500 + i) }, tests: [{ ...t, id: t.id.replace(/#\d+$/, ''), repeat: 0 }] };
+  });
+}

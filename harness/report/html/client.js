@@ -116,6 +116,49 @@
     new uPlot(opts, [d.rate, d.ratio, d.p50, d.p99], el);
     el.dataset.drawn = String(d.rate.length);
   }
+  // A comparison's dose-response curves: baseline and candidate, each step's mean with its 95% interval as a bar.
+  const intervalBars = (sides) => ({
+    hooks: {
+      draw: (u) => {
+        const { ctx } = u;
+        ctx.save();
+        ctx.lineWidth = 1.5 * devicePixelRatio;
+        sides.forEach((side, k) => {
+          ctx.strokeStyle = k === 0 ? C.grey : C.vermillion;
+          side.rate.forEach((x, i) => {
+            if (side.low[i] == null) return;
+            const px = u.valToPos(x, 'x', true);
+            ctx.beginPath();
+            ctx.moveTo(px, u.valToPos(side.low[i], 'ratio', true));
+            ctx.lineTo(px, u.valToPos(side.high[i], 'ratio', true));
+            ctx.stroke();
+          });
+        });
+        ctx.restore();
+      },
+    },
+  });
+  for (const el of document.querySelectorAll('.dose-overlay[data-overlay]')) {
+    const o = (data.overlays || [])[Number(el.dataset.overlay)];
+    if (!o) continue;
+    // uPlot wants one x for all series: each side's points at its own reached rate, the other side's null there.
+    const xs = [...new Set([...o.base.rate, ...o.cand.rate])].sort((a, b) => a - b);
+    const at = (side) => xs.map((x) => { const i = side.rate.indexOf(x); return i < 0 ? null : side.mean[i]; });
+    const opts = {
+      width: width(el),
+      height: 240,
+      scales: { x: { time: false, distr: 3 }, ratio: { range: (_, _min, max) => [0, Math.max(1.1, max * 1.1)] } },
+      series: [
+        { label: 'cycles/s', value: (_, v) => (v == null ? '–' : `${+v.toFixed(1)}/s`) },
+        { label: el.dataset.base, scale: 'ratio', stroke: C.grey, width: 2, spanGaps: true, points: { show: true, size: 7 }, value: (_, v) => (v == null ? '–' : `${(v * 100).toFixed(0)}%`) },
+        { label: el.dataset.cand, scale: 'ratio', stroke: C.vermillion, width: 2, spanGaps: true, points: { show: true, size: 7 }, value: (_, v) => (v == null ? '–' : `${(v * 100).toFixed(0)}%`) },
+      ],
+      axes: [{ label: 'write-lock cycles per second (log)' }, { scale: 'ratio', label: 'throughput / unstressed', size: 60 }],
+      plugins: [intervalBars([o.base, o.cand])],
+    };
+    new uPlot(opts, [xs, at(o.base), at(o.cand)], el);
+    el.dataset.drawn = `${o.base.rate.length}+${o.cand.rate.length}`;
+  }
   // Closed sections would print as one line each: open them for paper.
   addEventListener('beforeprint', () => { for (const d of document.querySelectorAll('details')) d.open = true; });
   document.documentElement.dataset.ready = 'true';

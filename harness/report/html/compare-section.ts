@@ -2,6 +2,7 @@
 // p-value and verdict, the flagged ones first, then hangs and warnings.
 import { pct, type Comparison, type SeriesVerdict } from '../../verdict/compare.ts';
 import { num, p as pValue } from '../comparison.ts';
+import type { DoseOverlay } from './dose-curve.ts';
 import { html, type Html } from './escape.ts';
 
 const ORDER: SeriesVerdict['status'][] = ['regressed', 'inconsistent', 'ok', 'insufficient', 'missing', 'ignored'];
@@ -9,7 +10,7 @@ const WORD: Record<SeriesVerdict['status'], string> = {
   regressed: '✗ regressed', inconsistent: '~ noise?', ok: '✓ ok', insufficient: '– too few', missing: '– missing', ignored: '– ignored',
 };
 
-export function compareSection(c: Comparison, labels: { base: string; cand: string }): Html {
+export function compareSection(c: Comparison, labels: { base: string; cand: string }, overlays: DoseOverlay[] = []): Html {
   const series = [...c.series].sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status));
   const tested = c.series.filter((v) => v.pValue !== undefined).length;
   const regressed = c.series.filter((v) => v.status === 'regressed').length;
@@ -31,6 +32,7 @@ export function compareSection(c: Comparison, labels: { base: string; cand: stri
         </tr>`)}
       </tbody>
     </table>
+    ${overlays.map((o, i) => html`<h3>Dose-response: ${o.title}</h3><div class="dose-overlay" data-overlay="${i}" data-base="${labels.base}" data-cand="${labels.cand}" aria-label="dose-response of ${o.title}, ${labels.base} and ${labels.cand}"></div>`)}
     ${c.liveness.length ? html`<h3>Hangs in the candidate</h3><ul>${c.liveness.map((l) => html`<li class="missing">${l.test} on ${l.host}: ${l.message}</li>`)}</ul>` : ''}
     ${c.warnings.length ? html`<h3>Warnings</h3><ul>${c.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
     <p class="muted">A series regressed when its one-sided permutation p &lt; ${c.parameters.significance}${c.familyWise === 'holm' ? ' (Holm over the tested series)' : ''}, it is worse by more than ${Math.round(c.parameters.noiseThreshold * 100)}% (per-metric overrides apply), and its metric and dose are worse across guests and directions; any candidate hang fails. ${c.parameters.resamples} resamples, seed ${c.parameters.seed}.</p>

@@ -6,7 +6,7 @@ import { formatDuration } from '../../duration.ts';
 import type { Comparison } from '../../verdict/compare.ts';
 import { summarize, writeFileAtomic, type RunResult, type TestResult } from '../results.ts';
 import { compareSection } from './compare-section.ts';
-import { doseCurveOf, type DoseCurve } from './dose-curve.ts';
+import { doseCurveOf, doseOverlays, type DoseCurve } from './dose-curve.ts';
 import { htmlDocument } from './document.ts';
 import { html, type Html } from './escape.ts';
 import { STATUS_WORD, testName, testSection } from './test-section.ts';
@@ -33,14 +33,15 @@ export function buildReportHtml({ run, comparison, dir }: ReportInput): string {
     const d = doseCurveOf(t);
     if (d) doses[anchor] = d;
   }
+  const overlays = comparison ? doseOverlays(comparison.result.series) : [];
   const title = run ? `bhyve-smoke ${run.runId}` : `bhyve-smoke compare: ${comparison?.labels.cand} against ${comparison?.labels.base}`;
   return htmlDocument({
     title,
     imgSrc: "'self' data: file:",
-    data: { charts, doses },
+    data: { charts, doses, overlays },
     body: html`<header><h1>${title}</h1></header>
 ${run ? runSummary(run, tests.map((x) => x.t), tests.map((x) => x.anchor)) : ''}
-${comparison ? compareSection(comparison.result, comparison.labels) : ''}
+${comparison ? compareSection(comparison.result, comparison.labels, overlays) : ''}
 ${run ? html`<h2>Tests</h2>${tests.map(({ t, anchor }) => testSection(t, anchor, charts[anchor], dir, doses[anchor]))}` : ''}
 <footer class="muted"><p>Written by bhyve-smoke from results.json; re-render or serve it with <code>bhyve-smoke show-report</code>.</p></footer>`,
   });

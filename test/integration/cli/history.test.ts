@@ -11,7 +11,8 @@ import { validateXML } from 'xmllint-wasm';
 import { baselineFromHistory } from '../../../harness/cli/history.ts';
 import { writeResults } from '../../../harness/report/results.ts';
 import { inSandbox } from '../../helpers/cli.ts';
-import { nightlyRuns, writeNightlyStore } from '../../helpers/history-store.ts';
+import { nightlyRuns, recordedNights, writeNightlyStore } from '../../helpers/history-store.ts';
+import { addToHistory } from '../../../harness/history/store.ts';
 
 const HARD = 'wrlock-iperf · linux · throughput · hard · host-to-guest · lab';
 
@@ -40,6 +41,20 @@ describe('bhyve-smoke history', () => {
       const old = await box.run(['history', 'store', '--output', 'out2']);
       assert.equal(old.exitCode, 0, `${old.stdout}${old.stderr}`);
       assert.match(String(old.stdout), /verdict: pass — no regression within the last 5 runs/);
+    });
+  });
+
+  it('finds the real step in recorded lab nights: slow-wrlock switched on at night 16', async () => {
+    await inSandbox(async (box) => {
+      for (const run of recordedNights()) addToHistory(join(box.dir, 'store'), run);
+      const r = await box.run(['history', 'store', '--recent', '15', '--output', 'out']);
+      assert.equal(r.exitCode, 1, `${r.stdout}${r.stderr}`);
+      const h = JSON.parse(readFileSync(join(box.dir, 'out/history.json'), 'utf8'));
+      const at = (id: string) => h.series.find((s: { id: string }) => s.id === `wrlock-iperf · linux · ${id} · lab`).changePoints.map((c: { run: { runId: string }; regression: boolean }) => [c.run.runId, c.regression]);
+      assert.deepEqual(at('throughput · hard · host-to-guest'), [['rec15', true]]);
+      assert.deepEqual(at('throughput-ratio · hard · host-to-guest'), [['rec15', true]]);
+      assert.deepEqual(at('wrlock-cycle-p50'), [['rec15', true]]);
+      for (const quiet of ['boot-time', 'throughput · unstressed · host-to-guest', 'throughput · recovery · host-to-guest']) assert.deepEqual(at(quiet), [], quiet);
     });
   });
 

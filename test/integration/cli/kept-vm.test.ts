@@ -35,10 +35,10 @@ async function until(out: () => string, pattern: RegExp, what: string, ms = 20_0
 describe('a kept vm to poke at', { timeout: 600_000 }, () => {
   it('keeps two runs\' failed vms, attaches to one\'s console, takes its evidence, and cleans one run only', async () => {
     await inSandbox(async (box) => {
-      writeFileSync(join(box.dir, 'fails-after-boot.ts'), FAILS_AFTER_BOOT);
+      writeFileSync(join(box.dir, 'fails-after-boot.mts'), FAILS_AFTER_BOOT);
       const kept: Array<{ runId: string; vm: string }> = [];
       for (const out of ['a', 'b']) {
-        const r = await box.run(['run', './fails-after-boot.ts', '--keep-on-failure', '--output', out]);
+        const r = await box.run(['run', './fails-after-boot.mts', '--keep-on-failure', '--output', out]);
         assert.equal(r.exitCode, 1, `${r.stdout}${r.stderr}`);
         const results: RunResult = JSON.parse(readFileSync(join(box.dir, out, 'results.json'), 'utf8'));
         const vm = results.tests[0].vm!;

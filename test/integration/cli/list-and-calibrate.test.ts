@@ -24,7 +24,9 @@ describe('list and calibrate', { timeout: 600_000 }, () => {
       assert.match(String(all.stdout), /^wrlock-reboot\/bsd1\/linux\s+skip: .*wrlock/m, 'FreeBSD has no write-lock hook: skipped, saying why');
       assert.match(String(all.stdout), /^smoke\/bsd1\/linux\s+(?!skip)\S/m, 'smoke needs no hook: it runs on FreeBSD');
       const some = await box.run(['list', 'smoke', '--host', 'lab']);
-      assert.deepEqual(String(some.stdout).trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]), ['smoke/lab/linux']);
+      const [, source, ...tests] = String(some.stdout).trim().split('\n');
+      assert.match(source, /^suite smoke +bhyve-smoke's suites\/smoke\.ts$/, 'where the suite comes from');
+      assert.deepEqual(tests.map((l) => l.split(/\s+/)[0]), ['smoke/lab/linux']);
     });
   });
 
