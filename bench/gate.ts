@@ -5,7 +5,7 @@
 // gate's comparison with the built-in config's gate section. A/A splits give
 // the false-positive rate; the same splits with a drop injected into the
 // candidate give the detection rate. Whole runs are resampled, never
-// intervals: the run is the unit of noise (../shared/facts/lab-noise.md).
+// intervals: the run is the unit of noise (docs/noise.md).
 import { BUILTIN_CONFIG } from '../harness/config/defaults.ts';
 import { configSchema } from '../harness/config/schema.ts';
 import { readResultsFile } from '../harness/report/read-results.ts';

@@ -1,7 +1,7 @@
 // The statistics of the gate, in one place, every parameter named. The unit of
 // a sample is one test (one run of a suite): one-second iperf3 intervals of one
 // run are not independent — on the lab, pooling them flagged 44% of A/A pairs
-// (../shared/facts/lab-noise.md) — so a series holds one value per test.
+// (docs/noise.md) — so a series holds one value per test.
 //
 // The test is Firecracker's (tools/ab_test.py): a permutation test on the
 // difference of means, paired with a minimum relative effect. Here it is

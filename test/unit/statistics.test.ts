@@ -14,7 +14,7 @@ import {
 const a5 = [0.496, 0.578, 0.51, 0.469, 0.553];
 const b6 = [0.557, 0.509, 0.474, 0.49, 0.447, 0.43];
 
-// 20 per side: the lab's run means (../shared/facts/lab-noise.md) and ten more, and a
+// 20 per side: the lab's run means (docs/noise.md) and ten more, and a
 // reordering of them scaled by 0.92 (an 8% drop) or 0.97 (a 3% drop).
 const A = [0.496, 0.578, 0.51, 0.469, 0.553, 0.557, 0.509, 0.474, 0.49, 0.447, 0.501, 0.533, 0.488, 0.52, 0.462, 0.545, 0.497, 0.515, 0.479, 0.53];
 const reordered = [0.509, 0.474, 0.49, 0.447, 0.501, 0.533, 0.488, 0.52, 0.462, 0.545, 0.497, 0.515, 0.479, 0.53, 0.496, 0.578, 0.51, 0.469, 0.553, 0.557];
