@@ -2,14 +2,13 @@
 // Engine code calls exec(); suites use host.$, zx over the same transport, with
 // POSIX sh quoting.
 import { $ as zx, type Shell } from 'zx';
-import type { HostConfig } from './config/schema.ts';
 import { InfraError } from './errors.ts';
 import { freebsdPlatform } from './platform/freebsd.ts';
 import { illumosPlatform } from './platform/illumos.ts';
 import { labPlatform } from './platform/lab.ts';
 import { omniosPlatform } from './platform/omnios.ts';
 import { smartosPlatform } from './platform/smartos.ts';
-import type { Platform, PlatformKind } from './platform/types.ts';
+import type { HostOptions, Host as PlatformHost, Platform, PlatformKind } from './platform/types.ts';
 import { LocalTransport } from './transport/local.ts';
 import { shQuote } from './transport/quote.ts';
 import { parseSshDestination, SshTransport } from './transport/ssh.ts';
@@ -18,16 +17,16 @@ import type { ExecResult, Transport } from './transport/types.ts';
 /** Deadline of a host command unless the caller gives one. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 
-export class Host {
+export class Host implements PlatformHost {
   /** zx for suites: ``await host.$`bhyvectl --vm=${vm.name} --get-stats` ``. */
   readonly $: Shell;
 
-  /** The vm network (hosts.X.nic, else the platform's own: the lab's user0); see HostConfig's nic. */
+  /** The vm network (hosts.X.nic, else the platform's own: the lab's user0); see HostOptions' nic. */
   readonly nic: string;
 
   constructor(
     readonly name: string,
-    readonly config: HostConfig,
+    readonly config: HostOptions,
     readonly transport: Transport,
     readonly platform: Platform,
   ) {
@@ -70,7 +69,7 @@ export function commandFailed(host: Host, r: ExecResult, doing: string): InfraEr
   });
 }
 
-export function platformFor(kind: PlatformKind, config: HostConfig): Platform {
+export function platformFor(kind: PlatformKind, config: HostOptions): Platform {
   switch (kind) {
     case 'lab': return labPlatform(config.labDir, config.labFaults);
     case 'illumos': return illumosPlatform();
@@ -80,7 +79,7 @@ export function platformFor(kind: PlatformKind, config: HostConfig): Platform {
   }
 }
 
-export function createHost(name: string, config: HostConfig): Host {
+export function createHost(name: string, config: HostOptions): Host {
   const transport =
     config.transport === 'local'
       ? new LocalTransport()

@@ -17,7 +17,7 @@ import type { Timeline } from './timeline.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, VmPlan } from './platform/types.ts';
 import { Screen } from './evidence/screen.ts';
 import { diskImageFor } from './image/disk-image.ts';
-import { Secrets } from './run/credentials.ts';
+import { Secrets } from './secrets.ts';
 import type { Duplex } from 'node:stream';
 import { shQuote } from './transport/quote.ts';
 import { bhyvectlFailure } from './platform/bhyvectl.ts';

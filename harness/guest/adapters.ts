@@ -1,7 +1,6 @@
 // How the harness reaches each guest: its serial console with the OS's
 // console adapter, or its OpenSSH server with the OS's remote-shell adapter.
 // Windows is reached over ssh only (the config schema insists).
-import type { GuestConfig } from '../config/schema.ts';
 import type { GuestAdapter } from './adapter.ts';
 import { freebsdAdapter } from './freebsd.ts';
 import { linuxAdapter } from './linux.ts';
@@ -15,7 +14,15 @@ export type GuestAccess =
 
 const SERIAL: Record<'linux' | 'freebsd', GuestAdapter> = { linux: linuxAdapter, freebsd: freebsdAdapter };
 
-export function accessFor(guest: GuestConfig): GuestAccess {
+/** What choosing the way in reads of a guest (the config's guests.X is one). */
+export interface GuestAccessOptions {
+  os: 'linux' | 'freebsd' | 'windows';
+  access?: 'serial' | 'ssh';
+  ssh?: Omit<GuestSshTarget, 'user'>;
+  credentials: { user: string };
+}
+
+export function accessFor(guest: GuestAccessOptions): GuestAccess {
   if (guest.access === 'ssh' && guest.ssh) {
     const adapter = guest.os === 'windows' ? windowsAdapter : posixRemote(SERIAL[guest.os]);
     return { kind: 'ssh', adapter, target: { ...guest.ssh, user: guest.credentials.user } };

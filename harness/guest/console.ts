@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InfraError } from '../errors.ts';
-import { Secrets } from '../run/credentials.ts';
+import { Secrets } from '../secrets.ts';
 
 const TRANSCRIPT_MAX = 4 * 1024 * 1024;
 /** A heartbeat line as the guest loop prints it (see watch/heartbeat.ts). */

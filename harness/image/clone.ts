@@ -3,7 +3,7 @@
 // crash never reaches the next: a qcow2 overlay in the lab, a ZFS clone of a
 // snapshot on illumos, OmniOS and FreeBSD, a full copy of a plain file
 // elsewhere; on SmartOS vmadm clones the imported image itself.
-import type { HostConfig } from '../config/schema.ts';
+import type { HostOptions } from '../platform/types.ts';
 import { ConfigError } from '../errors.ts';
 import type { Platform } from '../platform/types.ts';
 import { shQuote } from '../transport/quote.ts';
@@ -34,7 +34,7 @@ const PIN_HINT: Partial<Record<Platform['kind'], string>> = {
 };
 
 /** How a vm of this host gets its clone of `image`; a ConfigError when the host cannot hold that kind of image. */
-export function cloneFor(platform: Platform, host: { name: string; config: HostConfig }, image: DiskImage, vmName: string, vmDir: string): Clone {
+export function cloneFor(platform: Platform, host: { name: string; config: HostOptions }, image: DiskImage, vmName: string, vmDir: string): Clone {
   if (!platform.images.includes(image.kind)) {
     const hint = PIN_HINT[platform.kind];
     throw new ConfigError(`hosts.${host.name}: ${describeImage(image)} cannot boot a vm on ${platform.kind} hosts${hint ? `: ${hint}` : ''}`);
@@ -65,7 +65,7 @@ export function cloneFor(platform: Platform, host: { name: string; config: HostC
  * the platform takes, and its golden disk one the host can clone. Config
  * mistakes are exit 2.
  */
-export function checkBootable(platform: Platform, host: { name: string; config: HostConfig }, guest: { name: string; bootrom: string; image: DiskImage }): void {
+export function checkBootable(platform: Platform, host: { name: string; config: HostOptions }, guest: { name: string; bootrom: string; image: DiskImage }): void {
   const problem = platform.checkBootrom?.(guest.bootrom);
   if (problem) throw new ConfigError(`guests.${guest.name}.image.bootrom: ${problem} (on host ${host.name})`);
   cloneFor(platform, host, guest.image, 'check', '/nonexistent');

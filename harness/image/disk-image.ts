@@ -2,7 +2,6 @@
 // file (pinned by sha256 or not), a ZFS snapshot, or a SmartOS image. What a
 // run used is recorded as an identity (the bits' sha256, the snapshot's guid,
 // the image UUID), so a run can be reproduced on the same bits.
-import type { GuestConfig } from '../config/schema.ts';
 
 export type DiskImage =
   | { kind: 'file'; path: string; sha256?: string }
@@ -17,7 +16,13 @@ export interface ImageIdentity {
   id: string;
 }
 
-type DiskEntry = GuestConfig['image']['disk'];
+/** A disk as the config names it (guests.X.image.disk, and per host or pool in image.on). */
+export type DiskEntry = string | { file: string; sha256?: string } | { zfs: string } | { smartos: string };
+
+/** What a guest's image says of its disks (config/schema.ts's guests.X is one). */
+export interface GuestImageOptions {
+  image: { disk: DiskEntry; on: Record<string, DiskEntry> };
+}
 
 const normalize = (d: DiskEntry): DiskImage =>
   typeof d === 'string' ? { kind: 'file', path: d }
@@ -26,7 +31,7 @@ const normalize = (d: DiskEntry): DiskImage =>
         : { kind: 'smartos', uuid: d.smartos };
 
 /** The guest's golden disk on a host: its own entry, else its pool's, else the guest's default. */
-export function diskImageFor(guest: GuestConfig, host: string, pool?: string): DiskImage {
+export function diskImageFor(guest: GuestImageOptions, host: string, pool?: string): DiskImage {
   return normalize(guest.image.on[host] ?? (pool ? guest.image.on[pool] : undefined) ?? guest.image.disk);
 }
 

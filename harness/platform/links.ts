@@ -7,30 +7,9 @@
 // added to it (a tap on the bridge), named or described after the vm, so the
 // ownership rule, teardown and `clean` cover them as they cover vms.
 import { shQuote } from '../transport/quote.ts';
-import type { HostCheck } from './types.ts';
+import type { HostCheck, LinkRecipe } from './types.ts';
 
-/** A link on the host and the vm it was made for (by the ownership rule, only the vm's name tells). */
-export interface ListedLink {
-  link: string;
-  vm: string;
-}
 
-export interface LinkRecipe {
-  /**
-   * A shell command that makes the vm's link over (or on) the host's `nic`,
-   * records it in the vm's folder (`link`) as soon as it exists, and prints
-   * its name: bhyve's NIC backend.
-   */
-  create(vmName: string, nic: string, vmDir: string): string;
-  /** A shell command removing the vm's link, if it made one and it is still the vm's; it fails when the link stays. */
-  destroy(vmName: string, vmDir: string): string;
-  /** Every link of this kind on the host, with its vm: what the reaper picks from by the ownership rule. */
-  readonly list: { command: string; parse(output: string): ListedLink[] };
-  /** A shell command removing one listed link. */
-  remove(link: ListedLink): string;
-  /** doctor: the host's `nic` is there and of a kind links are made over, and the harness may make them. */
-  checks(nic: string): HostCheck[];
-}
 
 /** A link name (libdladm dladm_valid_linkname()): [A-Za-z0-9_.], at most 31, ending in a number; no '-'. */
 export const vnicName = (vmName: string) => vmName.replace(/-/g, '_');

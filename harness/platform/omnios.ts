@@ -5,7 +5,7 @@
 // as it boots (net `global-nic`); com1 and the framebuffer are sockets in the
 // zone's /tmp. bhyvectl knows the vm by the zone's name, and the zone watcher
 // (zone-watch.ts) logs its exits.
-import type { Host } from '../host.ts';
+import type { Host } from './types.ts';
 import { ConfigError, InfraError } from '../errors.ts';
 import { cloneFor } from '../image/clone.ts';
 import { shQuote } from '../transport/quote.ts';

@@ -6,7 +6,7 @@
 // (illumos-joyent lib/brand/bhyve/zone/boot.c), the debug id being the last
 // field of `zoneadm list -p`.
 import { createHash } from 'node:crypto';
-import type { Host } from '../host.ts';
+import type { Host } from './types.ts';
 import { InfraError } from '../errors.ts';
 import { checkBootable } from '../image/clone.ts';
 import { shQuote } from '../transport/quote.ts';

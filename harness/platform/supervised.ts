@@ -3,7 +3,7 @@
 // it), its NIC gets a link of its own (links.ts: a link takes one vm), and
 // bhyve runs under the supervisor (supervisor.ts), which restarts it when the
 // guest reboots and logs every exit.
-import type { Host } from '../host.ts';
+import type { Host } from './types.ts';
 import { cloneFor } from '../image/clone.ts';
 import { shJoin, shQuote } from '../transport/quote.ts';
 import { SUPERVISOR_SH } from './supervisor.ts';

@@ -2,7 +2,7 @@
 // would start bhyve again), then bhyve, then the vmm instance, then what the
 // vm had of its own beside it (its link, its disk clone) and its folder.
 import { shQuote } from '../transport/quote.ts';
-import type { LinkRecipe } from './links.ts';
+import type { LinkRecipe } from './types.ts';
 import type { ListedVm } from './types.ts';
 
 /** How long removing a vm may take: deleting a zone (halt, uninstall, its datasets) takes longer than killing bhyve. */

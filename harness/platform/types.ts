@@ -1,12 +1,43 @@
 // A platform is the recipes for one kind of bhyve host: the exact commands,
 // and beside them the parsers of their output. Suites never spell these.
 
-import type { Host } from '../host.ts';
+import type { ExecResult } from '../transport/types.ts';
 import type { DiskImage } from '../image/disk-image.ts';
-import type { LinkRecipe } from './links.ts';
 import type { StackReading } from './stacks.ts';
 
 export type PlatformKind = 'lab' | 'illumos' | 'freebsd' | 'smartos' | 'omnios';
+
+/**
+ * What a host's platform and the engine read of its configuration. The
+ * config's hosts.X entries (config/schema.ts) are these: the lower layers
+ * know their own options, not the config's schema.
+ */
+export interface HostOptions {
+  transport: 'local' | 'ssh';
+  ssh?: string;
+  knownHosts?: string;
+  identityFile?: string;
+  platform: string;
+  pool?: string;
+  /** The link (illumos, OmniOS), bridge (FreeBSD) or nic tag (SmartOS) each vm's network is made on. */
+  nic?: string;
+  zoneRoot?: string;
+  cloneRoot?: string;
+  labDir?: string;
+  labFaults?: string;
+  /** How many vms at once, and what the host is for (the scheduler's; platforms ignore them). */
+  capacity?: number;
+  labels?: string[];
+}
+
+/** The host as a platform sees it: a name, its vm network and options, and commands run on it (host.ts's Host is one). */
+export interface Host {
+  readonly name: string;
+  readonly nic: string;
+  readonly config: HostOptions;
+  readonly platform: Platform;
+  exec(command: string, opts: { doing: string; timeoutMs?: number; input?: string; check?: boolean }): Promise<ExecResult>;
+}
 export const PLATFORM_KINDS: readonly PlatformKind[] = ['lab', 'illumos', 'freebsd', 'smartos', 'omnios'];
 
 /** What the harness asks of a vm, with every path already on the host. */
@@ -177,4 +208,28 @@ export interface Platform {
   readonly stacks?: StackReading;
   /** Commands whose output is evidence of a hung or failed vm (given a shell expression for the bhyve pid). */
   evidence(vm: { id: string; vmm: string; dir: string }, bhyvePid: string): Array<{ name: string; command: string }>;
+}
+
+/** How a platform gives each vm its own network link (a VNIC on illumos, a tap on FreeBSD): links.ts has the recipes. */
+export interface LinkRecipe {
+  /**
+   * A shell command that makes the vm's link over (or on) the host's `nic`,
+   * records it in the vm's folder (`link`) as soon as it exists, and prints
+   * its name: bhyve's NIC backend.
+   */
+  create(vmName: string, nic: string, vmDir: string): string;
+  /** A shell command removing the vm's link, if it made one and it is still the vm's; it fails when the link stays. */
+  destroy(vmName: string, vmDir: string): string;
+  /** Every link of this kind on the host, with its vm: what the reaper picks from by the ownership rule. */
+  readonly list: { command: string; parse(output: string): ListedLink[] };
+  /** A shell command removing one listed link. */
+  remove(link: ListedLink): string;
+  /** doctor: the host's `nic` is there and of a kind links are made over, and the harness may make them. */
+  checks(nic: string): HostCheck[];
+}
+
+/** A link on the host and the vm it was made for (by the ownership rule, only the vm's name tells). */
+export interface ListedLink {
+  link: string;
+  vm: string;
 }

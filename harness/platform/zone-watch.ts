@@ -21,7 +21,7 @@
 //     non-zero exit halts the zone, and a guest halt looks the same);
 //   - bhyve never seen: an error (4).
 // It polls twice a second.
-import type { Host } from '../host.ts';
+import type { Host } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 
 /** Polls (of 0.5 s) a zone may spend without bhyve before the watcher calls it powered off. */

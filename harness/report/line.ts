@@ -1,8 +1,7 @@
 // The line reporter: one plain line per finished test (CI logs), and on a
 // terminal a live line showing what each running test is doing.
 import { formatDuration } from '../duration.ts';
-import type { PlannedTest } from '../run/plan.ts';
-import type { Reporter } from './reporter.ts';
+import type { Reporter, TestRef } from './reporter.ts';
 import { summarize, wedgedNote, type RunResult, type TestResult } from './results.ts';
 
 const MARK: Record<TestResult['status'], string> = { passed: 'ok  ', flaky: 'FLKY', failed: 'FAIL', error: 'ERR ', skipped: 'skip' };
@@ -28,17 +27,17 @@ export class LineReporter implements Reporter {
     this.out.write(`\r\x1b[K… ${id}: ${step}${more}`.slice(0, (this.out.columns ?? 120) - 1));
   }
 
-  onBegin(runId: string, tests: PlannedTest[]): void {
+  onBegin(runId: string, tests: TestRef[]): void {
     this.print(`bhyve-smoke run ${runId}: ${tests.length} test${tests.length === 1 ? '' : 's'}`);
   }
 
-  onTestBegin(test: PlannedTest): void {
+  onTestBegin(test: TestRef): void {
     this.current.set(test.id, 'starting');
     if (this.live) this.redraw();
     else this.print(`start ${test.id}`);
   }
 
-  onProgress(test: PlannedTest, line: string): void {
+  onProgress(test: TestRef, line: string): void {
     this.current.set(test.id, line);
     this.redraw();
   }

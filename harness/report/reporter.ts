@@ -1,12 +1,16 @@
 // Reporters consume the run as it happens; they never steer it. A reporter
 // that throws is reported and ignored, so it cannot end a run.
-import type { PlannedTest } from '../run/plan.ts';
 import type { RunResult, TestResult } from './results.ts';
 
+/** A planned test as reporters see it (run/plan.ts's TestRef is one). */
+export interface TestRef {
+  id: string;
+}
+
 export interface Reporter {
-  onBegin?(runId: string, tests: PlannedTest[]): void;
-  onTestBegin?(test: PlannedTest): void;
-  onProgress?(test: PlannedTest, line: string): void;
+  onBegin?(runId: string, tests: TestRef[]): void;
+  onTestBegin?(test: TestRef): void;
+  onProgress?(test: TestRef, line: string): void;
   onTestEnd?(result: TestResult): void;
   /** Something about the run as a whole (a host quarantined). */
   onNote?(line: string): void;

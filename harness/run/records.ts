@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { HostConfig } from '../config/schema.ts';
-import type { ConsoleAttach } from '../platform/types.ts';
+import type { ConsoleAttach, HostOptions } from '../platform/types.ts';
 import { ConfigError } from '../errors.ts';
 import { writeFileAtomic, type WedgedVm } from '../report/results.ts';
 
@@ -125,13 +125,13 @@ export function recordOf(runId: string): RunRecord {
 }
 
 /** Where a host is, whatever the config calls it: two configs naming the same machine share its wedges. */
-export const hostAddress = (c: HostConfig) => `${c.transport}:${c.ssh ?? ''}:${c.platform}:${c.labDir ?? ''}`;
+export const hostAddress = (c: HostOptions) => `${c.transport}:${c.ssh ?? ''}:${c.platform}:${c.labDir ?? ''}`;
 
 /** A folder on a host, by the host's address: the same path on two machines is two folders. */
-export const folderAt = (c: HostConfig, path: string) => `${hostAddress(c)}:${path}`;
+export const folderAt = (c: HostOptions, path: string) => `${hostAddress(c)}:${path}`;
 
 /** The vms earlier runs left wedged on a host (at the same address), with the run that did. */
-export function wedgedOn(host: string, config: HostConfig): Array<WedgedVm & { runId: string }> {
+export function wedgedOn(host: string, config: HostOptions): Array<WedgedVm & { runId: string }> {
   return readRecords().records.flatMap((r) => {
     const w = r.wedged?.[host];
     const recorded = r.hosts[host]?.config;

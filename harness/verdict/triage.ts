@@ -3,8 +3,6 @@
 // "known: ID" in results, JUnit and the run's output, so a nightly's reader
 // sees at once which failures are new.
 import { readFileSync } from 'node:fs';
-import type { KnownIssue } from '../config/schema.ts';
-import type { TestResult } from '../report/results.ts';
 
 export interface KnownMatch {
   id: string;
@@ -29,7 +27,26 @@ function readEvidence(path: string): string {
 const lineAt = (text: string, index: number) => text.slice(text.lastIndexOf('\n', index) + 1, (text.indexOf('\n', index) + 1 || text.length + 1) - 1).trim().slice(0, 300);
 
 /** Known issues whose signature is in a failed or errored test; none for a test that passed. */
-export function triage(result: TestResult, issues: readonly KnownIssue[], read: (path: string) => string = readEvidence): KnownMatch[] {
+/** A known issue's signature (the config's knownIssues entries are these). */
+export interface KnownIssue {
+  id: string;
+  /** A regular expression, multi-line. */
+  pattern: string;
+  /** Where to look: the console, the evidence files, the failure messages. */
+  in: ReadonlyArray<'console' | 'evidence' | 'messages'>;
+  summary?: string;
+}
+
+/** What triage reads of a test's result (report/results.ts's TestResult is one). */
+export interface TriageInput {
+  status: string;
+  error?: { message: string };
+  checks: ReadonlyArray<{ status: string; message?: string }>;
+  consoleTail?: string;
+  attachments: ReadonlyArray<{ name: string; path: string }>;
+}
+
+export function triage(result: TriageInput, issues: readonly KnownIssue[], read: (path: string) => string = readEvidence): KnownMatch[] {
   if (issues.length === 0 || (result.status !== 'failed' && result.status !== 'error')) return [];
   const messages = [result.error?.message, ...result.checks.filter((c) => c.status === 'failed' || c.status === 'error').map((c) => c.message)].filter(Boolean).join('\n');
   const sources: Array<{ kind: KnownIssue['in'][number]; where: string; text: () => string }> = [

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { frameShellCommand } from '../../harness/guest/posix-shell.ts';
 import { ConsoleSession, stripControl } from '../../harness/guest/console.ts';
-import { Secrets } from '../../harness/run/credentials.ts';
+import { Secrets } from '../../harness/secrets.ts';
 import { Duplex, PassThrough } from 'node:stream';
 
 describe('shell command framing', () => {
