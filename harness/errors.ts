@@ -2,7 +2,7 @@
 // a failed check is a <failure>, everything the harness could not do is an <error>.
 
 /**
- * Exit codes, documented in the README. noVerdict: a gate run ran, but its
+ * Exit codes, documented in the README and docs/running.md. noVerdict: a gate run ran, but its
  * data could not decide (too few tests a side, no series in common).
  */
 export const EXIT = { passed: 0, checkFailed: 1, usage: 2, infra: 3, noVerdict: 4 } as const;

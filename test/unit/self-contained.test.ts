@@ -3,7 +3,7 @@
 // is in docs/.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -20,5 +20,15 @@ describe('the repository', () => {
       assert.ok(existsSync(resolve(ROOT, doc)), doc);
       assert.ok(readme.includes(`(${doc})`), `the README links ${doc}`);
     }
+  });
+
+  it('keeps the README to a first read (under 12 KB), every docs page linked from it, and every command named', async () => {
+    const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+    assert.ok(Buffer.byteLength(readme) < 12 * 1024, `README.md is ${Buffer.byteLength(readme)} bytes`);
+    const pages = readdirSync(resolve(ROOT, 'docs')).filter((f) => f.endsWith('.md'));
+    assert.ok(pages.length >= 14, pages.join(', '));
+    for (const page of pages) assert.ok(readme.includes(`(docs/${page})`), `the README links docs/${page}`);
+    const { COMMANDS } = await import('../../harness/cli/main.ts');
+    for (const c of COMMANDS) assert.match(readme, new RegExp(`^bhyve-smoke ${c.name} `, 'm'), `the README names ${c.name}`);
   });
 });
