@@ -6,6 +6,8 @@ set -u
 cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then files="$*"; else files=$(find test -name '*.test.ts' | sort); fi
 [ -n "$files" ] || { echo "test/run.sh: no test files found" >&2; exit 1; }
+# The CLI the tests run is the compiled one (dist/): build it from the sources first.
+node bin/build-dist.mjs >/dev/null || { echo "test/run.sh: the build failed" >&2; exit 1; }
 out=$(mktemp)
 rc=$(mktemp)
 trap 'rm -f "$out" "$rc"' EXIT

@@ -1,7 +1,7 @@
 // bhyve-smoke list: the tests the config yields (suites × hosts × guests).
 import { planTests } from '../run/plan.ts';
-import { SUITES_DIR, suitesFor } from '../run/suites.ts';
-import { relative } from 'node:path';
+import { PACKAGE_ROOT, suitesFor } from '../run/suites.ts';
+import { join, relative } from 'node:path';
 import type { Command } from './command.ts';
 import { CONFIG_OPTION, loadWithHost } from './context.ts';
 
@@ -20,7 +20,7 @@ export const listCommand: Command = {
     const tests = planTests(config, suites, { suites: names, host: values.host as string | undefined, guest: values.guest as string | undefined, repeatEach: 1 });
     process.stdout.write(`config: ${source}\n`);
     // Where each suite comes from: the package's own, or the user's file.
-    for (const s of suites.values()) if (!names.length || names.includes(s.name)) process.stdout.write(`suite ${s.name.padEnd(20)} ${s.source.startsWith(SUITES_DIR) ? `bhyve-smoke's suites/${relative(SUITES_DIR, s.source)}` : s.source}\n`);
+    for (const s of suites.values()) if (!names.length || names.includes(s.name)) process.stdout.write(`suite ${s.name.padEnd(20)} ${s.source.startsWith(join(PACKAGE_ROOT, 'suites/')) ? `bhyve-smoke's suites/${relative(join(PACKAGE_ROOT, 'suites'), s.source)}` : s.source}\n`);
     for (const t of tests) process.stdout.write(`${t.id.padEnd(40)} ${t.skip ? `skip: ${t.skip}` : t.suite.description}\n`);
     return 0;
   },

@@ -77,7 +77,9 @@ export class WrlockHammer {
   private inFlight?: { cycle: number; since: number };
   private summary: HammerSummary = { cycles: 0, failed: 0, failures: {}, latenciesMs: [] };
   private timer?: NodeJS.Timeout;
-  private log = '';
+  /** The loop's lines and their arrival times, kept raw: the transcript is written only when evidence asks for it. */
+  private readonly logLines: string[] = [];
+  private readonly logTimes: number[] = [];
   /** [start, end] of every finished cycle: the time the vCPUs were held by us. */
   private spans: Array<[number, number]> = [];
   /** What a bhyvectl call costs without holding anything (the median calibration call). */
@@ -97,7 +99,7 @@ export class WrlockHammer {
 
   /** Everything the loop printed, with arrival times: evidence for a hang. */
   get transcript(): string {
-    return this.log;
+    return this.logLines.map((line, i) => `${new Date(this.logTimes[i]).toISOString()} ${line}\n`).join('');
   }
 
   start(dose: WrlockDose): void {
@@ -111,7 +113,7 @@ export class WrlockHammer {
     }
     const args = [interval, String(dose.count ?? 0), pattern, String(on), String(off), String(dose.seed ?? 1)];
     const command = `sh -c ${shJoin([HAMMER_SH, 'hammer', this.host.platform.bhyvectl, this.vm.vmm, ...args])}`;
-    this.running = this.host.transport.start(command, { timeoutMs: HAMMER_LIFETIME_MS, doing: `hammering the write lock of ${this.vm.vmm}` });
+    this.running = this.host.transport.start(command, { timeoutMs: HAMMER_LIFETIME_MS, doing: `hammering the write lock of ${this.vm.vmm}`, keepStdout: false });
     this.timeline.event('hammer-start', `rate ${dose.rate}, ${typeof p === 'object' ? `burst ${on} s on / ${off} s off` : p}${dose.count ? `, ${dose.count} cycles` : ''}`);
     onLines(this.running.stdout, (line, now) => this.line(line, now));
     this.timer = setInterval(() => this.check(), CHECK_EVERY_MS);
@@ -133,7 +135,8 @@ export class WrlockHammer {
   }
 
   private line(line: string, now: number): void {
-    this.log += `${new Date(now).toISOString()} ${line}\n`;
+    this.logLines.push(line);
+    this.logTimes.push(now);
     const [kind, n, rc] = line.split(' ');
     if (kind === 'C') this.calibrating = now;
     if (kind === 'CE' && this.calibrating !== undefined) {

@@ -4,7 +4,8 @@
 // that fails is remembered, so every later screenshot is recorded as missing
 // with the same reason instead of trying again.
 import { accessSync, constants } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+// playwright-core is loaded with the first browser (0.6 s of a command's start when imported at the top).
+import type { Browser, Page } from 'playwright-core';
 import { messageOf } from '../errors.ts';
 
 export const CHROMIUM_ENV = 'BHYVE_SMOKE_CHROMIUM';
@@ -41,6 +42,7 @@ export class BrowserSession {
       const found = findChromium();
       if ('reason' in found) throw new Error(found.reason);
       try {
+        const { chromium } = await import('playwright-core');
         return await chromium.launch({ executablePath: found.path, headless: true, args: ARGS, timeout: LAUNCH_TIMEOUT_MS });
       } catch (e) {
         throw new Error(`Chromium at ${found.path} did not start: ${messageOf(e).split('\n')[0]}`);

@@ -3,17 +3,17 @@
 // memory: noVNC is ESM with a top-level await, so the bundle goes into the page
 // as an inline module script. It is plain JS, not a function serialized from
 // here: tsx's name helpers would not exist in the page.
-import { build } from 'esbuild';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 
 let bundle: Promise<string> | undefined;
 
 export function novncBundle(): Promise<string> {
-  bundle ??= build({
+  // esbuild loads with the first screenshot, not with every command.
+  bundle ??= import('esbuild').then(({ build }) => build({
     entryPoints: [join(import.meta.dirname, 'novnc-capture.js')],
     bundle: true, format: 'esm', minify: true, write: false, target: 'chrome110', logLevel: 'silent',
-  }).then((r) => r.outputFiles[0].text);
+  })).then((r) => r.outputFiles[0].text);
   return bundle;
 }
 

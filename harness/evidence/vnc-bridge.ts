@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createWebSocketStream, WebSocketServer } from 'ws';
 import { messageOf } from '../errors.ts';
 
 export interface VncBridge {
@@ -19,6 +18,8 @@ export interface VncBridge {
 }
 
 export async function openVncBridge(connect: () => Promise<Duplex>): Promise<VncBridge> {
+  // ws loads with the first screenshot, not with every command.
+  const { createWebSocketStream, WebSocketServer } = await import('ws');
   const path = `/websockify/${randomBytes(16).toString('hex')}`;
   const server = createServer((_req, res) => res.writeHead(404).end());
   const wss = new WebSocketServer({ server, path, handleProtocols: (offered) => (offered.has('binary') ? 'binary' : false) });

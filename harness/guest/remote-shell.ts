@@ -95,7 +95,7 @@ export class RemoteShell {
   startHeartbeat(seconds: number, onBeat: (uptime: number) => void): void {
     this.stopHeartbeat();
     this.heartbeatLoop = this.host.transport.start(this.ssh(this.adapter.remoteCommand(this.adapter.heartbeat(seconds))), {
-      timeoutMs: 24 * 3600_000, doing: `the heartbeat of ${this.describe} over ssh`,
+      timeoutMs: 24 * 3600_000, doing: `the heartbeat of ${this.describe} over ssh`, keepStdout: false,
     });
     this.heartbeatLoop.done.catch(() => {});
     onLines(this.heartbeatLoop.stdout, (line) => {

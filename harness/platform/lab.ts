@@ -2,6 +2,7 @@
 // (see fixtures/lab/README.md). The same command lines as illumos, plus the
 // lab's own paths.
 import { LINUX_FINGERPRINT } from './fingerprint.ts';
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Platform, VmLaunch } from './types.ts';
 import { illumosBhyveArgv, socketConsole, unixFramebuffer } from './illumos.ts';
@@ -14,7 +15,8 @@ import { ILLUMOS_ERRNO } from './bhyvectl.ts';
 import { parseGdbThreads } from './stacks.ts';
 
 /** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
-export const LOCAL_LAB_DIR = resolve(import.meta.dirname, '../../fixtures/lab');
+// Real path: the compiled CLI (dist/) reaches fixtures/ through a link, and paths of the lab are compared and passed on.
+export const LOCAL_LAB_DIR = realpathSync(resolve(import.meta.dirname, '../../fixtures/lab'));
 const LINUX_FREE_MIB = "awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo";
 /** The lab's run root, as bhyve, bhyvectl and dladm choose it: its stand-in for the host's kernel state (vms, links, the vmm lock). */
 export const LAB_RUN_ROOT = '${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}';

@@ -2,13 +2,16 @@
 // folders and files a config's `suites` names (relative to the config) and
 // suite files named on the command line. A module counts when its default
 // export is a suite; a name found twice is a config error naming both files.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, messageOf } from '../errors.ts';
 import type { SuiteDefinition } from '../suite.ts';
 
+/** The package's suites: suites/, or dist/suites when the CLI runs compiled. */
 export const SUITES_DIR = resolve(import.meta.dirname, '../../suites');
+/** The package's root: its suites' sources are in suites/ there. */
+export const PACKAGE_ROOT = realpathSync(resolve(import.meta.dirname, basename(resolve(import.meta.dirname, '../..')) === 'dist' ? '../../..' : '../..'));
 
 /** A suite and the file it came from. */
 export type LoadedSuite = SuiteDefinition & { source: string };
@@ -23,9 +26,22 @@ function filesAt(path: string, from: string): string[] {
   return readdirSync(path).filter((f) => SUITE_FILE.test(f) && !f.endsWith('.d.ts')).sort().map((f) => join(path, f));
 }
 
+/** tsx, for a user's TypeScript suite: the compiled CLI runs without it until one is loaded. */
+async function readyForTypeScript(file: string): Promise<void> {
+  const flag = Symbol.for('bhyve-smoke.tsx');
+  const g = globalThis as Record<symbol, unknown>;
+  if (!/\.[cm]?ts$/.test(file) || g[flag]) return;
+  (await import('tsx/esm/api')).register();
+  g[flag] = true;
+}
+
+/** Where a package suite is to read: its TypeScript source, also when the compiled one (dist/suites) was loaded. */
+const sourceOf = (file: string) => (file.startsWith(`${SUITES_DIR}/`) ? join(PACKAGE_ROOT, 'suites', relative(SUITES_DIR, file).replace(/\.js$/, '.ts')) : file);
+
 async function load(file: string, named: boolean): Promise<SuiteDefinition | undefined> {
   let mod: { default?: unknown };
   try {
+    await readyForTypeScript(file);
     // A plain import, under the tsx loader the command runs with: a suite's `bhyve-smoke/suite`
     // then resolves (through node_modules, symlinks followed) to the very modules the harness
     // runs, so a CheckFailure it throws is the harness's CheckFailure. (tsImport would load a
@@ -55,9 +71,10 @@ export async function loadSuites(paths: ReadonlyArray<{ path: string; from: stri
     for (const file of filesAt(resolve(path), from)) {
       const s = await load(file, named);
       if (!s) continue;
+      const source = sourceOf(file);
       const other = suites.get(s.name);
-      if (other && other.source !== file) throw new ConfigError(`suite "${s.name}" is defined twice: in ${other.source} and in ${file} (${from}); rename one`);
-      suites.set(s.name, { ...s, source: file });
+      if (other && other.source !== source) throw new ConfigError(`suite "${s.name}" is defined twice: in ${other.source} and in ${source} (${from}); rename one`);
+      suites.set(s.name, { ...s, source });
     }
   }
   return suites;

@@ -15,12 +15,12 @@ export class LocalTransport implements Transport {
     return this.start(command, options, options.input).done;
   }
 
-  start(command: string, { timeoutMs }: Omit<ExecOptions, 'input'>, input?: string): RunningCommand {
+  start(command: string, { timeoutMs, keepStdout = true }: Omit<ExecOptions, 'input'>, input?: string): RunningCommand {
     const child = execa('/bin/sh', ['-c', command], {
       detached: true, // own process group: the deadline kills grandchildren too
       reject: false,
       stripFinalNewline: false,
-      buffer: true,
+      buffer: { stdout: keepStdout, stderr: true },
       ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
     });
     return watchCommand({

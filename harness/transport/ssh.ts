@@ -127,12 +127,13 @@ export class SshTransport implements Transport {
     return this.start(command, options, options.input).done;
   }
 
-  start(command: string, { timeoutMs, doing }: Omit<ExecOptions, 'input'>, input?: string): RunningCommand {
+  start(command: string, { timeoutMs, doing, keepStdout = true }: Omit<ExecOptions, 'input'>, input?: string): RunningCommand {
     const pgFile = this.pgFile();
     const child = execa('ssh', [...this.sshArgs(), this.destination, this.wrap(command, pgFile)], {
       detached: true,
       reject: false,
       stripFinalNewline: false,
+      buffer: { stdout: keepStdout, stderr: true },
       ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
     });
     return watchCommand({

@@ -10,6 +10,12 @@ export interface ExecOptions {
   /** What the harness was doing, for error messages ("starting vm bsm-x-1"). */
   doing: string;
   input?: string;
+  /**
+   * Keep the whole stdout for the result (default). A long-running loop read
+   * line by line (the hammer, the vCPU sampler) passes false: buffering its
+   * hours of output costs memory and the garbage collector's time.
+   */
+  keepStdout?: boolean;
 }
 
 export interface ExecResult {

@@ -51,7 +51,7 @@ export class VcpuProgressWatch {
     if (!this.running) {
       const seconds = (Math.max(100, this.o.intervalMs) / 1000).toFixed(3);
       const loop = `while :; do echo BEGIN; ${this.host.platform.vcpuProgress(this.vm.vmm, this.cpus)}; echo SAMPLE; sleep ${seconds}; done`;
-      this.running = this.host.transport.start(`sh -c ${shJoin([loop])}`, { timeoutMs: LOOP_LIFETIME_MS, doing: `sampling the vCPUs of ${this.vm.vmm}` });
+      this.running = this.host.transport.start(`sh -c ${shJoin([loop])}`, { timeoutMs: LOOP_LIFETIME_MS, doing: `sampling the vCPUs of ${this.vm.vmm}`, keepStdout: false });
       this.running.done.catch(() => {});
       onLines(this.running.stdout, (line, now) => this.line(line, now));
       this.timer = setInterval(() => this.check(), CHECK_EVERY_MS);
