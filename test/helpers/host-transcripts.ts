@@ -1,0 +1,29 @@
+// What makes a folder of `doctor --record` transcripts fixtures the project
+// can use: a SOURCES.md row for every file and a file for every row, and the
+// platform's own parsers reading each output as it is (the vm listing, the
+// links, the fingerprint, the boot id, free memory, the usage texts).
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { platformFor } from '../../harness/host.ts';
+import { parseFingerprint } from '../../harness/platform/fingerprint.ts';
+import { PLATFORM_KINDS, type PlatformKind } from '../../harness/platform/types.ts';
+
+export function acceptRecording(dir: string, kind: PlatformKind): void {
+  assert.ok((PLATFORM_KINDS as readonly string[]).includes(kind), `${dir}: platform ${kind}`);
+  const sources = readFileSync(join(dir, 'SOURCES.md'), 'utf8');
+  const rows = [...sources.matchAll(/^\| ([\w.-]+\.txt) \| /gm)].map((m) => m[1]);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
+  assert.deepEqual([...rows].sort(), files, `${dir}: a SOURCES.md row for every transcript, and a transcript for every row`);
+  assert.match(sources, new RegExp(`\\\`bhyve-smoke doctor --record\\\` on a ${kind} host`));
+  const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+  const p = platformFor(kind, { transport: 'local', platform: kind });
+  for (const f of ['uname-a.txt', 'list-vms.txt', 'fingerprint.txt', 'boot-id.txt', 'free-memory.txt', 'bhyvectl-usage.txt']) assert.ok(existsSync(join(dir, f)), `${dir}: ${f}`);
+  assert.ok(Array.isArray(p.listVms.parse(read('list-vms.txt'))), 'the vm listing parses');
+  if (p.links) assert.ok(Array.isArray(p.links.list.parse(read('list-links.txt'))), 'the link listing parses');
+  assert.ok(Object.keys(parseFingerprint(read('fingerprint.txt'))).length >= 3, `the fingerprint parses: ${read('fingerprint.txt')}`);
+  assert.match(read('boot-id.txt').trim(), /^\S+$/, 'one boot id');
+  const free = Number(read('free-memory.txt').trim());
+  assert.ok(Number.isInteger(free) && free > 0, `free memory in MiB: ${read('free-memory.txt')}`);
+  assert.match(read('bhyvectl-usage.txt'), /--vm|usage/i, "bhyvectl's usage text");
+}
