@@ -19,9 +19,10 @@ export async function benchDose(): Promise<void> {
     const wall = Date.now() - started;
     const run: RunResult = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     const t = run.tests[0];
-    const iperf = t.checks.filter((c) => c.name.startsWith('iperf3 ')).reduce((sum, c) => sum + c.durationMs, 0);
+    const phases = t.checks.filter((c) => c.name.startsWith('iperf3 ') && c.durationMs > 0);
+    const iperf = phases.reduce((sum, c) => sum + c.durationMs, 0);
     console.log(`wrlock-dose on the lab (default ladder, 10 s phases): exit ${r.exitCode}, wall ${fmt(wall)}, test ${fmt(t.durationMs)}`);
-    console.log(`  measurement (iperf3 running, ${t.checks.filter((c) => c.name.startsWith('iperf3 ')).length} phases): ${fmt(iperf)} = ${((100 * iperf) / wall).toFixed(0)}% of the wall time; set-up and teardown ${fmt(wall - iperf)}`);
+    console.log(`  measurement (iperf3 running, ${phases.length} phases): ${fmt(iperf)} = ${((100 * iperf) / wall).toFixed(0)}% of the wall time; set-up and teardown ${fmt(wall - iperf)}`);
     const m = (metric: string, dose?: string) => t.metrics?.find((x) => x.metric === metric && x.dims.dose === dose)?.value;
     for (const dose of t.metrics!.filter((x) => x.metric === 'wrlock-cycle-rate').map((x) => x.dims.dose!)) {
       console.log(`  ${dose.padEnd(6)} ${m('wrlock-cycle-rate', dose)!.toFixed(1).padStart(6)} cycles/s  throughput ${((m('throughput-ratio', dose) ?? NaN) * 100).toFixed(0).padStart(3)}% of unstressed  cycle p50 ${m('wrlock-cycle-p50', dose)?.toFixed(1)} ms p99 ${m('wrlock-cycle-p99', dose)?.toFixed(1)} ms`);

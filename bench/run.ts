@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 // npm run bench -- [NAME...]: runs the named benchmarks (all when none) and prints figures.
 const benches: Record<string, () => Promise<void>> = {
   lab: async () => (await import('./lab.ts')).benchLab(),
@@ -11,6 +12,8 @@ const benches: Record<string, () => Promise<void>> = {
 };
 
 const wanted = process.argv.slice(2);
+// The benchmarks run the CLI as users do, compiled: build it from the sources first.
+execFileSync(process.execPath, [new URL('../bin/build-dist.mjs', import.meta.url).pathname], { stdio: 'ignore' });
 const unknown = wanted.filter((name) => !(name in benches));
 if (unknown.length) {
   console.error(`bench: unknown benchmark ${unknown.join(', ')} (known: ${Object.keys(benches).join(', ')})`);
