@@ -6,6 +6,7 @@ import { doctorHost } from '../run/health.ts';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { recordHost } from '../run/record-host.ts';
+import { parseSshDestination } from '../transport/ssh.ts';
 import type { Command } from './command.ts';
 import { CONFIG_OPTION, KNOWN_HOSTS_OPTION, loadWithHost } from './context.ts';
 
@@ -38,7 +39,7 @@ export const doctorCommand: Command = {
         const dir = join(resolve(String(values.record)), `${hc.platform}${recorded.has(hc.platform) ? `-${recorded.get(hc.platform)}` : ''}`);
         recorded.set(hc.platform, (recorded.get(hc.platform) ?? 1) + 1);
         const nodename = (await host.exec('uname -n', { doing: 'reading the host name', check: false })).stdout.trim();
-        const r = await recordHost(host, dir, { vm: values.vm as string | undefined, names: [nodename, sshHost(hc.ssh), ...(name.includes('.') ? [name] : [])], secrets: configSecrets(config) });
+        const r = await recordHost(host, dir, { vm: values.vm as string | undefined, names: [nodename, ...(hc.ssh ? [parseSshDestination(hc.ssh).host] : []), ...(name.includes('.') ? [name] : [])], secrets: configSecrets(config) });
         process.stdout.write(`  recorded ${r.files.length} transcripts in ${dir} (names, addresses and secrets replaced; see its SOURCES.md)\n`);
       }
       await host.close();
@@ -46,9 +47,6 @@ export const doctorCommand: Command = {
     return healthy ? 0 : 3;
   },
 };
-
-/** The host part of an ssh destination (user@host:port, ssh://…). */
-const sshHost = (ssh: string | undefined) => (ssh ?? '').replace(/^ssh:\/\//, '').replace(/^[^@]*@/, '').replace(/:\d+$/, '');
 
 /** Every password the config's guests name by environment variable, as set here. */
 const configSecrets = (config: Config) =>

@@ -9,7 +9,8 @@ export const GATE_OPTIONS = {
   seed: { type: 'string', help: 'seed of the permutation test and bootstrap (default: gate.seed)' },
 } as const;
 
-const fractionOption = (value: string | undefined, name: string): number | undefined => {
+/** A command-line fraction in (0, 1), or a usage error naming the option. */
+export const fractionOption = (value: string | undefined, name: string): number | undefined => {
   if (value === undefined) return undefined;
   const x = Number(value);
   if (!/^\d*\.?\d+$/.test(value) || !(x > 0 && x < 1)) throw new ConfigError(`${name}: expected a fraction between 0 and 1, got ${JSON.stringify(value)}`);

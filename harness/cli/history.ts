@@ -12,6 +12,7 @@ import { testHistories } from '../history/tests.ts';
 import { writeFileAtomic, type RunResult } from '../report/results.ts';
 import type { Command } from './command.ts';
 import { intOption } from './context.ts';
+import { fractionOption } from './gate-options.ts';
 
 export const HISTORY_METHOD_OPTIONS = {
   'p-value': { type: 'string', help: `significance of a change point's t-test (default ${DEFAULT_CHANGE_POINT_PARAMETERS.pValue})` },
@@ -20,18 +21,11 @@ export const HISTORY_METHOD_OPTIONS = {
   'order-by': { type: 'string', help: 'order runs by start (default) or by the value of a label (--label build=… on run)' },
 } as const;
 
-const fraction = (value: string | boolean | undefined, name: string, fallback: number) => {
-  if (value === undefined) return fallback;
-  const x = Number(value);
-  if (!(x > 0 && x < 1)) throw new ConfigError(`${name}: expected a fraction between 0 and 1, got ${JSON.stringify(value)}`);
-  return x;
-};
-
 export function methodOf(values: Record<string, string | boolean | undefined>): ChangePointParameters {
   const d = DEFAULT_CHANGE_POINT_PARAMETERS;
   return {
-    pValue: fraction(values['p-value'], '--p-value', d.pValue),
-    minEffect: fraction(values['min-effect'], '--min-effect', d.minEffect),
+    pValue: fractionOption(values['p-value'] as string | undefined, '--p-value') ?? d.pValue,
+    minEffect: fractionOption(values['min-effect'] as string | undefined, '--min-effect') ?? d.minEffect,
     minSegment: intOption(values['min-segment'] as string | undefined, '--min-segment', 2) ?? d.minSegment,
   };
 }

@@ -16,7 +16,13 @@ export interface RecordedCommand {
   command: string;
 }
 
-/** The read-only commands a platform relies on; with a running vm's name, its stats too. */
+/**
+ * The read-only commands a platform relies on; with a running vm's name, its stats too. The recipes
+ * are the platform files' own (each cites its source there). The usage texts: illumos and FreeBSD
+ * bhyvectl print usage() for an option getopt_long() does not know (usr/src/cmd/bhyvectl/bhyvectl.c,
+ * usr.sbin/bhyvectl/bhyvectl.c main()), and bhyve for -h (bhyverun.c main(): `case 'h': usage(0)`);
+ * `/etc/release` is illumos's release file, `freebsd-version -kru` FreeBSD's (freebsd-version(1)).
+ */
 export function recordedCommands(host: Host, vm?: string): RecordedCommand[] {
   const p = host.platform;
   const q = shQuote;
@@ -68,7 +74,8 @@ export async function recordHost(host: Host, dir: string, o: { vm?: string; name
   mkdirSync(dir, { recursive: true });
   const files: Recording['files'] = [];
   let release = '';
-  for (const c of recordedCommands(host, o.vm)) {
+  const commands = recordedCommands(host, o.vm);
+  for (const c of commands) {
     const r = await host.exec(c.command, { doing: `recording ${c.what}`, timeoutMs: 30_000, check: false });
     const text = redact(`${r.stdout}${r.stderr ? `${r.stdout && !r.stdout.endsWith('\n') ? '\n' : ''}${r.stderr}` : ''}`);
     writeFileSync(join(dir, c.file), text);
@@ -76,7 +83,7 @@ export async function recordHost(host: Host, dir: string, o: { vm?: string; name
     if (c.file === 'uname-a.txt') release = text.trim();
   }
   const date = (o.date ?? new Date()).toISOString().slice(0, 10);
-  const rows = recordedCommands(host, o.vm).map((c, i) => `| ${c.file} | ${c.what}: \`${files[i].command.replace(/\|/g, '\\|')}\` (exit ${files[i].exitCode}) | \`bhyve-smoke doctor --record\` on a ${host.platform.kind} host, ${release.replace(/\|/g, '\\|')}, ${date} |`);
+  const rows = commands.map((c, i) => `| ${c.file} | ${c.what}: \`${files[i].command.replace(/\|/g, '\\|')}\` (exit ${files[i].exitCode}) | \`bhyve-smoke doctor --record\` on a ${host.platform.kind} host, ${release.replace(/\|/g, '\\|')}, ${date} |`);
   writeFileSync(join(dir, 'SOURCES.md'), `# Where these transcripts come from
 
 Recorded by \`bhyve-smoke doctor --record\` on a ${host.platform.kind} host on ${date}: the read-only

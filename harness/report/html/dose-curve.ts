@@ -1,6 +1,7 @@
 // The dose-response curve of a wrlock-dose test, from its metrics: per step
 // of the ladder, the rate the hammer reached, throughput over the unstressed
 // phase, and cycle latency p50/p99. client.js draws it on a log rate axis.
+import { mean, sampleStandardDeviation } from 'simple-statistics';
 import type { TestResult } from '../results.ts';
 
 export interface DoseCurve {
@@ -45,8 +46,8 @@ export interface DoseOverlay {
 /** 95% interval of a mean (normal approximation; the gate's own interval is of the change, in the table). */
 function meanInterval(values: readonly number[]): [number, number, number] | undefined {
   if (!values.length) return undefined;
-  const m = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - m) ** 2, 0) / (values.length - 1)) : 0;
+  const m = mean([...values]);
+  const sd = values.length > 1 ? sampleStandardDeviation([...values]) : 0;
   const half = (1.96 * sd) / Math.sqrt(values.length);
   return [m, m - half, m + half];
 }
