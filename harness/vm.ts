@@ -262,7 +262,7 @@ export class Vm {
   /** bhyve's exits so far, from the supervisor's log. */
   async exits(): Promise<Array<{ at: string; status: number }>> {
     const r = await this.host.exec(`cat ${shQuote(`${this.dir}/exits`)} 2>/dev/null; true`, { doing: `reading the exits of ${this.name}` });
-    return parseExits(r.stdout);
+    return parseExits(r.stdout, `${this.dir}/exits`);
   }
 
   /** Waits until bhyve has exited `count` times in all; returns the last status. */

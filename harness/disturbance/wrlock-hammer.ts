@@ -4,6 +4,7 @@
 // host clock with sub-second resolution is needed (illumos date(1) has none).
 // A cycle without its `E` past the deadline is a blocked write lock: a hang.
 import { InfraError } from '../errors.ts';
+import { UnexpectedOutput } from '../platform/host-output.ts';
 import { percentile } from '../verdict/latency.ts';
 import { errnoName } from '../platform/bhyvectl.ts';
 import type { Host } from '../host.ts';
@@ -67,6 +68,19 @@ while [ "$4" -eq 0 ] || [ "$i" -lt "$4" ]; do
 	fi
 done
 echo "DONE $i"`;
+
+/**
+ * One line of the loop, read: what it prints and nothing else (bhyvectl's own
+ * output goes to /dev/null). Any other line is an error quoting the loop's
+ * last lines (`recent`, the line among them).
+ */
+export type HammerLine = { kind: 'C' | 'CE' | 'S' | 'DONE'; n: number } | { kind: 'E'; n: number; rc: number };
+
+export function readHammerLine(line: string, recent: string[], vm: string): HammerLine {
+  const m = /^(?:(C|CE|S|DONE) (\d+)|(E) (\d+) (\d+))$/.exec(line);
+  if (!m) throw new UnexpectedOutput({ command: `the write-lock hammer loop on ${vm}`, expected: '`C n`, `CE n`, `S n`, `E n STATUS` and `DONE n` lines (HAMMER_SH)' }, recent.slice(-8).join('\n'), `the line ${JSON.stringify(line)} is not one`);
+  return m[1] ? { kind: m[1] as 'C' | 'CE' | 'S' | 'DONE', n: Number(m[2]) } : { kind: 'E', n: Number(m[4]), rc: Number(m[5]) };
+}
 
 const CHECK_EVERY_MS = 50;
 /** The longest a host command to run the loop may live. */
@@ -137,20 +151,28 @@ export class WrlockHammer {
   private line(line: string, now: number): void {
     this.logLines.push(line);
     this.logTimes.push(now);
-    const [kind, n, rc] = line.split(' ');
-    if (kind === 'C') this.calibrating = now;
-    if (kind === 'CE' && this.calibrating !== undefined) {
+    let read: HammerLine;
+    try {
+      read = readHammerLine(line, this.logLines, this.vm.vmm);
+    } catch (e) {
+      // Not the loop's: a hammer that cannot tell its cycles cannot time them.
+      if (e instanceof UnexpectedOutput) this.watchdog.broken('wrlock', e);
+      else throw e;
+      return;
+    }
+    if (read.kind === 'C') this.calibrating = now;
+    if (read.kind === 'CE' && this.calibrating !== undefined) {
       this.calibrations.push(now - this.calibrating);
       this.callCostMs = percentile(this.calibrations, 50);
     }
-    if (kind === 'S') this.inFlight = { cycle: Number(n), since: now };
-    if (kind === 'E' && this.inFlight?.cycle === Number(n)) {
+    if (read.kind === 'S') this.inFlight = { cycle: read.n, since: now };
+    if (read.kind === 'E' && this.inFlight?.cycle === read.n) {
       const ms = now - this.inFlight.since;
       this.summary.cycles++;
       this.summary.latenciesMs.push(ms);
-      if (rc !== '0') {
+      if (read.rc !== 0) {
         this.summary.failed++;
-        const errno = errnoName(Number(rc), this.host.platform.errnoNames);
+        const errno = errnoName(read.rc, this.host.platform.errnoNames);
         this.summary.failures[errno] = (this.summary.failures[errno] ?? 0) + 1;
       }
       this.timeline.sample('wrlock.latency_ms', ms, this.inFlight.since);

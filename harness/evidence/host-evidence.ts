@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { messageOf } from '../errors.ts';
 import type { Host } from '../host.ts';
 import { stuckFrames } from '../platform/stacks.ts';
+import { UnexpectedOutput } from '../platform/host-output.ts';
 import type { Attachment } from '../report/results.ts';
 import { shQuote } from '../transport/quote.ts';
 
@@ -23,7 +24,7 @@ export interface EvidenceTarget {
   mask: (text: string) => string;
 }
 
-export async function collectEvidence(vm: EvidenceTarget, folder: string, hung: boolean): Promise<{ attachments: Attachment[]; stuckFrames?: Array<{ thread: string; frame: string }> }> {
+export async function collectEvidence(vm: EvidenceTarget, folder: string, hung: boolean): Promise<{ attachments: Attachment[]; stuckFrames?: Array<{ thread: string; frame: string }>; stacksUnread?: string }> {
   const { host } = vm;
   const pid = `$(cat ${shQuote(`${vm.dir}/bhyve.pid`)} 2>/dev/null)`;
   const commands = [
@@ -34,6 +35,7 @@ export async function collectEvidence(vm: EvidenceTarget, folder: string, hung: 
   ];
   const attachments: Attachment[] = [];
   let stuck: Array<{ thread: string; frame: string }> | undefined;
+  let stacksUnread: string | undefined;
   for (const { name, command } of commands) {
     const r = await host.exec(command, { doing: `collecting ${name} of ${vm.name}`, timeoutMs: 30_000, check: false }).catch((e) => ({ stdout: '', stderr: messageOf(e), exitCode: -1 }));
     const path = join(folder, `${name}.txt`);
@@ -41,9 +43,15 @@ export async function collectEvidence(vm: EvidenceTarget, folder: string, hung: 
     attachments.push({ name, path });
     const { stacks } = host.platform;
     if (hung && stacks?.evidence === name) {
-      const found = stuckFrames(r.stdout, stacks);
-      if (found.length) stuck = found;
+      // Stacks in a shape the parser does not read are said, not taken for a vm stuck nowhere.
+      try {
+        const found = stuckFrames(r.stdout, stacks);
+        if (found.length) stuck = found;
+      } catch (e) {
+        if (!(e instanceof UnexpectedOutput)) throw e;
+        stacksUnread = `${name}.txt: ${vm.mask(e.message)}`;
+      }
     }
   }
-  return { attachments, ...(stuck ? { stuckFrames: stuck } : {}) };
+  return { attachments, ...(stuck ? { stuckFrames: stuck } : {}), ...(stacksUnread ? { stacksUnread } : {}) };
 }

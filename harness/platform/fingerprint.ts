@@ -2,14 +2,17 @@
 // model and count, memory, OS or platform image, bhyve build. Each platform's
 // recipe prints `key=value` lines; results keep them, compare warns when a
 // baseline and a candidate host differ.
+import { readLines, UnexpectedOutput } from './host-output.ts';
 
-/** Parses `key=value` lines; blank values and other lines are left out. */
-export function parseFingerprint(out: string): Record<string, string> {
-  const fp: Record<string, string> = {};
-  for (const line of out.split('\n')) {
-    const m = /^([a-z][a-z0-9-]*)=(.*)$/.exec(line.trim());
-    if (m && m[2].trim()) fp[m[1]] = m[2].trim();
-  }
+/** What every platform's recipe prints. */
+export const FINGERPRINT_KEYS = ['cpu', 'cpus', 'memory', 'os', 'bhyve'] as const;
+
+/** Parses the recipe's `key=value` lines: every line one, every key of FINGERPRINT_KEYS there and not empty. */
+export function parseFingerprint(out: string, command = "the platform's fingerprint recipe (harness/platform/fingerprint.ts)"): Record<string, string> {
+  const shape = { command, expected: `\`key=value\` lines, one for each of ${FINGERPRINT_KEYS.join(', ')}` };
+  const fp = Object.fromEntries(readLines(out, shape, /^([a-z][a-z0-9-]*)=(.*)$/, (m) => [m[1], m[2].trim()]));
+  const empty = FINGERPRINT_KEYS.filter((k) => !fp[k]);
+  if (empty.length) throw new UnexpectedOutput(shape, out, `nothing for ${empty.join(', ')} (the command that prints ${empty.length > 1 ? 'them' : 'it'} found nothing on this host)`);
   return fp;
 }
 

@@ -7,6 +7,7 @@ import { DEV_VMM_LISTING, destroySupervisedVm } from './teardown.ts';
 import { ILLUMOS_MAY_CREATE_VNICS, vnicLinks } from './links.ts';
 import { ILLUMOS_ERRNO } from './bhyvectl.ts';
 import { parseFindstack, VMM_FUNCTION } from './stacks.ts';
+import { kstatProgress } from './vcpu-stats.ts';
 
 /**
  * The bhyve command line, in the shape of bhyve(8)'s example: hostbridge and
@@ -53,25 +54,6 @@ export const unixFramebuffer = (vmDir: string, _vmName: string, fb: FramebufferS
 
 /** A plain file image has no copy-on-write: each vm gets a full copy (pin big images as ZFS snapshots). */
 export const copyFile = (golden: string, vmDir: string) => ({ create: `cp ${golden} ${shQuote(`${vmDir}/disk.img`)}`, disk: `${vmDir}/disk.img` });
-
-/**
- * vCPU progress from the vmm kstats, which take no lock of the vm: module
- * vmm, instance the vm's minor (found by its `vm:vm_name`), names vcpu0 …
- * vcpu31 with time_init, time_run, time_idle, time_emu_kern, time_emu_user
- * and time_sched in ns (vmm_sol_dev.c vmm_kstat_init()). They move only at a
- * vCPU's state changes (vmm.c vcpu_ustate_change() adds the time spent in the
- * state it leaves; vmm_kstat_update_vcpu() adds nothing for the current one),
- * and time halted goes to time_idle, not time_run: a healthy idle guest's
- * time_run stands still. Their sum moves at every change, whatever the
- * states: a guest that runs, halts and wakes moves it; a vCPU frozen by a
- * wedged write lock changes no state and leaves every counter flat. So the
- * sum per vCPU is the counter, for the vm's own vCPUs only (all 32 exist).
- * `kstat -p` prints `vmm:3:vcpu0:time_run<TAB>123456`.
- */
-export const kstatProgress = (vmName: string, cpus: number): string =>
-  `i=$(kstat -p vmm:::vm_name | awk -F '\t' -v n=${shQuote(vmName)} '$2 == n { split($1, a, ":"); print a[2] }'); ` +
-  `[ -n "$i" ] && kstat -p "vmm:$i:/^vcpu[0-9]+$/:/^time_/" | awk -F '\t' -v cpus=${cpus} ` +
-  `'{ split($1, a, ":"); c = substr(a[3], 5) + 0; if (c < cpus) t[c] += $2 } END { for (c in t) printf "vcpu%d %.0f\\n", c, t[c] }'`;
 
 /** Kernel and userland stacks of a hung bhyve, and the vmm's own view of the vm (illumos, in the global zone). */
 export const illumosEvidence = (vmm: string, pid: string) => [

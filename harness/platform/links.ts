@@ -8,8 +8,7 @@
 // ownership rule, teardown and `clean` cover them as they cover vms.
 import { shQuote } from '../transport/quote.ts';
 import type { HostCheck, LinkRecipe } from './types.ts';
-
-
+import { readLines, UnexpectedOutput } from './host-output.ts';
 
 /** A link name (libdladm dladm_valid_linkname()): [A-Za-z0-9_.], at most 31, ending in a number; no '-'. */
 export const vnicName = (vmName: string) => vmName.replace(/-/g, '_');
@@ -46,11 +45,12 @@ export function vnicLinks(dladm: string, mayCreate: HostCheck): LinkRecipe {
     },
     list: {
       command: `${d} show-vnic -p -o link,over`,
-      parse: (output) => output.split('\n').flatMap((line) => {
-        const link = line.trim().split(':')[0];
-        const vm = link ? vmOfVnic(link) : undefined;
-        return vm ? [{ link, vm }] : [];
-      }),
+      // Two fields; a link name (dladm_valid_linkname()) holds no ':' to escape.
+      parse: (output) => readLines(output, { command: `${dladm} show-vnic -p -o link,over`, expected: 'one VNIC a line, `LINK:OVER` (libofmt\'s parsable form: two fields joined by `:`, no header)' },
+        /^([A-Za-z0-9_.]+):([A-Za-z0-9_.]*)$/, (m) => {
+          const vm = vmOfVnic(m[1]);
+          return vm ? { link: m[1], vm } : undefined;
+        }),
     },
     remove: (l) => `${d} delete-vnic -t ${shQuote(l.link)}`,
     checks: (nic) => [vnicOverCheck(dladm, nic), mayCreate],
@@ -62,8 +62,9 @@ export const vnicOverCheck = (dladm: string, nic: string): HostCheck => ({
   what: `vm network ${nic}`,
   command: `${shQuote(dladm)} show-link -p -o link,class ${shQuote(nic)}`,
   judge: (out, code) => {
-    const cls = out.split('\n')[0]?.split(':')[1];
-    if (code !== 0 || !cls) return `no link ${nic} on the host: each vm's VNIC is made over it (dladm create-vnic -l ${nic})`;
+    if (code !== 0) return `no link ${nic} on the host: each vm's VNIC is made over it (dladm create-vnic -l ${nic})`;
+    const cls = /^[A-Za-z0-9_.]+:([a-z]+)$/.exec(out)?.[1];
+    if (!cls) return new UnexpectedOutput({ command: `dladm show-link -p -o link,class ${nic}`, expected: 'one line `LINK:CLASS`' }, out, 'not one such line').message;
     return VNIC_OVER.includes(cls) || `${nic} is a ${cls} link: a VNIC is made over a physical link, an aggregation or an etherstub, not over a ${cls}`;
   },
 });
@@ -77,6 +78,9 @@ export const ILLUMOS_MAY_CREATE_VNICS: HostCheck = {
   command: `ppriv -v $$ | awk '$1 == "E:" { print $2 }' | tr , '\\n' | grep -qx sys_dl_config`,
   judge: (_, code) => code === 0 || 'the harness\'s user lacks the sys_dl_config privilege that making a VNIC per vm needs',
 };
+
+/** Every tap and its description (ifconfig(8) prints one as `\tdescription: TEXT`, ifconfig.c status()). */
+const TAP_LISTING = `for t in $(ifconfig -g tap); do echo "$t $(ifconfig "$t" | sed -n 's/^[[:space:]]*description: //p' | head -n 1)"; done`;
 
 /**
  * FreeBSD: a tap per vm (`ifconfig tap create` prints the name the kernel
@@ -99,12 +103,10 @@ export const tapLinks: LinkRecipe = {
     return `if [ -f ${file} ] && t=$(cat ${file}) && ifconfig "$t" 2>/dev/null | grep -q "description: ${vmName}$"; then ifconfig "$t" destroy; fi`;
   },
   list: {
-    // ifconfig(8) prints a description as `\tdescription: TEXT` (ifconfig.c status()).
-    command: `for t in $(ifconfig -g tap); do echo "$t $(ifconfig "$t" | sed -n 's/^[[:space:]]*description: //p' | head -n 1)"; done`,
-    parse: (output) => output.split('\n').flatMap((line) => {
-      const m = /^(tap\d+) (\S+)$/.exec(line.trim());
-      return m ? [{ link: m[1], vm: m[2] }] : [];
-    }),
+    command: TAP_LISTING,
+    // A tap without a description, or with one no vm name could be (a blank in it), is nobody's vm.
+    parse: (output) => readLines(output, { command: TAP_LISTING, expected: 'one tap a line, `tapN DESCRIPTION` (the listing loop over `ifconfig -g tap`; the description may be empty)' },
+      /^(tap\d+)(?: (.*))?$/, (m) => (m[2] && /^\S+$/.test(m[2]) ? { link: m[1], vm: m[2] } : undefined)),
   },
   remove: (l) => `ifconfig ${shQuote(l.link)} destroy`,
   checks: (bridge) => [

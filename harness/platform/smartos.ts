@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Host } from './types.ts';
 import { InfraError } from '../errors.ts';
+import { readLines } from './host-output.ts';
 import { checkBootable } from '../image/clone.ts';
 import { shQuote } from '../transport/quote.ts';
 import { illumosBase, illumosEvidence } from './illumos.ts';
@@ -17,6 +18,7 @@ import { INIT_RESTARTS, parseZoneList, watchZone } from './zone-watch.ts';
 import { vmPlan } from './plan.ts';
 
 const VMADM = '/usr/vm/sbin/vmadm';
+const VMADM_LIST = `${VMADM} list -p -o uuid,alias`;
 /** The brand's zone init is zhyve, bhyve linked to read its arguments from the zone (config.xml `initname`). */
 const BHYVE_PROCESS = 'zhyve';
 /** bhyve's com1 and fbuf inside the zone, as sockets in its /tmp: the brand's own vnc socket (boot.c), and com1 where `com1` says. */
@@ -75,10 +77,8 @@ export function smartosPayload(vm: VmRequest, nicTag: string): Record<string, un
 
 /** `vmadm list -p -o uuid,alias`: one `UUID:ALIAS` line a vm, no header (vmadm.8.md, list -p). Vms without an alias are nobody's name. */
 export function parseVmadmList(output: string): ListedVm[] {
-  return output.split('\n').flatMap((line) => {
-    const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(.+)$/.exec(line.trim());
-    return m ? [{ id: m[1], name: m[2] }] : [];
-  });
+  return readLines(output, { command: VMADM_LIST, expected: 'one vm a line, `UUID:ALIAS` (vmadm list -p: no header, fields joined by `:`), the alias possibly empty' },
+    /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(.*)$/, (m) => (m[2] ? { id: m[1], name: m[2] } : undefined));
 }
 
 /** The vm in a `vmadm list -p -o uuid,alias` listing that has the uuid or the alias a new vm wants, if any. */
@@ -105,14 +105,14 @@ function smartosPlan(host: Host, vm: VmRequest): VmPlan {
   const payload = JSON.stringify(smartosPayload(vm, host.nic), null, 2);
   return vmPlan({ id: uuid, dir: vm.dir, destroy: destroySmartosVm({ name: vm.name, id: uuid }, vm.dir) }, async (making) => {
     // Nothing is made while either name is someone's: the alias may be a stale vm of ours, the uuid anything.
-    const listed = await host.exec(`${VMADM} list -p -o uuid,alias`, { doing: `checking that ${vm.name} is free on ${host.name}` });
+    const listed = await host.exec(VMADM_LIST, { doing: `checking that ${vm.name} is free on ${host.name}` });
     const clash = vmTaken(listed.stdout, uuid, vm.name);
     if (clash) throw new InfraError(`host ${host.name}: a vm ${clash.id} (alias ${clash.name}) already exists; bhyve-smoke creates ${vm.name} (${uuid}) only where neither is taken`);
     making();
     await host.exec(`${VMADM} create`, { doing: `creating ${vm.name} with vmadm`, input: payload, timeoutMs: 600_000 });
     await host.exec(`${VMADM} start ${shQuote(uuid)}`, { doing: `starting ${vm.name}`, timeoutMs: 120_000 });
     const zone = await host.exec(`zoneadm -z ${shQuote(uuid)} list -p`, { doing: `finding the zone debug id of ${vm.name}` });
-    const debugId = parseZoneList(zone.stdout)[0]?.debugId;
+    const debugId = parseZoneList(zone.stdout, `zoneadm -z ${uuid} list -p`)[0]?.debugId;
     if (debugId === undefined) throw new InfraError(`host ${host.name}: no zone debug id for ${vm.name} in \`zoneadm list -p\``, { output: zone.stdout });
     // A guest reboot restarts init (zhyve, then bhyve) in place; the zone's init_restarts kstat counts it.
     await watchZone(host, vm.dir, uuid, BHYVE_PROCESS, INIT_RESTARTS);
@@ -138,7 +138,7 @@ export const smartosPlatform = (): Platform => ({
     device: 'vnc_port 0',
     endpoint: { kind: 'unix', path: `${zoneRoot(vmName)}${VNC_IN_ZONE}` },
   }),
-  listVms: { command: `${VMADM} list -p -o uuid,alias`, parse: parseVmadmList },
+  listVms: { command: VMADM_LIST, parse: parseVmadmList },
   destroyVm: (vm, dir) => destroySmartosVm(vm, dir),
   checkBootrom: (bootrom) => (SMARTOS_BOOTROMS as readonly string[]).includes(bootrom) ? undefined : `a SmartOS vm boots bios or uefi (vmadm create takes no firmware path: it would be read inside the zone root), not ${JSON.stringify(bootrom)}`,
   // bios and uefi are the brand's names for its two ROMs (illumos-joyent boot.c add_lpc()).

@@ -2,6 +2,7 @@
 // is stuck: for each thread, its innermost frame in the hypervisor's own code
 // (illumos and FreeBSD: a function of the vmm or viona module; the lab: a
 // QEMU function of a vCPU thread). Each parser reads one tool's output.
+import { UnexpectedOutput } from './host-output.ts';
 
 /** One thread's stack, innermost frame first, each frame as `function+offset`. */
 export interface ThreadStack {
@@ -55,6 +56,7 @@ export function parseFindstack(text: string): ThreadStack[] {
     const frame = /^\s*\[?\s*[0-9a-f]+ ([A-Za-z_][\w.$]*(?:\+0x[0-9a-f]+)?)\(/.exec(line);
     if (frame && threads.length) threads[threads.length - 1].frames.push(frame[1]);
   }
+  if (!threads.length) throw new UnexpectedOutput({ command: 'mdb -k ::findstack -v', expected: 'per thread a line `stack pointer for thread ADDR (NAME): SP` and its frames' }, text, 'no thread in it');
   return threads;
 }
 
@@ -67,7 +69,7 @@ export function parseFindstack(text: string): ThreadStack[] {
 export function parseProcstatKk(text: string): ThreadStack[] {
   const lines = text.split('\n');
   const header = lines.findIndex((l) => /^\s*PID\s+TID\s+COMM\s+TDNAME\s+KSTACK\s*$/.test(l));
-  if (header < 0) return [];
+  if (header < 0) throw new UnexpectedOutput({ command: 'procstat -kk', expected: 'the header `PID TID COMM TDNAME KSTACK`, then a thread a line' }, text, 'no header');
   const h = lines[header];
   const [tdname, kstack] = [h.indexOf('TDNAME'), h.indexOf('KSTACK')];
   return lines.slice(header + 1).filter((l) => /^\s*\d+\s+\d+\s/.test(l)).map((l) => ({
@@ -92,6 +94,7 @@ export function parseGdbThreads(text: string): ThreadStack[] {
     const frame = /^#\d+\s+(?:0x[0-9a-f]+ in )?([A-Za-z_][\w.:]*|\?\?) \(/.exec(line);
     if (frame && threads.length) threads[threads.length - 1].frames.push(frame[1]);
   }
+  if (!threads.length) throw new UnexpectedOutput({ command: 'pstack (gdb thread apply all bt)', expected: 'per thread a line `Thread N (Thread 0x… (LWP n) "NAME"):` and its frames' }, text, 'no thread in it');
   return threads;
 }
 

@@ -2,6 +2,8 @@
 // restart it when the guest reboots (exit 0) and stop on poweroff (1), halt
 // (2), triple fault (3) or error (4). It runs detached from the ssh session, so
 // a vm survives the harness's connections; every exit is logged with its time.
+import { readLines } from './host-output.ts';
+
 export const SUPERVISOR_SH = `#!/bin/sh
 # bhyve-smoke supervisor: usage: supervise.sh VMDIR bhyve ARGS... VMNAME
 dir=$1
@@ -18,11 +20,13 @@ done
 rm -f "$dir/supervisor.pid" "$dir/bhyve.pid"
 `;
 
-/** Parses the supervisor's exit log: one `ISO-TIME STATUS` line per bhyve exit. */
-export function parseExits(text: string): Array<{ at: string; status: number }> {
-  return text
-    .split('\n')
-    .map((line) => /^(\S+) (\d+)$/.exec(line.trim()))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ at: m[1], status: Number(m[2]) }));
+/**
+ * Parses the supervisor's (or the zone watcher's) exit log: one `ISO-TIME
+ * STATUS` line per bhyve exit. A last line not yet ended by its newline is
+ * still being written: it is read next time.
+ */
+export function parseExits(text: string, logPath = 'exits'): Array<{ at: string; status: number }> {
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+  return readLines(complete, { command: `cat ${logPath}`, expected: 'one bhyve exit a line, `YYYY-MM-DDTHH:MM:SSZ STATUS` (the supervisor\'s and the zone watcher\'s `date -u` and exit status)' },
+    /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) (\d{1,3})$/, (m) => ({ at: m[1], status: Number(m[2]) }));
 }

@@ -2,6 +2,7 @@
 // would start bhyve again), then bhyve, then the vmm instance, then what the
 // vm had of its own beside it (its link, its disk clone) and its folder.
 import { shQuote } from '../transport/quote.ts';
+import { readLines } from './host-output.ts';
 import type { LinkRecipe } from './types.ts';
 import type { ListedVm } from './types.ts';
 
@@ -34,10 +35,11 @@ export const finishTeardown = (dir: string, outside: string[] = []): string[] =>
   'exit $rc',
 ];
 
-/** A listing of vm names, one a line (/dev/vmm and the lab's folder). */
+/** A listing of vm names, one a line (/dev/vmm and the lab's folder): a name holds no blank and no '/'. */
 export const namesListing = (command: string) => ({
   command,
-  parse: (output: string): ListedVm[] => output.split('\n').map((l) => l.trim()).filter(Boolean).map((name) => ({ name, id: name })),
+  parse: (output: string): ListedVm[] =>
+    readLines(output, { command, expected: 'one vm name a line (a device node of the vmm: no blanks, no /)' }, /^[^\s/]+$/, (m) => ({ name: m[0], id: m[0] })),
 });
 
 /** The vmm instances of an illumos or FreeBSD kernel: one device node each under /dev/vmm. */

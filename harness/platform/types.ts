@@ -4,6 +4,7 @@
 import type { ExecResult } from '../transport/types.ts';
 import type { DiskImage } from '../image/disk-image.ts';
 import type { StackReading } from './stacks.ts';
+import type { VcpuProgressRecipe } from './vcpu-stats.ts';
 
 export type PlatformKind = 'lab' | 'illumos' | 'freebsd' | 'smartos' | 'omnios';
 
@@ -199,11 +200,11 @@ export interface Platform {
    */
   iperf3Target?(vmName: string): string;
   /**
-   * A shell command printing one `vcpuN COUNTER` line per vCPU of a vm, where
-   * COUNTER changes whenever the vCPU runs (its run time); the vCPU progress
-   * watch samples it (watch/vcpu-progress.ts).
+   * The vCPU progress counters of a vm: a command printing one sample, and its
+   * parser (vcpu-stats.ts). A counter changes whenever its vCPU runs; the
+   * vCPU progress watch samples it (watch/vcpu-progress.ts).
    */
-  vcpuProgress(vmName: string, cpus: number): string;
+  readonly vcpuProgress: VcpuProgressRecipe;
   /** How the stacks in the evidence are read, to name where a hung vm's threads are stuck. */
   readonly stacks?: StackReading;
   /** Commands whose output is evidence of a hung or failed vm (given a shell expression for the bhyve pid). */

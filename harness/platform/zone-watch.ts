@@ -23,6 +23,7 @@
 // It polls twice a second.
 import type { Host } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
+import { readLines, UnexpectedOutput } from './host-output.ts';
 
 /** Polls (of 0.5 s) a zone may spend without bhyve before the watcher calls it powered off. */
 export const ZONE_DOWN_POLLS = 20;
@@ -85,11 +86,13 @@ export interface ListedZone {
   debugId?: number;
 }
 
-export function parseZoneList(output: string): ListedZone[] {
-  return output.split('\n').filter((l) => l.trim()).flatMap((line) => {
+export function parseZoneList(output: string, command = 'zoneadm list -cp'): ListedZone[] {
+  const shape = { command, expected: 'one zone a line, `zoneid:zonename:state:zonepath:uuid:brand:ip-type[:debugid]` (zoneadm.c), the zone id a number or -, the state a word, the path absolute' };
+  return readLines(output, shape, /^.*$/, (m) => {
     // Split on the colons zoneadm did not escape.
-    const f = line.trim().split(/(?<!\\):/).map((x) => x.replace(/\\:/g, ':'));
-    if (f.length < 7) return [];
-    return [{ name: f[1], state: f[2], path: f[3], brand: f[5], ...(/^\d+$/.test(f[7] ?? '') ? { debugId: Number(f[7]) } : {}) }];
+    const f = m[0].trim().split(/(?<!\\):/).map((x) => x.replace(/\\:/g, ':'));
+    const fits = (f.length === 7 || f.length === 8) && /^(\d+|-)$/.test(f[0]) && f[1] !== '' && /^[a-z_]+$/.test(f[2]) && f[3].startsWith('/') && /^\d*$/.test(f[7] ?? '');
+    if (!fits) throw new UnexpectedOutput(shape, output, `the line ${JSON.stringify(m[0])} is not one (${f.length} fields)`);
+    return { name: f[1], state: f[2], path: f[3], brand: f[5], ...(f[7] ? { debugId: Number(f[7]) } : {}) };
   });
 }

@@ -39,7 +39,7 @@ export function recordedCommands(host: Host, vm?: string): RecordedCommand[] {
     ...(vm ? [
       { file: 'bhyvectl-get-stats.txt', what: `bhyvectl --get-stats of ${vm}`, command: `${q(p.bhyvectl)} --vm=${q(vm)} --get-stats` },
       { file: 'bhyvectl-get-active-cpus.txt', what: `bhyvectl --get-active-cpus of ${vm}`, command: `${q(p.bhyvectl)} --vm=${q(vm)} --get-active-cpus` },
-      { file: 'vcpu-progress.txt', what: `one reading of the vCPU progress counters of ${vm}`, command: `timeout 3 sh -c ${q(p.vcpuProgress(vm, 1))} 2>&1 | head -n 5; true` },
+      { file: 'vcpu-progress.txt', what: `one reading of the vCPU progress counters of ${vm}`, command: `timeout 3 sh -c ${q(p.vcpuProgress.command(vm, 1))} 2>&1 | head -n 40; true` },
     ] : []),
   ];
 }

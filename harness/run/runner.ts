@@ -343,6 +343,7 @@ async function runOnce({ o, test, attempt, runId, host, runDir, vmName, live, re
     const evidence = await collectEvidence({ host, name: vm.name, vmm: vm.vmm, id: vm.id, dir: vm.dir, mask: (t) => vm.secrets.mask(t) }, testDir, error instanceof HangDetected);
     result.attachments.push(...evidence.attachments);
     if (evidence.stuckFrames) result.stuckFrames = evidence.stuckFrames;
+    if (evidence.stacksUnread) missingEvidence.push({ name: 'stuck frames', reason: evidence.stacksUnread });
   }
   // Screenshots still being taken need the vm; what they record lands in the result.
   await vm.screen.settle();

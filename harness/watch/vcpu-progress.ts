@@ -13,7 +13,8 @@
 // (FreeBSD's VM_STATS freezes the vCPU it reads, see vcpu-stats.ts) is named
 // in the hang, vCPU and all, as evidence that the vCPU cannot be frozen.
 import type { Host } from '../host.ts';
-import { parseVcpuProgress } from '../platform/vcpu-stats.ts';
+import { UnexpectedOutput } from '../platform/host-output.ts';
+import type { VcpuSample } from '../platform/vcpu-stats.ts';
 import type { Timeline } from '../timeline.ts';
 import { onLines } from '../transport/lines.ts';
 import { shJoin } from '../transport/quote.ts';
@@ -33,6 +34,8 @@ export class VcpuProgressWatch {
   private maxStall = 0;
   /** When the sample under way began, and the vCPU it is reading (`R N`), if the recipe says. */
   private reading?: { since: number; cpu?: number };
+  /** Why the last sample had no counters: the vm was not there to read. */
+  private absent?: string;
 
   constructor(
     private readonly host: Host,
@@ -50,7 +53,7 @@ export class VcpuProgressWatch {
     this.lastProgress = undefined;
     if (!this.running) {
       const seconds = (Math.max(100, this.o.intervalMs) / 1000).toFixed(3);
-      const loop = `while :; do echo BEGIN; ${this.host.platform.vcpuProgress(this.vm.vmm, this.cpus)}; echo SAMPLE; sleep ${seconds}; done`;
+      const loop = `while :; do echo BEGIN; ${this.host.platform.vcpuProgress.command(this.vm.vmm, this.cpus)}; echo SAMPLE; sleep ${seconds}; done`;
       this.running = this.host.transport.start(`sh -c ${shJoin([loop])}`, { timeoutMs: LOOP_LIFETIME_MS, doing: `sampling the vCPUs of ${this.vm.vmm}`, keepStdout: false });
       this.running.done.catch(() => {});
       onLines(this.running.stdout, (line, now) => this.line(line, now));
@@ -81,19 +84,33 @@ export class VcpuProgressWatch {
       return;
     }
     const read = /^R (\d+)$/.exec(line);
-    if (read) {
-      this.reading = { since: this.reading?.since ?? now, cpu: Number(read[1]) };
-      return;
-    }
+    if (read) this.reading = { since: this.reading?.since ?? now, cpu: Number(read[1]) };
     if (line !== 'SAMPLE') {
       this.sample += `${line}\n`;
       return;
     }
     this.reading = undefined;
-    const counters = parseVcpuProgress(this.sample);
+    const text = this.sample;
     this.sample = '';
+    let sample: VcpuSample;
+    try {
+      sample = this.host.platform.vcpuProgress.parse(text, this.vm.vmm, this.cpus);
+    } catch (e) {
+      if (!(e instanceof UnexpectedOutput)) throw e;
+      // Across a reboot the vm is in flux; while armed, a sample it cannot read leaves the watch blind.
+      if (this.armedAt !== undefined) {
+        this.watchdog.broken('vcpu-progress', e);
+        this.pause();
+      }
+      return;
+    }
+    if ('absent' in sample) {
+      this.absent = sample.absent;
+      return;
+    }
+    this.absent = undefined;
     let moved = false;
-    for (const [cpu, value] of counters) {
+    for (const [cpu, value] of sample.counters) {
       const before = this.previous.get(cpu);
       // A counter that drops was reset (the vm restarted): that is progress too.
       if (before !== undefined && value !== before) moved = true;
@@ -125,7 +142,8 @@ export class VcpuProgressWatch {
         return;
       }
       const counters = [...this.previous].map(([cpu, v]) => `vcpu${cpu} ${v}`).join(', ') || 'no counters read';
-      this.watchdog.hang('vcpu-progress', `no vCPU of ${this.vm.vmm} made progress for ${stall} ms (threshold ${this.o.maxStallMs} ms; last counters: ${counters})`);
+      const gone = this.absent ? `; the last sample found no vm: ${this.absent}` : '';
+      this.watchdog.hang('vcpu-progress', `no vCPU of ${this.vm.vmm} made progress for ${stall} ms (threshold ${this.o.maxStallMs} ms; last counters: ${counters}${gone})`);
       this.pause();
     }
   }

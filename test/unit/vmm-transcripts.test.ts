@@ -8,11 +8,11 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { kstatProgress } from '../../harness/platform/illumos.ts';
 import { parseFindstack, parseProcstatKk, stuckFrames, VMM_FUNCTION } from '../../harness/platform/stacks.ts';
-import { parseVcpuProgress, statsProgress } from '../../harness/platform/vcpu-stats.ts';
+import { kstatProgress, statsProgress } from '../../harness/platform/vcpu-stats.ts';
 import { vnicLinks } from '../../harness/platform/links.ts';
 import { LAB_BIN } from '../helpers/lab.ts';
+import { illumosGetStats } from '../helpers/get-stats-transcript.ts';
 
 const transcript = (name: string) => readFileSync(join(import.meta.dirname, '../../fixtures/transcripts/vmm', name), 'utf8');
 const root = mkdtempSync(join(tmpdir(), 'bsm-vmm-'));
@@ -50,13 +50,12 @@ describe('stacks of a hung bhyve', () => {
 
 describe('vCPU counters', () => {
   it('bhyvectl --get-stats (illumos, propolis#378): the recipe picks one stat per vCPU from the %-40s\\t%ld lines', () => {
-    // The page shows the TAB after the 40-column description as spaces: restore what printf wrote.
-    const real = transcript('bhyvectl-get-stats-illumos.txt').split('\n').map((l) => (/^.{40}\s+-?\d+$/.test(l) ? `${l.slice(0, 40)}\t${l.slice(40).trim()}` : l)).join('\n');
     const file = join(root, 'stats.txt');
-    writeFileSync(file, real);
-    const out = withStandIn('bhyvectl', `cat ${file}\n`, statsProgress('bhyvectl', 'total number of vm exits')('vm1', 2));
-    assert.deepEqual([...parseVcpuProgress(out)], [[0, 12969], [1, 12969]]);
-    assert.match(out, /^R 0\nvcpu0 12969\nR 1\nvcpu1 12969\n$/, 'each read is announced before it is made');
+    writeFileSync(file, illumosGetStats());
+    const recipe = statsProgress('bhyvectl', 'total number of vm exits');
+    const out = withStandIn('bhyvectl', `cat ${file}\n`, recipe.command('vm1', 2));
+    assert.deepEqual(recipe.parse(out, 'vm1', 2), { counters: new Map([[0, 12969], [1, 12969]]) });
+    assert.match(out, /^R 0\nvcpu1 stats:\n[\s\S]*\nX 0 0\nR 1\n/, 'each read is announced before it is made, and its status after');
   });
 
   it('illumos vmm kstats: the sum of a vCPU\'s six state times, for the vm\'s own vCPUs, its instance found by vm_name', () => {
@@ -78,9 +77,11 @@ awk -F '\\t' -v m="$m" -v i="$i" -v n="$n" -v s="$s" '
 function ok(v, p) { if (p == "") return 1; if (p ~ /^\\//) { gsub(/^\\/|\\/$/, "", p); return v ~ p } return v == p }
 { split($1, k, ":"); if (ok(k[1], m) && ok(k[2], i) && ok(k[3], n) && ok(k[4], s)) print }' ${file}
 `;
-    const out = withStandIn('kstat', standIn, kstatProgress('bsm-x-1', 2));
+    const out = withStandIn('kstat', standIn, kstatProgress.command('bsm-x-1', 2));
     const sum = (c: number) => states.reduce((n, _, i) => n + (c + 1) * 1000 + i, 0);
-    assert.deepEqual([...parseVcpuProgress(out)].sort(), [[0, sum(0)], [1, sum(1)]]);
+    assert.deepEqual(kstatProgress.parse(out, 'bsm-x-1', 2), { counters: new Map([[0, sum(0)], [1, sum(1)]]) });
+    assert.equal(out.trim().split('\n').length, 2 + 2 * states.length, 'the vm_name lines, then only the vm\'s own vCPUs\' times');
+    assert.deepEqual(kstatProgress.parse(out, 'bsm-x-2', 2), { absent: 'no vmm kstat has vm_name bsm-x-2' });
   });
 });
 

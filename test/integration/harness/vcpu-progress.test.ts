@@ -10,6 +10,9 @@ import { Timeline } from '../../../harness/timeline.ts';
 import { VcpuProgressWatch } from '../../../harness/watch/vcpu-progress.ts';
 import { Watchdog } from '../../../harness/watch/watchdog.ts';
 import { labVmForSuite } from '../../helpers/lab.ts';
+import type { Host } from '../../../harness/host.ts';
+import { UnexpectedOutput } from '../../../harness/platform/host-output.ts';
+import { statsProgress } from '../../../harness/platform/vcpu-stats.ts';
 import { execa } from 'execa';
 import { join } from 'node:path';
 
@@ -63,6 +66,24 @@ describe('vCPU progress watch', { timeout: 120_000 }, () => {
     } finally {
       process.kill(-holder.pid!, 'SIGKILL');
       await holder;
+      await watch.stop();
+    }
+  });
+
+  it('a sample in a shape it does not read (a stat this host lacks) ends the test as an infrastructure error quoting the output, not a hang', async () => {
+    const timeline = new Timeline();
+    const watchdog = new Watchdog(timeline);
+    // FreeBSD's stat, which the lab's bhyvectl (like a host of another release) does not print.
+    const other: Host = Object.assign(Object.create(host), { platform: { ...host.platform, vcpuProgress: statsProgress(host.platform.bhyvectl, 'vcpu total runtime') } });
+    const watch = new VcpuProgressWatch(other, { vmm: lab.vm().name }, 1, watchdog, timeline, { intervalMs: 300, maxStallMs: 5_000 });
+    watch.start();
+    try {
+      const e = await watchdog.tripped.catch((err: unknown) => err);
+      assert.ok(e instanceof UnexpectedOutput, `an UnexpectedOutput, got ${e}`);
+      assert.equal(watchdog.hangDetected, undefined);
+      assert.match(e.message, /--cpu=0 --get-stats` printed what bhyve-smoke cannot read: no `vcpu total runtime` line[\s\S]*\| vcpu0 stats:\n  \| lab: vcpu thread cpu time \(ns\)/);
+      assert.ok(timeline.events.some((ev) => ev.kind === 'watch-broken'), 'the timeline says the watch broke');
+    } finally {
       await watch.stop();
     }
   });
