@@ -71,7 +71,7 @@ export function commandFailed(host: Host, r: ExecResult, doing: string): InfraEr
 
 export function platformFor(kind: PlatformKind, config: HostOptions): Platform {
   switch (kind) {
-    case 'lab': return labPlatform(config.labDir, config.labFaults);
+    case 'lab': return labPlatform(config.labDir, config.labFaults, config.labWrlockHook);
     case 'illumos': return illumosPlatform();
     case 'freebsd': return freebsdPlatform();
     case 'smartos': return smartosPlatform();

@@ -1,5 +1,6 @@
 // How a suite is written: a name, the guests and capabilities it needs, and a
 // body that reads like the engineer's notes of the test.
+import type { Capability } from './platform/capabilities.ts';
 import type { GuestOs } from './guest/adapter.ts';
 import type { Host } from './host.ts';
 import type { Timeline } from './timeline.ts';
@@ -55,8 +56,12 @@ export interface SuiteDefinition {
   description: string;
   /** Guest OS families the suite runs on. */
   guests: readonly GuestOs[];
-  /** Host capabilities the suite needs; a host without them skips the test with the reason. */
-  needs: ReadonlyArray<'wrlock'>;
+  /**
+   * Host capabilities the suite needs (platform/capabilities.ts: wrlock,
+   * vcpu-stats, framebuffer, links); a host without them skips the test with
+   * the reason its probe gave.
+   */
+  needs: ReadonlyArray<Capability>;
   /**
    * A measurement suite has the host to itself (all its slots): a neighbour vm
    * on the same CPUs would be part of what it measures. On the lab at

@@ -12,7 +12,7 @@ import { CONFIG_OPTION, KNOWN_HOSTS_OPTION, loadWithHost } from './context.ts';
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'check that hosts are ready: reachable, platform, bhyve, wrlock, memory, images',
+  summary: 'check that hosts are ready (reachable, platform, bhyve, network, memory, images) and what they offer (wrlock hook, vCPU counters, framebuffer)',
   usage: 'bhyve-smoke doctor [options]',
   options: {
     config: CONFIG_OPTION,
@@ -31,10 +31,13 @@ export const doctorCommand: Command = {
       if (only && name !== only) continue;
       const host = createHost(name, hc);
       process.stdout.write(`host ${name} (${hc.platform}, ${host.transport.name})\n`);
-      for (const f of await doctorHost(host, config)) {
+      const { findings, capabilities } = await doctorHost(host, config);
+      for (const f of findings) {
         healthy &&= f.ok;
         process.stdout.write(`  ${f.ok ? 'ok  ' : 'FAIL'} ${f.what}${f.detail ? `: ${f.detail}` : ''}\n`);
       }
+      // What tests may ask of the host: a missing one skips the tests that need it, it fails nothing.
+      for (const [c, f] of Object.entries(capabilities ?? {})) process.stdout.write(`  ${f.present ? 'has ' : 'lack'} ${c}: ${f.detail.split('\n').join('\n        ')}\n`);
       if (values.record !== undefined) {
         const dir = join(resolve(String(values.record)), `${hc.platform}${recorded.has(hc.platform) ? `-${recorded.get(hc.platform)}` : ''}`);
         recorded.set(hc.platform, (recorded.get(hc.platform) ?? 1) + 1);

@@ -47,7 +47,15 @@ export const hostSchema = z.strictObject({
    * `slow-wrlock=50`: a stand-in for a bad build, for A/B runs on the lab.
    */
   labFaults: z.string().regex(/^[a-z0-9=,-]+$/, 'a lab fault list such as "slow-wrlock=50"').optional(),
+  /**
+   * false: the lab's bhyvectl without --wrlock-cycle, as an illumos bhyvectl
+   * from before the hook (lab platform only): tests that need it are skipped.
+   */
+  labWrlockHook: z.boolean().optional(),
 }).superRefine((h, ctx) => {
+  for (const key of ['labDir', 'labFaults', 'labWrlockHook'] as const) {
+    if (h[key] !== undefined && h.platform !== 'lab') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is a lab option; this host's platform is ${h.platform}` });
+  }
   const network = { illumos: 'the link each vm\'s VNIC is made over', omnios: 'the link each vm\'s VNIC is made over', freebsd: 'the bridge each vm\'s tap is added to', smartos: 'the nic tag of the vms\' NIC' }[h.platform];
   if (network && !h.nic) ctx.addIssue({ code: 'custom', path: ['nic'], message: `${/^[aeiou]/.test(h.platform) ? 'an' : 'a'} ${h.platform} host needs nic: ${network}` });
 });

@@ -26,7 +26,9 @@ const LAB_CACHE = '${BHYVE_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bhyve-smok
 /** The lab host's one physical link, QEMU's user-mode network (fixtures/lab/bin/dladm). */
 export const LAB_LINK = 'user0';
 
-export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Platform {
+export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string, wrlockHook = true): Platform {
+  // Without the hook: the lab's second build of bhyvectl (bin/lab-setup), which lacks --wrlock-cycle.
+  const bhyvectl = `${labDir}/bin/${wrlockHook ? 'bhyvectl' : 'bhyvectl-without-wrlock-cycle'}`;
   // The lab's dladm answers illumos's command lines: a VNIC per vm, as on illumos.
   const vnics = vnicLinks(`${labDir}/bin/dladm`, {
     what: 'may create VNICs',
@@ -38,7 +40,7 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Pl
     capabilities: { wrlock: true },
     images: ['file'],
     bhyve: `${labDir}/bin/bhyve`,
-    bhyvectl: `${labDir}/bin/bhyvectl`,
+    bhyvectl,
     // The lab answers with illumos's errnos, as the host it stands in for.
     errnoNames: ILLUMOS_ERRNO,
     uname: 'Linux',
@@ -57,7 +59,7 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Pl
     // The lab's bhyve turns fbuf into QEMU's VGA and VNC, on the same unix socket.
     framebuffer: unixFramebuffer,
     listVms: namesListing(`ls "${LAB_VMM}" 2>/dev/null; true`),
-    destroyVm: (vm, dir, destroyClone) => destroySupervisedVm(`${labDir}/bin/bhyvectl`, vm, dir, { destroyClone, links: vnics }),
+    destroyVm: (vm, dir, destroyClone) => destroySupervisedVm(bhyvectl, vm, dir, { destroyClone, links: vnics }),
     detach: (command) => `setsid ${command} </dev/null >/dev/null 2>&1 &`,
     imagePath: (path) => (path.startsWith('@lab/') ? `"${LAB_CACHE}"/${shQuote(path.slice(5))}` : shQuote(path)),
     sha256File: 'sha256sum -- "$f" | cut -d " " -f 1',
@@ -72,7 +74,7 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string): Pl
     },
     iperf3Target: (vm) => `sed -n 's/.*"5201": "\\(.*\\)".*/\\1/p' "${LAB_VMM}/${vm}/net.json" | head -n 1`,
     // QEMU has no vm-exit counters: the lab counts the host thread running each vCPU.
-    vcpuProgress: statsProgress(`${labDir}/bin/bhyvectl`, 'lab: vcpu thread cpu time (ns)'),
+    vcpuProgress: statsProgress(bhyvectl, 'lab: vcpu thread cpu time (ns)'),
     // QEMU's vCPU threads (named "CPU n/TCG" or "/KVM") and the first QEMU function on each: where a frozen vCPU waits.
     stacks: { evidence: 'pstack', parse: parseGdbThreads, ours: (fn) => /^(qemu|cpu|kvm|tcg|mttcg|rr)_/.test(fn), threads: /^CPU \d+\// },
     evidence: (vm, bhyvePid) => {

@@ -26,6 +26,8 @@ export interface HostOptions {
   cloneRoot?: string;
   labDir?: string;
   labFaults?: string;
+  /** false: the lab's bhyvectl without --wrlock-cycle. */
+  labWrlockHook?: boolean;
   /** How many vms at once, and what the host is for (the scheduler's; platforms ignore them). */
   capacity?: number;
   labels?: string[];
@@ -149,7 +151,11 @@ export interface Platform {
   readonly links?: LinkRecipe;
   /** The vm network when hosts.X.nic is not given (the lab's one link); other platforms need it configured. */
   readonly defaultNic?: string;
-  /** What the host can do for tests; a test that needs what is missing is skipped with the reason. */
+  /**
+   * What the platform is known to lack whatever the host says (FreeBSD's
+   * bhyvectl has no write-lock hook): tests needing it are skipped when
+   * planned. Everything else is probed on the host (capabilities.ts).
+   */
   readonly capabilities: { wrlock: boolean };
   readonly bhyve: string;
   readonly bhyvectl: string;

@@ -11,6 +11,8 @@ export type VcpuSample = { counters: Map<number, number> } | { absent: string };
 
 /** How a platform reads its vCPU counters: the command for a vm of `cpus` vCPUs, and the parser of one sample of its output. */
 export interface VcpuProgressRecipe {
+  /** Where the counters come from: what the host's capability probe looks for (capabilities.ts). */
+  readonly source: 'bhyvectl' | 'kstat';
   command(vmName: string, cpus: number): string;
   parse(sample: string, vmName: string, cpus: number): VcpuSample;
 }
@@ -28,6 +30,7 @@ export interface VcpuProgressRecipe {
  * exit 1, bhyvectl.c main()) is not there.
  */
 export const statsProgress = (bhyvectl: string, stat: string): VcpuProgressRecipe => ({
+  source: 'bhyvectl',
   command: (vmName, cpus) =>
     `for c in ${Array.from({ length: cpus }, (_, i) => i).join(' ')}; do echo "R $c"; ${shQuote(bhyvectl)} --vm=${shQuote(vmName)} --cpu=$c --get-stats 2>&1; echo "X $c $?"; done`,
   parse: (sample, vmName, cpus) => {
@@ -70,6 +73,7 @@ export const statsProgress = (bhyvectl: string, stat: string): VcpuProgressRecip
  * would be most of what is read), and the parser sums here.
  */
 export const kstatProgress: VcpuProgressRecipe = {
+  source: 'kstat',
   command: (vmName, cpus) =>
     `names=$(kstat -p vmm:::vm_name); printf '%s\\n' "$names"; ` +
     `i=$(printf '%s\\n' "$names" | awk -F '\\t' -v n=${shQuote(vmName)} '$2 == n { split($1, a, ":"); print a[2] }'); ` +

@@ -1,5 +1,6 @@
 // results.json: the one record of a run that every reporter, merge and compare
 // read. Written atomically (temp file + rename), so a reader never sees half.
+import type { HostCapabilities } from '../platform/capabilities.ts';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EXIT } from '../errors.ts';
@@ -89,6 +90,8 @@ export interface HostSummary {
   transport: string;
   /** What makes two hosts comparable: CPU, memory, OS and bhyve build (compare warns when they differ). */
   fingerprint?: Record<string, string>;
+  /** What it offered the tests, probed at the start of the run: a test needing what it lacked was skipped. */
+  capabilities?: HostCapabilities;
   /** Failed its health check at the start of the run, or wedged during it: its tests went to other hosts of its pool. */
   quarantined?: string;
   /** A vm of the run wedged it: it needs a reboot (`bhyve-smoke clean` reports it until it has one). */

@@ -1,13 +1,16 @@
 // A host's health and fingerprint, checked at the start of every run and by
 // `doctor`: reachable, the platform it claims, bhyve and bhyvectl present, the
 // platform's own tools (vmadm, zoneadm, the bhyve brand) and the vm network,
-// the write-lock hook, free memory, every guest image present and the one the
-// config pins (its identity goes into the results). A host that fails
-// is quarantined for the run: its pool's other hosts take its tests.
+// free memory, every guest image present and the one the config pins (its
+// identity goes into the results); and what it offers the tests (the
+// write-lock hook, vCPU counters, the framebuffer: platform/capabilities.ts).
+// A host that fails is quarantined for the run: its pool's other hosts take
+// its tests. A capability it lacks only skips the tests that need it.
 import type { Config } from '../config/schema.ts';
 import { messageOf } from '../errors.ts';
 import type { Host } from '../host.ts';
 import { parseFingerprint } from '../platform/fingerprint.ts';
+import { bhyveDevices, bhyvectlUsage, judgeCapabilities, type HostCapabilities } from '../platform/capabilities.ts';
 import { shQuote } from '../transport/quote.ts';
 import { describeImage, diskImageFor, type ImageIdentity } from '../image/disk-image.ts';
 import { imageCheck } from '../image/verify.ts';
@@ -24,13 +27,13 @@ export interface Finding {
 /** A file image's sha256 reads the whole file: allow a big one (about 100 MB/s gives 60 GB). */
 const IMAGE_CHECK_MS = 10 * 60_000;
 
-/** The doctor's findings for a host; `guests` limits the image checks to the guests a run uses there. */
-export async function doctorHost(host: Host, config: Config, guests = Object.keys(config.guests)): Promise<Finding[]> {
-  return (await examineHost(host, config, guests)).findings;
+/** The doctor's findings for a host and its capabilities (none when it cannot be reached); `guests` limits the image checks to the guests a run uses there. */
+export async function doctorHost(host: Host, config: Config, guests = Object.keys(config.guests)): Promise<{ findings: Finding[]; capabilities?: HostCapabilities }> {
+  return examineHost(host, config, guests);
 }
 
-/** The findings, and the identity of each guest's golden disk on the host (for results). */
-async function examineHost(host: Host, config: Config, guests: string[]): Promise<{ findings: Finding[]; images: Record<string, ImageIdentity> }> {
+/** The findings, the host's capabilities, and the identity of each guest's golden disk on the host (for results). */
+async function examineHost(host: Host, config: Config, guests: string[]): Promise<{ findings: Finding[]; images: Record<string, ImageIdentity>; capabilities?: HostCapabilities }> {
   const p = host.platform;
   const findings: Finding[] = [];
   const images: Record<string, ImageIdentity> = {};
@@ -58,15 +61,11 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
   for (const path of p.requires ?? []) {
     await probe(`${path} present`, `[ -e ${shQuote(path)} ] && echo ${shQuote(path)}`, (_, code) => code === 0 || `${path} is missing: a ${p.kind} host needs it`);
   }
+  const network = findings.length;
   for (const check of p.hostChecks(host.nic)) {
     await probe(check.what, check.command, (out, code) => (check.judge ? check.judge(out, code) : code === 0 || `\`${check.command}\` exited ${code}`));
   }
-  if (p.capabilities.wrlock) {
-    // The usage text lists the option where the hook exists.
-    await probe('wrlock capability', `${shQuote(p.bhyvectl)} 2>&1 | grep -c -- --wrlock-cycle`, (out) => Number(out) > 0 || 'bhyvectl has no --wrlock-cycle');
-  } else {
-    findings.push({ ok: true, what: 'wrlock capability', detail: `none on ${p.kind}: tests that need it are skipped` });
-  }
+  const capabilities = await probeCapabilities(host, findings.slice(network));
   await probe('free memory', p.freeMemoryMiB, (out) => (Number(out) >= 512 ? true : `${out} MiB free, want at least 512`));
   for (const [name, guest] of Object.entries(config.guests).filter(([n]) => guests.includes(n))) {
     const { bootrom } = guest.image;
@@ -88,7 +87,21 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
       findings.push({ ok: false, what: `guest ${name} bootrom`, detail: `guests.${name}.image.bootrom: ${bootrom}, but the image ${describeImage(image)} requires bootrom ${required} (its manifest's requirements.bootrom; vmadm refuses any other)`, config: true });
     }
   }
-  return { findings, images };
+  return { findings, images, capabilities };
+}
+
+/** The host's capabilities (platform/capabilities.ts): its tools' answers, and whether its vm network checks passed. */
+async function probeCapabilities(host: Host, networkFindings: Finding[]): Promise<HostCapabilities> {
+  const p = host.platform;
+  const answer = async (command: string, what: string) => {
+    const r = await host.exec(command, { doing: `reading ${what}`, timeoutMs: 30_000, check: false });
+    return r.stdout;
+  };
+  const failed = networkFindings.filter((f) => !f.ok);
+  const links = failed.length
+    ? { ok: false, detail: failed.map((f) => `${f.what}: ${f.detail}`).join('; ') }
+    : { ok: true, detail: p.links ? `a link of its own per vm over ${host.nic} (${networkFindings.map((f) => f.what).join(', ')})` : `the ${p.kind} zone brand makes each vm's VNIC over ${host.nic}` };
+  return judgeCapabilities(p, { usage: await answer(bhyvectlUsage(p), "bhyvectl's usage text"), devices: await answer(bhyveDevices(p), "bhyve's device list") }, links);
 }
 
 export interface HostHealth {
@@ -97,19 +110,21 @@ export interface HostHealth {
   /** It is out because the config asks what it cannot do (a guest's bootrom): exit 2. */
   configError?: boolean;
   fingerprint?: Record<string, string>;
+  /** What the host offers the tests, probed (platform/capabilities.ts). */
+  capabilities?: HostCapabilities;
   /** Per guest, the identity of its golden disk on this host. */
   images?: Record<string, ImageIdentity>;
 }
 
 /** The doctor's checks, then the fingerprint and the run folder: a host ready for the run, or the reason it is not. */
 export async function checkHostForRun(host: Host, config: Config, runDir: string, guests: string[]): Promise<HostHealth> {
-  const { findings, images } = await examineHost(host, config, guests);
+  const { findings, images, capabilities } = await examineHost(host, config, guests);
   const failed = findings.filter((f) => !f.ok);
-  if (failed.length) return { quarantined: failed.map((f) => `${f.what}: ${f.detail}`).join('; '), ...(failed.every((f) => f.config) ? { configError: true } : {}) };
+  if (failed.length) return { quarantined: failed.map((f) => `${f.what}: ${f.detail}`).join('; '), ...(failed.every((f) => f.config) ? { configError: true } : {}), ...(capabilities ? { capabilities } : {}) };
   try {
     const fp = await host.exec(host.platform.fingerprint, { doing: `fingerprinting host ${host.name}`, timeoutMs: 30_000, check: false });
     await host.exec(`mkdir -p ${shQuote(runDir)}`, { doing: `preparing host ${host.name}`, timeoutMs: 30_000 });
-    return { fingerprint: parseFingerprint(fp.stdout), images };
+    return { fingerprint: parseFingerprint(fp.stdout), images, ...(capabilities ? { capabilities } : {}) };
   } catch (e) {
     return { quarantined: messageOf(e).split('\n')[0] };
   }

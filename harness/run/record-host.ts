@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Host } from '../host.ts';
 import { shQuote } from '../transport/quote.ts';
+import { bhyveDevices, bhyvectlUsage } from '../platform/capabilities.ts';
 
 export interface RecordedCommand {
   /** The transcript's file name. */
@@ -18,9 +19,9 @@ export interface RecordedCommand {
 
 /**
  * The read-only commands a platform relies on; with a running vm's name, its stats too. The recipes
- * are the platform files' own (each cites its source there). The usage texts: illumos and FreeBSD
- * bhyvectl print usage() for an option getopt_long() does not know (usr/src/cmd/bhyvectl/bhyvectl.c,
- * usr.sbin/bhyvectl/bhyvectl.c main()), and bhyve for -h (bhyverun.c main(): `case 'h': usage(0)`);
+ * are the platform files' own (each cites its source there). The usage texts and the device list
+ * are the capability probes' (platform/capabilities.ts), and bhyve's for -h (bhyverun.c main():
+ * `case 'h': usage(0)`);
  * `/etc/release` is illumos's release file, `freebsd-version -kru` FreeBSD's (freebsd-version(1)).
  */
 export function recordedCommands(host: Host, vm?: string): RecordedCommand[] {
@@ -34,7 +35,8 @@ export function recordedCommands(host: Host, vm?: string): RecordedCommand[] {
     { file: 'fingerprint.txt', what: "the host's fingerprint (results.json hosts[].fingerprint)", command: p.fingerprint },
     { file: 'boot-id.txt', what: 'the boot id (wedged hosts)', command: p.bootId },
     { file: 'free-memory.txt', what: 'free memory in MiB (doctor)', command: p.freeMemoryMiB },
-    { file: 'bhyvectl-usage.txt', what: "bhyvectl's usage text (its options)", command: `${q(p.bhyvectl)} --help 2>&1; true` },
+    { file: 'bhyvectl-usage.txt', what: "bhyvectl's usage text (its options: the wrlock and vcpu-stats capabilities)", command: bhyvectlUsage(p) },
+    { file: 'bhyve-devices.txt', what: "bhyve's PCI device emulations (the framebuffer capability)", command: bhyveDevices(p) },
     { file: 'bhyve-usage.txt', what: "bhyve's usage text (its options)", command: `${q(p.bhyve)} -h 2>&1; true` },
     ...(vm ? [
       { file: 'bhyvectl-get-stats.txt', what: `bhyvectl --get-stats of ${vm}`, command: `${q(p.bhyvectl)} --vm=${q(vm)} --get-stats` },

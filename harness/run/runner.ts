@@ -26,6 +26,7 @@ import { WrlockHammer } from '../disturbance/wrlock-hammer.ts';
 import { HeartbeatWatch } from '../watch/heartbeat.ts';
 import { LivenessWatch } from '../watch/liveness.ts';
 import { VcpuProgressWatch } from '../watch/vcpu-progress.ts';
+import { lacking, type HostCapabilities } from '../platform/capabilities.ts';
 import { Watchdog } from '../watch/watchdog.ts';
 import { resolveFramebuffer, resolvePassword } from './credentials.ts';
 import { checkHostForRun, type HostHealth } from './health.ts';
@@ -152,8 +153,14 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
           const configOnly = test.hosts.every((h) => health.get(h)?.configError);
           return finish(errorResult(test, test.host, new (configOnly ? ConfigError : InfraError)(`no healthy host can run this test (${why})`), o));
         }
+        // A host that lacks what the suite needs (its probe said so) skips the test with the reason.
+        const capable = candidates.filter((h) => test.suite.needs.every((c) => health.get(h)?.capabilities?.[c].present));
+        if (capable.length === 0) {
+          const why = candidates.flatMap((h) => test.suite.needs.filter((c) => !health.get(h)?.capabilities?.[c].present).map((c) => lacking(h, c, health.get(h)?.capabilities?.[c])));
+          return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: why.join('; ') });
+        }
         await poolLimit(test)(async () => {
-          const hostName = await slots.acquire(candidates, test.suite.exclusive);
+          const hostName = await slots.acquire(capable, test.suite.exclusive);
           if (!hostName) {
             const why = candidates.map((h) => `host ${h} ${health.get(h)?.quarantined}`).join('; ');
             return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: `no host left to run it: ${why}` });
@@ -161,7 +168,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
           try {
             finish(await runWithRetries(test, async (attempt) => {
               if (live.abort.signal.aborted) return errorResult(test, hostName, live.abort.signal.reason, o);
-              const result = await runOnce({ o, test, attempt, runId, host: hosts.get(hostName)!, runDir: runDirs.get(hostName)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report, keepVm });
+              const result = await runOnce({ o, test, attempt, runId, host: hosts.get(hostName)!, capabilities: health.get(hostName)!.capabilities!, runDir: runDirs.get(hostName)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report, keepVm });
               if (result.wedged) hostWedged(hostName, result.wedged);
               const image = health.get(hostName)?.images?.[test.guest];
               return image ? { ...result, image } : result;
@@ -202,6 +209,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     hosts: hostNames.map((n) => ({
       name: n, platform: o.config.hosts[n].platform, transport: hosts.get(n)!.transport.name,
       ...(health.get(n)?.fingerprint ? { fingerprint: health.get(n)!.fingerprint } : {}),
+      ...(health.get(n)?.capabilities ? { capabilities: health.get(n)!.capabilities } : {}),
       ...(health.get(n)?.quarantined ? { quarantined: health.get(n)!.quarantined } : {}),
       ...(wedged.get(n) ? { wedged: wedged.get(n) } : {}),
     })),
@@ -245,14 +253,16 @@ interface OnceArgs {
   live: Live;
   report: Required<Reporter>;
   keepVm: (k: KeptVm) => void;
+  /** What the host offers (its probe at the start of the run): without a framebuffer or vCPU counters the test runs without them, saying so. */
+  capabilities: HostCapabilities;
 }
 
-async function runOnce({ o, test, attempt, runId, host, runDir, vmName, live, report, keepVm }: OnceArgs): Promise<TestResult> {
+async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vmName, live, report, keepVm }: OnceArgs): Promise<TestResult> {
   const base = baseResult(test, host.name, o);
   report.onTestBegin(test);
   const guest = o.config.guests[test.guest];
   const timeline = new Timeline();
-  const framebuffer = resolveFramebuffer(test.guest, guest);
+  const framebuffer = capabilities.framebuffer.present ? resolveFramebuffer(test.guest, guest) : undefined;
   const testDir = join(o.output, 'tests', `${test.id.replace(/[^A-Za-z0-9_.#-]+/g, '_')}${attempt ? `.retry${attempt}` : ''}`);
   const vm = new Vm({
     host, name: vmName, guestName: test.guest, guest,
@@ -268,8 +278,9 @@ async function runOnce({ o, test, attempt, runId, host, runDir, vmName, live, re
   const heldByUs = (from: number, to: number) => hammer.heldMs(from, to);
   const liveness = new LivenessWatch(
     new HeartbeatWatch(vm, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxGapMs: o.thresholds.heartbeatGapMs, heldByUs }),
-    new VcpuProgressWatch(host, vm, guest.vcpus, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxStallMs: o.thresholds.heartbeatGapMs }),
+    capabilities['vcpu-stats'].present ? new VcpuProgressWatch(host, vm, guest.vcpus, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxStallMs: o.thresholds.heartbeatGapMs }) : undefined,
   );
+  if (!capabilities['vcpu-stats'].present) timeline.event('vcpu-watch-off', lacking(host.name, 'vcpu-stats', capabilities['vcpu-stats']));
   live.vms.add(vm);
   mkdirSync(testDir, { recursive: true });
   const attachments: TestResult['attachments'] = [];
@@ -279,6 +290,7 @@ async function runOnce({ o, test, attempt, runId, host, runDir, vmName, live, re
     writeFileSync(path, vm.secrets.mask(content));
     attachments.push({ name, path });
   };
+  if (guest.framebuffer && !capabilities.framebuffer.present) missingEvidence.push({ name: 'screenshots', reason: lacking(host.name, 'framebuffer', capabilities.framebuffer) });
   if (vm.framebuffer) {
     vm.screen = new Screen({
       connect: () => vm.connectFramebuffer(), browser: live.browser, password: framebuffer?.password,

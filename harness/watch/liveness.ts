@@ -8,23 +8,24 @@ import type { VcpuProgressWatch } from './vcpu-progress.ts';
 export class LivenessWatch {
   constructor(
     readonly heartbeat: HeartbeatWatch,
-    readonly vcpus: VcpuProgressWatch,
+    /** None where the host has no vCPU counters to read (its vcpu-stats capability). */
+    readonly vcpus?: VcpuProgressWatch,
   ) {}
 
   /** Starts the guest's heartbeat loop (again, after a reboot) and arms both watches. */
   async start(): Promise<void> {
     await this.heartbeat.start();
-    this.vcpus.start();
+    this.vcpus?.start();
   }
 
   /** Before a reboot or shutdown: silence is expected until start() again. */
   pause(): void {
     this.heartbeat.pause();
-    this.vcpus.pause();
+    this.vcpus?.pause();
   }
 
   async stop(): Promise<void> {
     this.heartbeat.stop();
-    await this.vcpus.stop();
+    await this.vcpus?.stop();
   }
 }

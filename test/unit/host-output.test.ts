@@ -22,6 +22,10 @@ import { parseFindstack, parseGdbThreads, parseProcstatKk } from '../../harness/
 import { HAMMER_SH, readHammerLine } from '../../harness/disturbance/wrlock-hammer.ts';
 import { LAB_BIN } from '../helpers/lab.ts';
 import { illumosGetStats } from '../helpers/get-stats-transcript.ts';
+import { bhyveDevices, bhyvectlUsage, judgeCapabilities, parseBhyvectlUsage, parseDeviceList } from '../../harness/platform/capabilities.ts';
+import { labPlatform } from '../../harness/platform/lab.ts';
+import { freebsdPlatform } from '../../harness/platform/freebsd.ts';
+import { illumosPlatform } from '../../harness/platform/illumos.ts';
 
 const fixture = (path: string) => readFileSync(join(import.meta.dirname, '../../fixtures', path), 'utf8');
 const root = mkdtempSync(join(tmpdir(), 'bsm-shape-'));
@@ -178,5 +182,37 @@ describe('thread stacks', () => {
       sleeper.kill();
     }
     refuses(() => parseGdbThreads('Could not attach to process.  If your uid matches the uid of the target\n'), /pstack/, 'Could not attach to process.  If your uid matches the uid of the target');
+  });
+});
+
+describe('capability probes', () => {
+  const lab = labPlatform(join(LAB_BIN, '..'));
+  const usage = execFileSync('/bin/sh', ['-c', bhyvectlUsage(lab)], { encoding: 'utf8' });
+  const devices = execFileSync('/bin/sh', ['-c', bhyveDevices(lab)], { encoding: 'utf8' });
+  const links = { ok: true, detail: 'a VNIC per vm' };
+
+  it("read from the lab's bhyvectl usage text and bhyve -s help, both builds of bhyvectl", () => {
+    const caps = judgeCapabilities(lab, { usage, devices }, links);
+    assert.deepEqual(Object.fromEntries(Object.entries(caps).map(([c, f]) => [c, f.present])), { wrlock: true, 'vcpu-stats': true, framebuffer: true, links: true });
+    const without = labPlatform(join(LAB_BIN, '..'), undefined, false);
+    const old = judgeCapabilities(without, { usage: execFileSync('/bin/sh', ['-c', bhyvectlUsage(without)], { encoding: 'utf8' }), devices }, links);
+    assert.deepEqual(old.wrlock, { present: false, detail: `${without.bhyvectl}'s usage lists no --wrlock-cycle` });
+    assert.equal(old['vcpu-stats'].present, true);
+  });
+
+  it('FreeBSD lacks the hook whatever its usage says; illumos reads its vCPU counters from kstats', () => {
+    assert.match(judgeCapabilities(freebsdPlatform(), { usage, devices }, links).wrlock.detail, /freebsd's bhyvectl has no --wrlock-cycle/);
+    assert.match(judgeCapabilities(illumosPlatform(), { usage: usage.replace('[--get-stats]', ''), devices }, links)['vcpu-stats'].detail, /vmm kstats/);
+  });
+
+  it('an answer in another shape is no capability, and the reason quotes it', () => {
+    // A bhyve without `-s help` takes "help" for a slot; a bhyvectl wrapper that prints something else.
+    const caps = judgeCapabilities(lab, { usage: 'bhyvectl: Befehl nicht gefunden\n', devices: 'Invalid PCI slot info field "help"\n' }, links);
+    assert.equal(caps.framebuffer.present, false);
+    assert.match(caps.framebuffer.detail, /^could not tell: `\S+ -s help` printed what bhyve-smoke cannot read[\s\S]*\| Invalid PCI slot info field "help"/);
+    assert.equal(caps.wrlock.present, false);
+    assert.match(caps.wrlock.detail, /could not tell: [\s\S]*no usage line[\s\S]*\| bhyvectl: Befehl nicht gefunden/);
+    refuses(() => parseDeviceList('fbuf\nvirtio net\n', 'bhyve -s help'), /bhyve -s help/, 'virtio net');
+    refuses(() => parseBhyvectlUsage('usage: bhyvectl [-v]\n', 'bhyvectl'), /bhyvectl/, 'usage: bhyvectl [-v]');
   });
 });

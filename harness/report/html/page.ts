@@ -73,9 +73,10 @@ function runSummary(run: RunResult, tests: TestResult[], anchors: string[]): Htm
   </table>
   <h2>Hosts</h2>
   <table class="hosts">
-    <thead><tr><th>host</th><th>platform</th><th>transport</th><th>fingerprint</th></tr></thead>
+    <thead><tr><th>host</th><th>platform</th><th>transport</th><th>capabilities</th><th>fingerprint</th></tr></thead>
     <tbody>${run.hosts.map((h) => html`
       <tr class="${h.quarantined ? 'failed' : ''}"><td>${h.name}${h.quarantined ? html`<div class="missing">quarantined: ${h.quarantined}</div>` : ''}${h.wedged ? html`<div class="missing" data-wedged="${h.wedged.vm}">host wedged: needs a reboot (vm ${h.wedged.vm})</div>` : ''}</td><td>${h.platform}</td><td>${h.transport}</td>
+        <td>${h.capabilities ? Object.entries(h.capabilities).map(([c, f]) => html`<div class="${f.present ? '' : 'missing'}" data-capability="${c}" title="${f.detail}">${f.present ? c : html`no ${c}: ${f.detail}`}</div>`) : '–'}</td>
         <td>${h.fingerprint ? html`<details><summary>${Object.keys(h.fingerprint).length} keys</summary><table>${Object.entries(h.fingerprint).map(([k, v]) => html`<tr><td class="mono">${k}</td><td>${v}</td></tr>`)}</table></details>` : '–'}</td></tr>`)}
     </tbody>
   </table>`;

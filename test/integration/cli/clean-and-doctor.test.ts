@@ -68,9 +68,11 @@ describe('clean and doctor', { timeout: 300_000 }, () => {
     await inSandbox(async (box) => {
       const ok = await box.run(['doctor']);
       assert.equal(ok.exitCode, 0, String(ok.stdout));
-      for (const what of ['reachable', 'platform lab', 'bhyve present', 'bhyvectl present', 'vm network user0', 'may create VNICs', 'wrlock capability', 'free memory', 'guest linux bootrom', 'guest linux disk']) {
+      for (const what of ['reachable', 'platform lab', 'bhyve present', 'bhyvectl present', 'vm network user0', 'may create VNICs', 'free memory', 'guest linux bootrom', 'guest linux disk']) {
         assert.match(String(ok.stdout), new RegExp(`^  ok {3}${what}`, 'm'));
       }
+      // What the lab offers the tests, each with how it was told.
+      for (const c of ['wrlock', 'vcpu-stats', 'framebuffer', 'links']) assert.match(String(ok.stdout), new RegExp(`^  has  ${c}: \\S`, 'm'));
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({
         hosts: { lab: { transport: 'local', platform: 'lab' } },
         guests: { linux: { os: 'linux', image: { bootrom: '@lab/guest', disk: '/nonexistent/golden.img' }, credentials: { passwordEnv: 'X' } } },
