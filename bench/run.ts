@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<void>> = {
   images: async () => (await import('./images.ts')).benchImages(),
   history: async () => (await import('./history.ts')).benchHistory(),
   dose: async () => (await import('./dose.ts')).benchDose(),
+  'host-output': async () => (await import('./host-output.ts')).benchHostOutput(),
 };
 
 const wanted = process.argv.slice(2);

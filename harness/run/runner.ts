@@ -154,9 +154,10 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
           return finish(errorResult(test, test.host, new (configOnly ? ConfigError : InfraError)(`no healthy host can run this test (${why})`), o));
         }
         // A host that lacks what the suite needs (its probe said so) skips the test with the reason.
-        const capable = candidates.filter((h) => test.suite.needs.every((c) => health.get(h)?.capabilities?.[c].present));
+        const lacks = (h: string) => test.suite.needs.filter((c) => !health.get(h)?.capabilities?.[c].present);
+        const capable = candidates.filter((h) => lacks(h).length === 0);
         if (capable.length === 0) {
-          const why = candidates.flatMap((h) => test.suite.needs.filter((c) => !health.get(h)?.capabilities?.[c].present).map((c) => lacking(h, c, health.get(h)?.capabilities?.[c])));
+          const why = candidates.flatMap((h) => lacks(h).map((c) => lacking(h, c, health.get(h)?.capabilities?.[c])));
           return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: why.join('; ') });
         }
         await poolLimit(test)(async () => {
