@@ -12,6 +12,7 @@ import { RemoteShell, type RemoteShellAdapter } from './guest/remote-shell.ts';
 import { ConsoleSession } from './guest/console.ts';
 import type { Host } from './host.ts';
 import { parseExits } from './platform/supervisor.ts';
+import { UnexpectedOutput } from './platform/host-output.ts';
 import { DESTROY_MS } from './platform/teardown.ts';
 import type { Timeline } from './timeline.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, VmPlan } from './platform/types.ts';
@@ -251,8 +252,9 @@ export class Vm {
     const p = this.host.platform;
     if (p.iperf3Target) {
       const r = await this.host.exec(p.iperf3Target(this.name), { doing: `finding the iperf3 forward of ${this.name}` });
-      if (r.stdout.trim()) return r.stdout.trim();
-      throw new InfraError(`${this.name}: the host has no iperf3 forward for the vm`, { command: r.command });
+      const target = r.stdout.trim();
+      if (/^[\w.-]+:\d+$/.test(target)) return target;
+      throw new UnexpectedOutput({ command: r.command, expected: `HOST:PORT, where the host reaches the iperf3 server of ${this.name}` }, r.stdout, target ? 'not that' : 'no forward for the vm');
     }
     const ip = (await this.run(this.probes.ipv4)).output.trim();
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) throw new InfraError(`${this.name}: no IPv4 address in the guest (got ${JSON.stringify(ip)})`);

@@ -2,6 +2,7 @@
 // command per image kind, and the identity of what is there: a file's sha256
 // (computed every time: for big images, a ZFS snapshot's guid costs nothing),
 // a snapshot's guid, a SmartOS image's UUID once imgadm knows it.
+import { UnexpectedOutput } from '../platform/host-output.ts';
 import type { Platform } from '../platform/types.ts';
 import { shQuote } from '../transport/quote.ts';
 import { describeImage, type DiskImage, type ImageIdentity } from './disk-image.ts';
@@ -23,8 +24,8 @@ export function imageCheck(platform: Platform, image: DiskImage): ImageCheck {
         command: `f=${platform.imagePath(image.path)}; [ -f "$f" ] || { echo "missing: $f"; exit 3; }; ${platform.sha256File}`,
         judge: (out, code) => {
           if (code !== 0) return { problem: `${image.path} is not on the host${out ? ` (${out.split('\n')[0]})` : ''}` };
-          const sum = /^[0-9a-f]{64}$/m.exec(out)?.[0];
-          if (!sum) return { problem: `no sha256 for ${image.path}: ${JSON.stringify(out.slice(0, 200))}` };
+          const sum = /^[0-9a-f]{64}$/.exec(out.trim())?.[0];
+          if (!sum) return { problem: new UnexpectedOutput({ command: platform.sha256File, expected: `the sha256 of ${image.path}, 64 hex digits alone` }, out, 'no such line').message };
           if (image.sha256 && sum !== image.sha256) return { problem: `${image.path}: checksum mismatch: the config pins sha256 ${image.sha256}, the host has ${sum}` };
           return { image: name, id: `sha256:${sum}` };
         },
@@ -34,8 +35,9 @@ export function imageCheck(platform: Platform, image: DiskImage): ImageCheck {
       return {
         command: `zfs list -H -p -o name,guid -t snapshot ${shQuote(image.snapshot)}`,
         judge: (out, code) => {
-          const [listed, guid] = out.split('\n')[0]?.split('\t') ?? [];
-          if (code !== 0 || listed !== image.snapshot || !/^\d+$/.test(guid ?? '')) return { problem: `ZFS snapshot ${image.snapshot} is not on the host${out ? ` (${out.split('\n')[0]})` : ''}` };
+          if (code !== 0) return { problem: `ZFS snapshot ${image.snapshot} is not on the host${out ? ` (${out.split('\n')[0]})` : ''}` };
+          const [listed, guid] = out.trim().split('\t');
+          if (listed !== image.snapshot || !/^\d+$/.test(guid ?? '')) return { problem: new UnexpectedOutput({ command: `zfs list -H -p -o name,guid -t snapshot ${image.snapshot}`, expected: 'one line `SNAPSHOT<TAB>GUID`' }, out, 'not that line').message };
           return { image: name, id: `guid:${guid}` };
         },
       };
@@ -51,9 +53,10 @@ export function imageCheck(platform: Platform, image: DiskImage): ImageCheck {
           try {
             manifest = JSON.parse(out).manifest;
           } catch {
-            return { problem: `\`imgadm get ${image.uuid}\` printed no JSON manifest: ${JSON.stringify(out.slice(0, 200))}` };
+            manifest = undefined;
           }
-          if (manifest?.uuid !== image.uuid) return missing;
+          if (typeof manifest?.uuid !== 'string') return { problem: new UnexpectedOutput({ command: `imgadm get ${image.uuid}`, expected: 'a JSON object with the image\'s `manifest` (cli.js do_get())' }, out, 'no manifest with a uuid').message };
+          if (manifest.uuid !== image.uuid) return missing;
           const bootrom = manifest.requirements?.bootrom;
           return { image: name, id: `uuid:${image.uuid}`, ...(typeof bootrom === 'string' ? { bootrom } : {}) };
         },

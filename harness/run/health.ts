@@ -10,6 +10,7 @@ import type { Config } from '../config/schema.ts';
 import { messageOf } from '../errors.ts';
 import type { Host } from '../host.ts';
 import { parseFingerprint } from '../platform/fingerprint.ts';
+import { UnexpectedOutput } from '../platform/host-output.ts';
 import { bhyveDevices, bhyvectlUsage, judgeCapabilities, type HostCapabilities } from '../platform/capabilities.ts';
 import { shQuote } from '../transport/quote.ts';
 import { describeImage, diskImageFor, type ImageIdentity } from '../image/disk-image.ts';
@@ -66,7 +67,10 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
     await probe(check.what, check.command, (out, code) => (check.judge ? check.judge(out, code) : code === 0 || `\`${check.command}\` exited ${code}`));
   }
   const capabilities = await probeCapabilities(host, findings.slice(network));
-  await probe('free memory', p.freeMemoryMiB, (out) => (Number(out) >= 512 ? true : `${out} MiB free, want at least 512`));
+  await probe('free memory', p.freeMemoryMiB, (out) => {
+    if (!/^\d+$/.test(out)) return new UnexpectedOutput({ command: p.freeMemoryMiB, expected: 'the free memory in MiB, a whole number' }, out, 'not a number').message;
+    return Number(out) >= 512 || `${out} MiB free, want at least 512`;
+  });
   for (const [name, guest] of Object.entries(config.guests).filter(([n]) => guests.includes(n))) {
     const { bootrom } = guest.image;
     const unbootable = p.checkBootrom?.(bootrom);

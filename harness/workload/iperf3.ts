@@ -8,6 +8,7 @@ import type { Timeline } from '../timeline.ts';
 import { shJoin } from '../transport/quote.ts';
 import { onLines } from '../transport/lines.ts';
 import { InfraError } from '../errors.ts';
+import { UnexpectedOutput } from '../platform/host-output.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Iperf3Interval {
@@ -39,6 +40,15 @@ export function parseInterval(line: string, streams: number): number | undefined
   const m = INTERVAL.exec(line);
   if (!m || (streams > 1) !== (m[1] === 'SUM')) return undefined;
   return Number(m[2]) * (SCALE[m[3]] ?? 1);
+}
+
+/**
+ * A run that went to its end printed measured intervals: one that printed
+ * none (another iperf3's format, JSON, a message) is output the harness does
+ * not read, never a throughput of zero.
+ */
+export function checkIntervalsRead(count: number, output: string, command: string): void {
+  if (count === 0) throw new UnexpectedOutput({ command, expected: 'interval lines `[ ID]   A-B   sec  N MBytes  N Mbits/sec …` (iperf3 3.x text output, `-i 1 -f m`)' }, output, 'no measured interval');
 }
 
 export class Iperf3 {
@@ -95,7 +105,10 @@ export class Iperf3 {
     this.keep(`iperf3-${o.phase}.txt`, `$ ${r.command}\n(exit ${r.exitCode}${r.timedOut ? ', timed out' : ''})\n${r.stdout}${r.stderr}`);
     this.timeline.event('iperf3-end', `${o.phase}: ${intervals.length} intervals`);
     const meanMbps = intervals.reduce((s, i) => s + i.mbps, 0) / Math.max(1, intervals.length);
-    if (r.exitCode === 0 && !r.timedOut) return { phase: o.phase, intervals, meanMbps };
+    if (r.exitCode === 0 && !r.timedOut) {
+      checkIntervalsRead(intervals.length, r.stdout, r.command);
+      return { phase: o.phase, intervals, meanMbps };
+    }
     const error = `iperf3 (${o.phase}) against ${this.target} ${r.timedOut ? 'did not finish in time' : `exited ${r.exitCode}`}: ${`${r.stdout}${r.stderr}`.trim().split('\n').slice(-3).join(' / ')}`;
     this.timeline.event('iperf3-failed', error);
     return { phase: o.phase, intervals, meanMbps, error };

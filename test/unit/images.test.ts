@@ -80,6 +80,8 @@ describe('checking a golden disk on its host', () => {
     assert.deepEqual(check.judge('missing: /img/deb.raw', 3), { problem: '/img/deb.raw is not on the host (missing: /img/deb.raw)' });
     assert.equal(imageCheck(host('illumos').platform, { kind: 'file', path: '/x' }).command.endsWith('digest -a sha256 "$f"'), true);
     assert.equal(imageCheck(host('freebsd').platform, { kind: 'file', path: '/x' }).command.endsWith('sha256 -q "$f"'), true);
+    // Output in another shape (GNU sha256sum's whole line, when the recipe's cut is lost) is quoted, not read as "no image".
+    assert.match((check.judge(`${SHA}  /img/deb.raw\n`, 0) as { problem: string }).problem, /printed what bhyve-smoke cannot read: no such line; expected the sha256 of \/img\/deb.raw[\s\S]*\| [0-9a-f]{64}  \/img\/deb.raw/);
   });
 
   it('a ZFS snapshot: `zfs list -H -p` (one tab-separated line, exact numbers) gives its guid', () => {
@@ -87,6 +89,8 @@ describe('checking a golden disk on its host', () => {
     assert.equal(check.command, 'zfs list -H -p -o name,guid -t snapshot tank/img/deb@golden');
     assert.deepEqual(check.judge('tank/img/deb@golden\t8717382134762914562\n', 0), { image: 'zfs tank/img/deb@golden', id: 'guid:8717382134762914562' });
     assert.match((check.judge("cannot open 'tank/img/deb@golden': dataset does not exist", 1) as { problem: string }).problem, /ZFS snapshot tank\/img\/deb@golden is not on the host \(cannot open/);
+    // Without -H: the header and columns, which is not the snapshot missing.
+    assert.match((check.judge('NAME                  GUID\ntank/img/deb@golden   8717382134762914562\n', 0) as { problem: string }).problem, /`zfs list -H -p -o name,guid -t snapshot tank\/img\/deb@golden` printed what bhyve-smoke cannot read[\s\S]*\| NAME {18}GUID/);
   });
 
   it('a SmartOS image: `imgadm get` prints {"manifest": …}; its uuid is its identity, its requirements.bootrom what vmadm will insist on', () => {
@@ -98,7 +102,8 @@ describe('checking a golden disk on its host', () => {
     assert.deepEqual(check.judge(got({ brand: 'bhyve', bootrom: 'uefi' }), 0), { image: `smartos ${uuid}`, id: `uuid:${uuid}`, bootrom: 'uefi' });
     assert.deepEqual(check.judge(got(), 0), { image: `smartos ${uuid}`, id: `uuid:${uuid}` });
     assert.match((check.judge('imgadm get: error (ImageNotInstalled): image "…" was not found on zpool "zones"', 1) as { problem: string }).problem, /is not imported on the host \(imgadm import /);
-    assert.match((check.judge('not json', 0) as { problem: string }).problem, /printed no JSON manifest: "not json"/);
+    assert.match((check.judge('not json', 0) as { problem: string }).problem, /`imgadm get [\w-]+` printed what bhyve-smoke cannot read: no manifest with a uuid[\s\S]*\| not json/);
+    assert.match((check.judge(JSON.stringify({ uuid, name: 'debian-12' }), 0) as { problem: string }).problem, /no manifest with a uuid/, 'a bare manifest (another imgadm) is not "not imported"');
   });
 });
 

@@ -2,7 +2,8 @@
 // summary lines), per stream or summed; and runs of zero-throughput intervals.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { longestZeroRun, parseInterval } from '../../harness/workload/iperf3.ts';
+import { checkIntervalsRead, longestZeroRun, parseInterval } from '../../harness/workload/iperf3.ts';
+import { UnexpectedOutput } from '../../harness/platform/host-output.ts';
 
 // Lines as iperf3 3.12 prints them with `-i 1 -f m --forceflush` (this machine, against the lab guest).
 const single = [
@@ -28,6 +29,13 @@ describe('iperf3 text output', () => {
   it('takes only [SUM] lines with parallel streams', () => {
     const lines = ['[  5]   1.00-2.00   sec  30.0 MBytes   252 Mbits/sec', '[SUM]   1.00-2.00   sec  60.0 MBytes   1.01 Gbits/sec'];
     assert.deepEqual(lines.map((l) => parseInterval(l, 2)), [undefined, 1010]);
+  });
+
+  it('a run that printed no interval it reads is an error quoting its output, not zero throughput', () => {
+    checkIntervalsRead(2, single.join('\n'), 'iperf3 -c 127.0.0.1');
+    // iperf3 -J (JSON), as a wrapper or another default would print it.
+    assert.throws(() => checkIntervalsRead(0, '{\n\t"start":\t{\n\t\t"connected":\t[{', 'iperf3 -c 127.0.0.1'),
+      (e: unknown) => e instanceof UnexpectedOutput && /`iperf3 -c 127.0.0.1` printed what bhyve-smoke cannot read: no measured interval[\s\S]*\| \{\n {2}\| \t"start":/.test(e.message));
   });
 
   it('finds the longest run of zero-throughput intervals', () => {
