@@ -2,6 +2,7 @@
 // disconnect can be lost), reconnected whenever bhyve restarts and re-creates
 // the socket. Everything the guest prints is kept as the console transcript,
 // the evidence a failed test carries.
+import { plainText } from '../plain-text.ts';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InfraError } from '../errors.ts';
@@ -116,7 +117,7 @@ export class ConsoleSession {
   /** The last `chars` characters the guest printed, control sequences removed and secrets masked. */
   tail(chars = 8000): string {
     // A little more than asked for, so that a secret cut by the window is still masked whole.
-    return this.secrets.mask(stripControl(this.transcript.slice(-(chars + this.secrets.longest)))).slice(-chars);
+    return this.secrets.mask(plainText(this.transcript.slice(-(chars + this.secrets.longest)))).slice(-chars);
   }
 
   close(): void {
@@ -127,6 +128,3 @@ export class ConsoleSession {
   }
 }
 
-/** Terminal control sequences and stray carriage returns: noise in a report. */
-export const stripControl = (text: string): string =>
-  text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r+\n/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');

@@ -22,7 +22,9 @@ export type HostCapabilities = Record<Capability, CapabilityFinding>;
 /**
  * bhyvectl's usage text: illumos and FreeBSD bhyvectl print usage() on
  * stderr and exit 1 when no --vm is given (bhyvectl.c main(): `if (vmname ==
- * NULL) usage(...)`), a `Usage: bhyvectl --vm=<vmname>` line, then the options.
+ * NULL) usage(...)`), a `Usage: bhyvectl --vm=<vmname>` line, then the options,
+ * `[--wrlock-cycle]` and `[--get-stats]` among them on illumos (usage() of the
+ * 2023 bhyvectl.c, read from citrus-it/illumos-omnios).
  */
 export const bhyvectlUsage = (p: Platform) => `${shQuote(p.bhyvectl)} 2>&1; true`;
 

@@ -14,6 +14,7 @@
 // testcase properties (Jenkins reads them) and is valid against
 // fixtures/junit/bhyve-smoke.xsd; the strict form leaves out what the Jenkins xunit
 // plugin's junit-10.xsd forbids and is valid against it.
+import { plainText } from '../plain-text.ts';
 import { relative } from 'node:path';
 import type { TestCase } from 'junit-report-builder';
 import type { CheckResult } from '../verdict/checks.ts';
@@ -35,20 +36,6 @@ const TAIL_LINES = 20;
 const utc = (iso: string) => iso.slice(0, 19);
 /** Seconds with at most millisecond digits: never an exponent, which SUREFIRE_TIME refuses. */
 const seconds = (ms: number) => Math.max(0, Math.round(ms)) / 1000;
-
-/**
- * Text from a guest or host, fit for XML: terminal escape sequences removed
- * whole (an ESC alone would be dropped and leave `[31m`), other control bytes
- * but tab and newline removed.
- */
-export function plainText(s: string): string {
-  return s
-    // CSI (ESC [ … final), OSC (ESC ] … BEL or ESC \\), the rest (ESC, intermediates, final: ESC ( B).
-    .replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[ -/]*[0-~]/g, '')
-    .replace(/\r\n/g, '\n')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/g, '');
-}
 
 const testName = (t: TestResult) => `${t.suite} · ${t.host} · ${t.guest}${t.repeat > 0 ? ` · repeat ${t.repeat}` : ''}`;
 /** Jenkins splits a classname at its last dot: package = suite, class = host/guest. A dot inside a name would move that split. */

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { frameShellCommand } from '../../harness/guest/posix-shell.ts';
-import { ConsoleSession, stripControl } from '../../harness/guest/console.ts';
+import { ConsoleSession } from '../../harness/guest/console.ts';
+import { plainText } from '../../harness/plain-text.ts';
 import { Secrets } from '../../harness/secrets.ts';
 import { Duplex, PassThrough } from 'node:stream';
 
@@ -28,7 +29,7 @@ describe('shell command framing', () => {
   });
 
   it('strips terminal control sequences from console text', () => {
-    assert.equal(stripControl('# \x1b[6nls\r\nfile\x07\r\n'), '# ls\nfile\n');
+    assert.equal(plainText('# \x1b[6nls\r\nfile\x07\r\n'), '# ls\nfile\n');
   });
 });
 

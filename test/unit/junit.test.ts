@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
 import { validateXML } from 'xmllint-wasm';
-import { buildJunit, plainText } from '../../harness/report/junit.ts';
+import { buildJunit } from '../../harness/report/junit.ts';
+import { plainText } from '../../harness/plain-text.ts';
 import { FAILING_RUN, merged40, REPORTS } from '../helpers/junit-runs.ts';
 
 const schema = (name: string) => readFileSync(resolve(import.meta.dirname, '../../fixtures/junit', name), 'utf8');
