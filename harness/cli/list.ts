@@ -22,6 +22,9 @@ export const listCommand: Command = {
     // Where each suite comes from: the package's own, or the user's file.
     for (const s of suites.values()) if (!names.length || names.includes(s.name)) process.stdout.write(`suite ${s.name.padEnd(20)} ${s.source.startsWith(join(PACKAGE_ROOT, 'suites/')) ? `bhyve-smoke's suites/${relative(join(PACKAGE_ROOT, 'suites'), s.source)}` : s.source}\n`);
     for (const t of tests) process.stdout.write(`${t.id.padEnd(40)} ${t.skip ? `skip: ${t.skip}` : t.suite.description}\n`);
+    // Known from the platform alone are the skips above; what a host has is probed when a run starts.
+    const needs = [...new Set(tests.filter((t) => !t.skip).flatMap((t) => t.suite.needs))];
+    if (needs.length) process.stdout.write(`needs ${needs.join(', ')}: probed on each host when the run starts (bhyve-smoke doctor shows what each has); a host without skips the tests\n`);
     return 0;
   },
 };

@@ -23,6 +23,7 @@ describe('list and calibrate', { timeout: 600_000 }, () => {
       assert.match(String(all.stdout), /^smoke\/lab\/linux\s+\S/m);
       assert.match(String(all.stdout), /^wrlock-reboot\/bsd1\/linux\s+skip: .*wrlock/m, 'FreeBSD has no write-lock hook: skipped, saying why');
       assert.match(String(all.stdout), /^smoke\/bsd1\/linux\s+(?!skip)\S/m, 'smoke needs no hook: it runs on FreeBSD');
+      assert.match(lines.at(-1)!, /^needs wrlock: probed on each host when the run starts/, 'what list cannot know is said');
       const some = await box.run(['list', 'smoke', '--host', 'lab']);
       const [, source, ...tests] = String(some.stdout).trim().split('\n');
       assert.match(source, /^suite smoke +bhyve-smoke's suites\/smoke\.ts$/, 'where the suite comes from');
