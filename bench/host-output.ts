@@ -2,9 +2,10 @@
 // parses bhyvectl's and kstat's own lines in the harness (twice a second per
 // vm), and every run start probes the host's capabilities (bhyvectl's usage
 // text, bhyve -s help). Figures: µs per sample, ms per probe on the lab.
-import { execa } from 'execa';
-import { bhyveDevices, bhyvectlUsage, judgeCapabilities } from '../harness/platform/capabilities.ts';
-import { labPlatform } from '../harness/platform/lab.ts';
+import { BUILTIN_CONFIG } from '../harness/config/defaults.ts';
+import { validate } from '../harness/config/load.ts';
+import { createHost } from '../harness/host.ts';
+import { probeCapabilities } from '../harness/run/health.ts';
 import { kstatProgress, statsProgress } from '../harness/platform/vcpu-stats.ts';
 import { illumosGetStats } from '../test/helpers/get-stats-transcript.ts';
 import { fmt, median } from './stats.ts';
@@ -28,13 +29,17 @@ export async function benchHostOutput(): Promise<void> {
   console.log(`parse, illumos --get-stats sample of 2 vCPUs (${twoVcpus.split('\n').length} lines): ${perSample(() => illumos.parse(twoVcpus, 'vm1', 2)).toFixed(1)} µs`);
   console.log(`parse, vmm kstat sample of 4 vCPUs (${kstats.split('\n').length} lines): ${perSample(() => kstatProgress.parse(kstats, 'bsm-x-1', 4)).toFixed(1)} µs`);
 
-  const lab = labPlatform();
+  // The run's own probe, on the lab host the built-in config names.
+  const host = createHost('lab', validate(BUILTIN_CONFIG, 'built-in').hosts.lab);
   const probes: number[] = [];
-  for (let i = 0; i < PROBES; i++) {
-    const t = performance.now();
-    const [usage, devices] = await Promise.all([execa('sh', ['-c', bhyvectlUsage(lab)]), execa('sh', ['-c', bhyveDevices(lab)])]);
-    judgeCapabilities(lab, { usage: usage.stdout, devices: devices.stdout }, { ok: true, detail: '' });
-    probes.push(performance.now() - t);
+  try {
+    for (let i = 0; i < PROBES; i++) {
+      const t = performance.now();
+      await probeCapabilities(host, []);
+      probes.push(performance.now() - t);
+    }
+  } finally {
+    await host.close();
   }
   console.log(`capability probe on the lab (bhyvectl usage and bhyve -s help, both at once), median of ${PROBES}: ${fmt(median(probes))}`);
 }

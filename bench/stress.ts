@@ -42,7 +42,8 @@ async function hangDetectionMs(): Promise<number> {
 
 async function hammerRates(): Promise<{ harness: number; bare: number }> {
   const run = labRunRoot();
-  const vm = startLabVm('benchhammer1', run.env) // a link name ends in a number (libdladm dladm_valid_linkname());
+  // A link name ends in a number (libdladm dladm_valid_linkname()).
+  const vm = startLabVm('benchhammer1', run.env);
   try {
     await vm.waitForConsole(/login: /, 120_000);
     process.env.BHYVE_LAB_RUNDIR = run.root; // the local transport passes it to bhyvectl

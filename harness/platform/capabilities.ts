@@ -5,12 +5,9 @@
 // bhyvectl's usage text and the device list of `bhyve -s help`. A test whose
 // suite needs what its host lacks is skipped with the reason; results.json
 // keeps each host's capabilities beside its fingerprint.
-import type { Platform } from './types.ts';
+import type { Capability, Platform } from './types.ts';
 import { readLines, UnexpectedOutput } from './host-output.ts';
 import { shQuote } from '../transport/quote.ts';
-
-export const CAPABILITIES = ['wrlock', 'vcpu-stats', 'framebuffer', 'links'] as const;
-export type Capability = (typeof CAPABILITIES)[number];
 
 export interface CapabilityFinding {
   present: boolean;
@@ -18,6 +15,7 @@ export interface CapabilityFinding {
   detail: string;
 }
 export type HostCapabilities = Record<Capability, CapabilityFinding>;
+export type { Capability };
 
 /**
  * bhyvectl's usage text: illumos and FreeBSD bhyvectl print usage() on
@@ -70,20 +68,18 @@ export function judgeCapabilities(p: Platform, answers: { usage: string; devices
     typeof set === 'string'
       ? { present: false, detail: `could not tell: ${set}` }
       : set.has(what) ? { present: true, detail: `${source} lists ${what}` } : { present: false, detail: `${source} lists no ${what}` };
-  const wrlock = !p.capabilities.wrlock
-    // FreeBSD's bhyvectl has no such option: illumos's is under `#ifndef __FreeBSD__` (bhyvectl.c), added by illumos 12665.
-    ? { present: false, detail: `${p.kind}'s bhyvectl has no --wrlock-cycle (an illumos option)` }
-    : lists(usage, '--wrlock-cycle', `${p.bhyvectl}'s usage`);
-  const vcpuStats = p.vcpuProgress.source === 'kstat'
-    // The vmm kstats exist per vm (vmm_sol_dev.c vmm_kstat_alloc()): their fields are checked at each vm's first sample.
-    ? { present: true, detail: 'the vmm kstats of each vm (kstat -p vmm:…), checked at its first sample' }
-    : lists(usage, '--get-stats', `${p.bhyvectl}'s usage`);
-  return {
-    wrlock,
-    'vcpu-stats': vcpuStats,
+  const probed: HostCapabilities = {
+    wrlock: lists(usage, '--wrlock-cycle', `${p.bhyvectl}'s usage`),
+    'vcpu-stats': p.vcpuProgress.source === 'kstat'
+      // The vmm kstats exist per vm (vmm_sol_dev.c vmm_kstat_alloc()): their fields are checked at each vm's first sample.
+      ? { present: true, detail: 'the vmm kstats of each vm (kstat -p vmm:…), checked at its first sample' }
+      : lists(usage, '--get-stats', `${p.bhyvectl}'s usage`),
     framebuffer: lists(devices, 'fbuf', `${p.bhyve} -s help`),
-    links: links.ok ? { present: true, detail: links.detail } : { present: false, detail: links.detail },
+    links: { present: links.ok, detail: links.detail },
   };
+  // What the platform is known to lack stays lacking, whatever its tools answer.
+  for (const [c, why] of Object.entries(p.lacks ?? {}) as Array<[Capability, string]>) probed[c] = { present: false, detail: why };
+  return probed;
 }
 
 /** A capability a host lacks, in the words a skipped test gives. */

@@ -26,7 +26,8 @@ const freebsdBhyveArgv = (vm: VmLaunch) => [
 
 export const freebsdPlatform = (): Platform => ({
   kind: 'freebsd',
-  capabilities: { wrlock: false },
+  // illumos's bhyvectl has --wrlock-cycle under `#ifndef __FreeBSD__` (bhyvectl.c; illumos 12665); FreeBSD's none.
+  lacks: { wrlock: "freebsd's bhyvectl has no --wrlock-cycle (an illumos option)" },
   images: ['file', 'zfs'],
   bhyve: '/usr/sbin/bhyve',
   bhyvectl: '/usr/sbin/bhyvectl',

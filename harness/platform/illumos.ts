@@ -66,7 +66,6 @@ export const illumosEvidence = (vmm: string, pid: string) => [
 
 /** What every illumos platform shares: bhyve and bhyvectl of the OS, its fingerprint, memory, kstats and stacks. */
 export const illumosBase = {
-  capabilities: { wrlock: true },
   bhyve: '/usr/sbin/bhyve',
   bhyvectl: '/usr/sbin/bhyvectl',
   errnoNames: ILLUMOS_ERRNO,

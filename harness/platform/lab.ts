@@ -37,7 +37,6 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string, wrl
   });
   return {
     kind: 'lab',
-    capabilities: { wrlock: true },
     images: ['file'],
     bhyve: `${labDir}/bin/bhyve`,
     bhyvectl,

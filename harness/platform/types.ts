@@ -8,6 +8,10 @@ import type { VcpuProgressRecipe } from './vcpu-stats.ts';
 
 export type PlatformKind = 'lab' | 'illumos' | 'freebsd' | 'smartos' | 'omnios';
 
+/** What a test may need of a host (capabilities.ts probes each). */
+export const CAPABILITIES = ['wrlock', 'vcpu-stats', 'framebuffer', 'links'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
 /**
  * What a host's platform and the engine read of its configuration. The
  * config's hosts.X entries (config/schema.ts) are these: the lower layers
@@ -152,11 +156,11 @@ export interface Platform {
   /** The vm network when hosts.X.nic is not given (the lab's one link); other platforms need it configured. */
   readonly defaultNic?: string;
   /**
-   * What the platform is known to lack whatever the host says (FreeBSD's
-   * bhyvectl has no write-lock hook): tests needing it are skipped when
-   * planned. Everything else is probed on the host (capabilities.ts).
+   * What the platform is known to lack whatever the host says, and why
+   * (FreeBSD's bhyvectl has no write-lock hook): tests needing it are skipped
+   * when planned. Everything else is probed on the host (capabilities.ts).
    */
-  readonly capabilities: { wrlock: boolean };
+  readonly lacks?: Readonly<Partial<Record<Capability, string>>>;
   readonly bhyve: string;
   readonly bhyvectl: string;
   /** The host's errno names, for what bhyvectl reports (platform/bhyvectl.ts). */

@@ -94,18 +94,16 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
   return { findings, images, capabilities };
 }
 
-/** The host's capabilities (platform/capabilities.ts): its tools' answers, and whether its vm network checks passed. */
-async function probeCapabilities(host: Host, networkFindings: Finding[]): Promise<HostCapabilities> {
+/** The host's capabilities (platform/capabilities.ts): its tools' answers, both asked at once, and whether its vm network checks passed. */
+export async function probeCapabilities(host: Host, networkFindings: Finding[]): Promise<HostCapabilities> {
   const p = host.platform;
-  const answer = async (command: string, what: string) => {
-    const r = await host.exec(command, { doing: `reading ${what}`, timeoutMs: 30_000, check: false });
-    return r.stdout;
-  };
+  const answer = async (command: string, what: string) => (await host.exec(command, { doing: `reading ${what}`, timeoutMs: 30_000, check: false })).stdout;
+  const [usage, devices] = await Promise.all([answer(bhyvectlUsage(p), "bhyvectl's usage text"), answer(bhyveDevices(p), "bhyve's device list")]);
   const failed = networkFindings.filter((f) => !f.ok);
   const links = failed.length
     ? { ok: false, detail: failed.map((f) => `${f.what}: ${f.detail}`).join('; ') }
     : { ok: true, detail: p.links ? `a link of its own per vm over ${host.nic} (${networkFindings.map((f) => f.what).join(', ')})` : `the ${p.kind} zone brand makes each vm's VNIC over ${host.nic}` };
-  return judgeCapabilities(p, { usage: await answer(bhyvectlUsage(p), "bhyvectl's usage text"), devices: await answer(bhyveDevices(p), "bhyve's device list") }, links);
+  return judgeCapabilities(p, { usage, devices }, links);
 }
 
 export interface HostHealth {

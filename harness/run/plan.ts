@@ -78,7 +78,7 @@ export function planTests(config: Config, suites: Map<string, SuiteDefinition>, 
   const tests: PlannedTest[] = [];
   for (const suite of chosen) {
     // What a platform is known to lack is skipped now; what a host lacks is found when the run probes it (runner.ts).
-    const capable = (h: string) => suite.needs.every((cap) => cap !== 'wrlock' || platformFor(config.hosts[h].platform as PlatformKind, config.hosts[h]).capabilities.wrlock);
+    const capable = (h: string) => suite.needs.every((cap) => !platformFor(config.hosts[h].platform as PlatformKind, config.hosts[h]).lacks?.[cap]);
     for (const [[target, members], guestName, repeat] of slots) {
       const id = `${suite.name}/${target}/${guestName}${numbered ? `#${repeat}` : ''}`;
       if (filter.grep && !filter.grep.test(id)) continue;
