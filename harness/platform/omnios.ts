@@ -26,10 +26,18 @@ export const DEFAULT_ZONE_ROOT = '/zones';
 /** A vm's zonepath: under the host's zone root, named after the vm. */
 export const zonepathOf = (zoneRoot: string, vmName: string) => `${zoneRoot.replace(/\/+$/, '')}/${vmName}`;
 
-/** A zonecfg value, quoted where zonecfg's lexer needs it; one it cannot carry is refused. */
+/**
+ * A zonecfg value, always quoted. After `set`, zonecfg's lexer takes an
+ * unquoted token only up to a blank, `"`, `;`, `=`, `[`, `]`, `(` or `)`
+ * (usr/src/cmd/zonecfg/zonecfg_lex.l, the TSTATE token rule), so a value such
+ * as fbuf's `unix=/tmp/vm.vnc,w=800` is a syntax error unquoted; a quoted
+ * string runs to the next `"` and knows no escape, so a value holding `"` or
+ * a newline cannot be carried at all. OmniOS's own `zonecfg export` quotes
+ * every value for the same reason (zonecfg.c export_prop()).
+ */
 function zonecfgValue(value: string, what: string): string {
   if (/["\n]/.test(value)) throw new ConfigError(`${what}: ${JSON.stringify(value)} cannot go into a zone configuration (no double quote or newline)`);
-  return /^[A-Za-z0-9_.,=:/@+-]+$/.test(value) ? value : `"${value}"`;
+  return `"${value}"`;
 }
 
 /** The zonecfg command file for a vm (the brand README's example, in `export` form). */

@@ -198,13 +198,31 @@ describe('OmniOS: the zone configuration', () => {
     assert.deepEqual(r.find((x) => x.type === 'net')?.props, { physical: vnicName('bsm-r1-1'), 'global-nic': 'igb0' });
   });
 
-  it('the vnc attribute carries fbuf options on the brand socket (README: on = unix=/tmp/vm.vnc), its password quoted only where needed', () => {
+  /**
+   * A `set` line as zonecfg's lexer reads it after `set` (usr/src/cmd/zonecfg/
+   * zonecfg_lex.l, TSTATE): `=` is a token of its own, an unquoted token runs
+   * up to a blank, `"`, `;`, `=`, `[`, `]`, `(` or `)`, a quoted one to the
+   * next `"`. The grammar takes `set NAME = VALUE`: one token after the `=`.
+   */
+  const setTokens = (line: string) => [...line.replace(/^set /, '').matchAll(/"[^"\n]*"|=|[^ \t\n";=[\]()]+/g)].map((m) => m[0]);
+
+  it('every value zonecfg reads as one token: fbuf options (with `=`) quoted, with or without a password', () => {
     const p = platform('omnios');
-    const fb = p.framebuffer('/d', 'bsm-r1-1', { width: 800, height: 600, password: 'a b' });
-    const attrs = resources(config({ framebuffer: { ...fb, settings: { width: 800, height: 600, password: 'a b' } } })).filter((x) => x.type === 'attr');
-    assert.equal(attrs.find((a) => a.props.name === 'vnc')?.props.value, 'unix=/tmp/vm.vnc,w=800,h=600,password=a b');
-    assert.match(config({ framebuffer: { ...fb, settings: { width: 800, height: 600, password: 'a b' } } }), /^set value="unix=\/tmp\/vm\.vnc,w=800,h=600,password=a b"$/m);
-    assert.deepEqual(fb.endpoint, { kind: 'unix', path: '/zones/bsm-r1-1/root/tmp/vm.vnc' });
+    for (const password of [undefined, 'a b']) {
+      const settings = { width: 800, height: 600, ...(password ? { password } : {}) };
+      const fb = p.framebuffer('/d', 'bsm-r1-1', settings);
+      const text = config({ framebuffer: { ...fb, settings } });
+      for (const line of text.split('\n').filter((l) => l.startsWith('set '))) {
+        const tokens = setTokens(line);
+        assert.equal(tokens.length, 3, `${line}: zonecfg reads ${JSON.stringify(tokens)}, not NAME = VALUE`);
+        assert.equal(tokens[1], '=', line);
+      }
+      const vnc = resources(text).filter((x) => x.type === 'attr').find((a) => a.props.name === 'vnc')?.props.value;
+      assert.equal(vnc, `unix=/tmp/vm.vnc,w=800,h=600${password ? `,password=${password}` : ''}`);
+      assert.deepEqual(fb.endpoint, { kind: 'unix', path: '/zones/bsm-r1-1/root/tmp/vm.vnc' });
+    }
+    // The lexer's rule, shown on the line that broke: unquoted, the fbuf options are five tokens.
+    assert.deepEqual(setTokens('set value=unix=/tmp/vm.vnc,w=800'), ['value', '=', 'unix', '=', '/tmp/vm.vnc,w', '=', '800']);
     assert.throws(() => config({ bootrom: 'x"y' }), (e: Error) => e.name === 'ConfigError' && /zone attribute bootrom/.test(e.message));
   });
 
