@@ -188,13 +188,46 @@ export class Serial {
   }
 }
 
+/**
+ * A process id, or the test fails: an integer above 1. An empty or garbled pid
+ * file read with Number() is 0 or NaN, and kill(0) signals the test runner's own
+ * process group, kill(NaN) throws like a process that is gone.
+ */
+export function checkedPid(pid: number, what: string): number {
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`not a process id: ${what}`);
+  return pid;
+}
+
+/** The pid in a pid file, checked (checkedPid). */
+export const readPid = (file: string): number => {
+  const text = readFileSync(file, 'utf8');
+  return checkedPid(Number(text.trim()), `${file} holds ${JSON.stringify(text)}`);
+};
+
+/** Whether a process runs: only "no such process" (ESRCH) is no; any other failure fails the test. */
 export function isAlive(pid: number): boolean {
+  checkedPid(pid, String(pid));
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    if ((e as NodeJS.ErrnoException).code === 'EPERM') return true;
+    throw e;
   }
+}
+
+/**
+ * The processes whose command line matches `pattern` (`pgrep -af`), one a line;
+ * '' only when pgrep says none matched (exit 1). A pgrep that cannot run or
+ * fails otherwise (exit 2, 3: procps pgrep(1)) fails the test instead of
+ * reading as "no process left".
+ */
+export async function pgrep(pattern: string): Promise<string> {
+  const r = await execa('pgrep', ['-af', pattern], { reject: false });
+  if (r.exitCode === 0) return String(r.stdout).trim();
+  if (r.exitCode === 1 && !r.stderr) return '';
+  throw new Error(`pgrep -af ${pattern} could not tell: ${r.exitCode === undefined ? r.message : `exit ${r.exitCode}`} ${r.stderr}`);
 }
 
 /**

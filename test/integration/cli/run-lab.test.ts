@@ -9,12 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { validateXML } from 'xmllint-wasm';
 import { runIdsIn, waitForRunVm, inSandbox } from '../../helpers/cli.ts';
-import { LAB_BIN, LAB_RUN_ROOT, labVmNames } from '../../helpers/lab.ts';
+import { LAB_BIN, LAB_RUN_ROOT, labVmNames, pgrep } from '../../helpers/lab.ts';
 import { buildJunit } from '../../../harness/report/junit.ts';
 import type { RunResult } from '../../../harness/report/results.ts';
 
 const labVms = () => labVmNames().filter((n) => n.startsWith('bsm-'));
-const qemusOf = async (runId: string) => (await execa('pgrep', ['-f', `bsm-${runId}-`], { reject: false })).stdout.trim();
+const qemusOf = (runId: string) => pgrep(`bsm-${runId}-`);
 /** The lab host's VNICs (its dladm's listing). */
 const labVnics = async () => (await execa(join(LAB_BIN, 'dladm'), ['show-vnic', '-p', '-o', 'link'])).stdout.split('\n').filter(Boolean);
 

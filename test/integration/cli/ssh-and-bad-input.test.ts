@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { runIdsIn, inSandbox } from '../../helpers/cli.ts';
 import { startSshd, type TestSshd } from '../../helpers/sshd.ts';
+import { pgrep } from '../../helpers/lab.ts';
 import { SshTransport } from '../../../harness/transport/ssh.ts';
 import { createHost } from '../../../harness/host.ts';
 import type { RunResult } from '../../../harness/report/results.ts';
@@ -21,7 +22,7 @@ const labGuest = {
 async function goneWithin(pattern: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   for (;;) {
-    if ((await execa('pgrep', ['-f', pattern], { reject: false })).stdout === '') return true;
+    if ((await pgrep(pattern)) === '') return true;
     if (Date.now() > deadline) return false;
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -91,7 +92,7 @@ describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
       const started = Date.now();
       await assert.rejects(host.$({ timeout: '1s' })`sleep 420`);
       assert.ok(Date.now() - started < 10_000, `the timed-out command took ${Date.now() - started} ms to end`);
-      assert.equal(await goneWithin('sleep 420', 10_000), true, `the remote sleep survived: ${(await execa('pgrep', ['-af', 'sleep 420'], { reject: false })).stdout}`);
+      assert.equal(await goneWithin('sleep 420', 10_000), true, `the remote sleep survived: ${await pgrep('sleep 420')}`);
     } finally {
       await host.close();
     }

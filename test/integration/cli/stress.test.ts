@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { BUILTIN_CONFIG } from '../../../harness/config/defaults.ts';
 import type { RunResult } from '../../../harness/report/results.ts';
 import { waitForRunVm, inSandbox } from '../../helpers/cli.ts';
-import { labVmNames } from '../../helpers/lab.ts';
+import { labVmNames, readPid } from '../../helpers/lab.ts';
 
 const config = (over: object = {}) => stringify({ ...BUILTIN_CONFIG, stress: { reboots: 2, upBetweenReboots: '2s', iperfPhase: '5s' }, ...over });
 const results = (dir: string): RunResult => JSON.parse(readFileSync(join(dir, 'out/results.json'), 'utf8'));
@@ -143,7 +143,7 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
       const child = box.run(['run', 'wrlock-reboot', '--output', 'out']);
       const { vmDir } = await waitForRunVm(box.dir, (d) => existsSync(`${d}/console.log`) && readFileSync(`${d}/console.log`, 'latin1').includes('BSM-HB'));
       await sleep(1500);
-      process.kill(Number(readFileSync(`${vmDir}/qemu.pid`, 'utf8')), 'SIGSTOP');
+      process.kill(readPid(`${vmDir}/qemu.pid`), 'SIGSTOP');
       const frozenAt = Date.now();
       const r = await child;
       assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { isAlive, LAB_BIN, labRunRoot, runBounded, Serial, startLabVm, vcpuTime, type LabVm } from '../../helpers/lab.ts';
+import { isAlive, LAB_BIN, labRunRoot, readPid, runBounded, Serial, startLabVm, vcpuTime, type LabVm } from '../../helpers/lab.ts';
 import { join } from 'node:path';
 
 const BOOT_MS = 60_000;
@@ -72,7 +72,7 @@ describe('lab vm lifecycle', { timeout: 300_000 }, () => {
   });
 
   it('a write-lock cycle on a vm whose process is stopped completes: its vCPUs sit in userland, frozen at once (vmm.c vcpu_lock_one)', async () => {
-    const qemu = Number(readFileSync(`${vm.dir}/qemu.pid`, 'utf8'));
+    const qemu = readPid(`${vm.dir}/qemu.pid`);
     process.kill(qemu, 'SIGSTOP');
     try {
       for (let i = 0; i < 5; i++) {
@@ -92,7 +92,7 @@ describe('lab vm lifecycle', { timeout: 300_000 }, () => {
   });
 
   it('pstack dumps every thread of the vm process, vCPU threads by name', async () => {
-    const qemu = readFileSync(`${vm.dir}/qemu.pid`, 'utf8').trim();
+    const qemu = String(readPid(`${vm.dir}/qemu.pid`));
     const r = await execa(`${LAB_BIN}/pstack`, [qemu], { reject: false, timeout: 60_000 });
     assert.equal(r.exitCode, 0, String(r.stdout));
     assert.match(String(r.stdout), /CPU 0\/TCG|CPU 0\/KVM/);
@@ -142,12 +142,12 @@ describe('lab vm lifecycle', { timeout: 300_000 }, () => {
   it('force-poweroff exits 1, and destroy leaves no process and no run folder', async () => {
     vm.restart();
     await new Promise((r) => setTimeout(r, 1500));
-    const qemuPid = Number(readFileSync(`${vm.dir}/qemu.pid`, 'utf8'));
+    const qemuPid = readPid(`${vm.dir}/qemu.pid`);
     assert.equal((await vm.bhyvectl('--force-poweroff')).exitCode, 0);
     assert.equal((await vm.bhyve).exitCode, 1);
     vm.restart();
     await new Promise((r) => setTimeout(r, 1500));
-    const qemuPid2 = Number(readFileSync(`${vm.dir}/qemu.pid`, 'utf8'));
+    const qemuPid2 = readPid(`${vm.dir}/qemu.pid`);
     const bhyvePid = vm.bhyve.pid!;
     assert.equal((await vm.bhyvectl('--destroy')).exitCode, 0);
     await vm.bhyve;

@@ -5,13 +5,13 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive, labRunRoot, startLabVm } from '../../helpers/lab.ts';
+import { isAlive, labRunRoot, readPid, startLabVm } from '../../helpers/lab.ts';
 
 const qemuPidOnceUp = async (dir: string): Promise<number> => {
   for (let i = 0; i < 100; i++) {
     try {
       readFileSync(`${dir}/vcpus`); // written once QMP answered
-      return Number(readFileSync(`${dir}/qemu.pid`, 'utf8'));
+      return readPid(`${dir}/qemu.pid`);
     } catch {
       await sleep(100);
     }
