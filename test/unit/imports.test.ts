@@ -12,7 +12,21 @@ import { describe, it } from 'node:test';
 const HARNESS = resolve(import.meta.dirname, '../../harness');
 type Graph = Map<string, string[]>;
 
-/** Every module of harness/ and the harness modules it imports (import and export … from, type-only too). */
+/**
+ * The relative modules a source imports: `import … from`, `export … from`
+ * (type-only too), a side-effect `import './x.ts'`, and `import('./x.ts')`
+ * with a literal.
+ */
+export function importsOf(src: string): string[] {
+  const patterns = [
+    /^\s*(?:import|export)\s[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]/gm,
+    /^\s*import\s+['"](\.{1,2}\/[^'"]+)['"]/gm,
+    /\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g,
+  ];
+  return patterns.flatMap((p) => [...src.matchAll(p)].map((m) => m[1]));
+}
+
+/** Every module of harness/ and the harness modules it imports (importsOf). */
 function importGraph(): Graph {
   const files: string[] = [];
   const walk = (d: string) => {
@@ -26,7 +40,7 @@ function importGraph(): Graph {
   const graph: Graph = new Map();
   for (const f of files) {
     const src = readFileSync(f, 'utf8');
-    const deps = [...src.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]/gm)].map((m) => resolve(dirname(f), m[1])).filter((d) => d.startsWith(HARNESS));
+    const deps = importsOf(src).map((m) => resolve(dirname(f), m)).filter((d) => d.startsWith(HARNESS));
     graph.set(relative(HARNESS, f), deps.map((d) => relative(HARNESS, d)));
   }
   return graph;
@@ -74,7 +88,12 @@ const MAY_IMPORT: Record<string, string[]> = {
   host: ['host', 'platform', 'image', 'transport', ...BASE],
   guest: ['guest', 'host', 'platform', 'image', 'transport', ...BASE],
 };
-const NEVER: Record<string, string[]> = { report: ['run', 'cli', 'history'], verdict: ['run', 'cli', 'history', 'report/html'], history: ['run', 'cli'] };
+/** What the suite side (what a suite does to and observes of a vm) never imports: the engine that runs it. */
+const SUITE_SIDE_NEVER = ['run', 'cli', 'config', 'history'];
+const NEVER: Record<string, string[]> = {
+  report: ['run', 'cli', 'history'], verdict: ['run', 'cli', 'history', 'report/html'], history: ['run', 'cli'],
+  watch: SUITE_SIDE_NEVER, workload: SUITE_SIDE_NEVER, disturbance: SUITE_SIDE_NEVER, evidence: SUITE_SIDE_NEVER,
+};
 
 function upwardImports(graph: Graph): string[] {
   const bad: string[] = [];
@@ -109,5 +128,20 @@ describe('imports in harness/', () => {
     bent.set('transport/local.ts', [...graph.get('transport/local.ts')!, 'config/schema.ts']);
     assert.match(upwardImports(bent).join('\n'), /transport\/local\.ts → config\/schema\.ts: transport may import only/);
     assert.match(upwardImports(bent).join('\n'), /platform\/types\.ts → host\.ts: platform may import only/);
+    bent.set('watch/heartbeat.ts', [...graph.get('watch/heartbeat.ts')!, 'run/runner.ts']);
+    assert.match(upwardImports(bent).join('\n'), /watch\/heartbeat\.ts → run\/runner\.ts: watch never imports run/);
+  });
+
+  it('reads every form of import: from, side-effect and a dynamic import with a literal', () => {
+    const src = [
+      "import { a } from './a.ts';",
+      "import type { B } from '../b.ts';",
+      "export { c } from './c.ts';",
+      "import './side-effect.ts';",
+      "  const m = await import('../run/runner.ts');",
+      "const n = await import(name); // not a literal: not followed",
+      "import { x } from 'node:fs';",
+    ].join('\n');
+    assert.deepEqual(importsOf(src).sort(), ['../b.ts', '../run/runner.ts', './a.ts', './c.ts', './side-effect.ts']);
   });
 });
