@@ -51,7 +51,9 @@ export function judgeHammer({ check, metrics, thresholds: t }: SuiteContext, h: 
 export function judgeLiveness({ check, liveness, thresholds: t }: SuiteContext, when = ''): void {
   const threshold = `<= ${formatDuration(t.heartbeatGapMs)}`;
   check.that(`heartbeat gaps${when && ` ${when}`}`, liveness.heartbeat.maxGapMs <= t.heartbeatGapMs, { measured: formatDuration(liveness.heartbeat.maxGapMs), threshold, kind: 'liveness' });
-  // A host without vCPU counters has no such watch (its timeline says why): no check is better than a made-up one.
+  // A host without vCPU counters has no such watch: the check is skipped with the reason, never made up.
+  const name = `vCPU progress stalls${when && ` ${when}`}`;
   const { vcpus } = liveness;
-  if (vcpus) check.that(`vCPU progress stalls${when && ` ${when}`}`, vcpus.maxStallMs <= t.heartbeatGapMs, { measured: formatDuration(vcpus.maxStallMs), threshold, kind: 'liveness' });
+  if (!vcpus || vcpus.off) check.skip(name, vcpus?.off ?? liveness.vcpusOff ?? 'no vCPU progress watch');
+  else check.that(name, vcpus.maxStallMs <= t.heartbeatGapMs, { measured: formatDuration(vcpus.maxStallMs), threshold, kind: 'liveness' });
 }

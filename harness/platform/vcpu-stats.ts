@@ -3,11 +3,13 @@
 // output in a shape the parser does not read is an error quoting it, never a
 // vCPU without a counter. Two sources: `bhyvectl --get-stats` (FreeBSD, the
 // lab) and the vmm kstats (illumos, illumos.ts). A sample is `absent` when
-// the vm is not there to read (between two bhyves of a reboot).
+// the vm is not there to read (between two bhyves of a reboot), and
+// `unavailable` when the vm is there but the host keeps no counters of it (an
+// illumos kernel without the vmm kstats): the watch then stands down, saying why.
 import { readLines, UnexpectedOutput } from './host-output.ts';
 import { shQuote } from '../transport/quote.ts';
 
-export type VcpuSample = { counters: Map<number, number> } | { absent: string };
+export type VcpuSample = { counters: Map<number, number> } | { absent: string } | { unavailable: string };
 
 /** How a platform reads its vCPU counters: the command for a vm of `cpus` vCPUs, and the parser of one sample of its output. */
 export interface VcpuProgressRecipe {
@@ -59,34 +61,49 @@ export const statsProgress = (bhyvectl: string, stat: string): VcpuProgressRecip
  * vCPU progress from the vmm kstats, which take no lock of the vm: module
  * vmm, instance the vm's minor (found by its `vm:vm_name`), names vcpu0 …
  * vcpu31 with time_init, time_run, time_idle, time_emu_kern, time_emu_user
- * and time_sched in ns (vmm_sol_dev.c vmm_kstat_init()). They move only at a
- * vCPU's state changes (vmm.c vcpu_ustate_change() adds the time spent in the
- * state it leaves; vmm_kstat_update_vcpu() adds nothing for the current one),
- * and time halted goes to time_idle, not time_run: a healthy idle guest's
- * time_run stands still. Their sum moves at every change, whatever the
- * states: a guest that runs, halts and wakes moves it; a vCPU frozen by a
- * wedged write lock changes no state and leaves every counter flat. So the
- * sum per vCPU is the counter, for the vm's own vCPUs only (all 32 exist).
- * `kstat -p` prints `vmm:3:vcpu0:time_run<TAB>123456`. The recipe prints the
- * vm_name kstats of every vm whole, then the vCPU kstats of ours (those of
- * the vCPUs it does not have left out on the host: 32 × 6 lines a sample
- * would be most of what is read), and the parser sums here.
+ * and time_sched in ns (vmm_sol_dev.c vmm_kstat_alloc(), vmm_kstat_init()).
+ * They move only at a vCPU's state changes (vmm.c vcpu_ustate_change() adds
+ * the time spent in the state it leaves; vmm_kstat_update_vcpu() adds nothing
+ * for the current one), and time halted goes to time_idle, not time_run: a
+ * healthy idle guest's time_run stands still. Their sum moves at every change,
+ * whatever the states: a guest that runs, halts and wakes moves it; a vCPU
+ * frozen by a wedged write lock changes no state and leaves every counter
+ * flat. So the sum per vCPU is the counter, for the vm's own vCPUs only.
+ * `kstat -p` prints `vmm:3:vcpu0:time_run<TAB>123456`. The recipe first says
+ * whether the vm's device node exists (`dev` or `nodev`: /dev/vmm/NAME, which
+ * the global zone sees for every vm), then prints the vm_name kstats of every
+ * vm whole, then the vCPU kstats of ours (those of the vCPUs it does not have
+ * left out on the host: 32 × 6 lines a sample would be most of what is
+ * read), and the parser sums here.
+ *
+ * The kstats came with illumos #13723 (2021): an older kernel has the device
+ * node and no kstat naming the vm. That is a host without vCPU counters
+ * (`unavailable`), not a vm that is gone (`absent`, a reboot's gap), which a
+ * watch would take for a hang. A newer kernel may make a vCPU's kstats only
+ * when the vCPU is first used, so a vCPU without them has not run yet; the vm
+ * with none of its vCPUs' kstats is output in another shape.
  */
 export const kstatProgress: VcpuProgressRecipe = {
   source: 'kstat',
   command: (vmName, cpus) =>
+    `if [ -e ${shQuote(`/dev/vmm/${vmName}`)} ]; then echo dev; else echo nodev; fi; ` +
     `names=$(kstat -p vmm:::vm_name); printf '%s\\n' "$names"; ` +
     `i=$(printf '%s\\n' "$names" | awk -F '\\t' -v n=${shQuote(vmName)} '$2 == n { split($1, a, ":"); print a[2] }'); ` +
     `[ -z "$i" ] || kstat -p "vmm:$i:/^vcpu[0-9]+$/:/^time_/" | awk -F '\\t' -v cpus=${cpus} '{ split($1, a, ":"); c = substr(a[3], 5) } c !~ /^[0-9]+$/ || c + 0 < cpus'`,
   parse: (sample, vmName, cpus) => {
-    const shape = { command: `kstat -p vmm:::vm_name; kstat -p vmm:I:/^vcpu[0-9]+$/:/^time_/`, expected: '`vmm:I:vm:vm_name<TAB>NAME` and `vmm:I:vcpuN:time_STATE<TAB>NS` lines (kstat -p; vmm_sol_dev.c vmm_kstat_init())' };
-    const lines = readLines(sample, shape, /^vmm:(\d+):(?:vm:vm_name\t(.*)|vcpu(\d+):time_[a-z_]+\t(\d+))$/, (m) => m);
-    const instance = lines.find((m) => m[2] === vmName)?.[1];
-    if (instance === undefined) return { absent: `no vmm kstat has vm_name ${vmName}` };
+    const shape = { command: `[ -e /dev/vmm/${vmName} ]; kstat -p vmm:::vm_name; kstat -p vmm:I:/^vcpu[0-9]+$/:/^time_/`, expected: '`dev` or `nodev`, then `vmm:I:vm:vm_name<TAB>NAME` and `vmm:I:vcpuN:time_STATE<TAB>NS` lines (kstat -p; vmm_sol_dev.c vmm_kstat_init())' };
+    const lines = readLines(sample, shape, /^(?:(dev|nodev)|vmm:(\d+):(?:vm:vm_name\t(.*)|vcpu(\d+):time_[a-z_]+\t(\d+)))$/, (m) => m);
+    const device = lines.find((m) => m[1])?.[1];
+    if (!device) throw new UnexpectedOutput(shape, sample, 'no `dev` or `nodev` line first');
+    const instance = lines.find((m) => m[3] === vmName)?.[2];
+    if (instance === undefined) {
+      return device === 'dev'
+        ? { unavailable: `no vmm kstat names ${vmName} although /dev/vmm/${vmName} exists: this kernel keeps no vmm kstats (they came with illumos #13723)` }
+        : { absent: `no vmm kstat has vm_name ${vmName}, and no /dev/vmm/${vmName}` };
+    }
     const counters = new Map<number, number>();
-    for (const m of lines) if (m[1] === instance && m[3] !== undefined && Number(m[3]) < cpus) counters.set(Number(m[3]), (counters.get(Number(m[3])) ?? 0) + Number(m[4]));
-    const missing = Array.from({ length: cpus }, (_, c) => c).filter((c) => !counters.has(c));
-    if (missing.length) throw new UnexpectedOutput(shape, sample, `no time_* kstat of ${missing.map((c) => `vcpu${c}`).join(', ')} in instance ${instance}`);
+    for (const m of lines) if (m[2] === instance && m[4] !== undefined && Number(m[4]) < cpus) counters.set(Number(m[4]), (counters.get(Number(m[4])) ?? 0) + Number(m[5]));
+    if (counters.size === 0) throw new UnexpectedOutput(shape, sample, `no time_* kstat of any vCPU of ${vmName} (instance ${instance})`);
     return { counters };
   },
 };

@@ -280,8 +280,9 @@ async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vm
   const liveness = new LivenessWatch(
     new HeartbeatWatch(vm, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxGapMs: o.thresholds.heartbeatGapMs, heldByUs }),
     capabilities['vcpu-stats'].present ? new VcpuProgressWatch(host, vm, guest.vcpus, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxStallMs: o.thresholds.heartbeatGapMs }) : undefined,
+    capabilities['vcpu-stats'].present ? undefined : lacking(host.name, 'vcpu-stats', capabilities['vcpu-stats']),
   );
-  if (!capabilities['vcpu-stats'].present) timeline.event('vcpu-watch-off', lacking(host.name, 'vcpu-stats', capabilities['vcpu-stats']));
+  if (liveness.vcpusOff) timeline.event('vcpu-watch-off', liveness.vcpusOff);
   live.vms.add(vm);
   mkdirSync(testDir, { recursive: true });
   const attachments: TestResult['attachments'] = [];

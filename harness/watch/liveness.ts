@@ -10,6 +10,8 @@ export class LivenessWatch {
     readonly heartbeat: HeartbeatWatch,
     /** None where the host has no vCPU counters to read (its vcpu-stats capability). */
     readonly vcpus?: VcpuProgressWatch,
+    /** Why there is no vCPU progress watch, where there is none. */
+    readonly vcpusOff?: string,
   ) {}
 
   /** Starts the guest's heartbeat loop (again, after a reboot) and arms both watches. */

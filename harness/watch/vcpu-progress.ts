@@ -36,6 +36,8 @@ export class VcpuProgressWatch {
   private reading?: { since: number; cpu?: number };
   /** Why the last sample had no counters: the vm was not there to read. */
   private absent?: string;
+  /** Why the watch stood down: the host keeps no counters of the vm (its first samples told). */
+  off?: string;
 
   constructor(
     private readonly host: Host,
@@ -49,6 +51,7 @@ export class VcpuProgressWatch {
 
   /** Arms the watch, starting the sampling loop on the host the first time. */
   start(): void {
+    if (this.off) return;
     this.armedAt = Date.now();
     this.lastProgress = undefined;
     if (!this.running) {
@@ -108,6 +111,13 @@ export class VcpuProgressWatch {
       this.absent = sample.absent;
       return;
     }
+    if ('unavailable' in sample) {
+      // Not a vm standing still: a host without the counters. The test goes on without this watch, and says so.
+      this.off = `host ${this.host.name} has no vcpu-stats capability: ${sample.unavailable}`;
+      this.timeline.event('vcpu-watch-off', this.off);
+      void this.stop();
+      return;
+    }
     this.absent = undefined;
     let moved = false;
     for (const [cpu, value] of sample.counters) {
@@ -129,7 +139,7 @@ export class VcpuProgressWatch {
   }
 
   private check(): void {
-    if (this.armedAt === undefined) return;
+    if (this.armedAt === undefined || this.off) return;
     const now = Date.now();
     const stall = this.stall(now);
     if (stall > this.o.maxStallMs) {

@@ -128,11 +128,12 @@ describe('vCPU counters', () => {
   });
 
   it('vmm kstats: refuses the kstat table without -p and a changed field count', () => {
-    const ok = 'vmm:3:vm:vm_name\tbsm-x-1\nvmm:3:vcpu0:time_run\t10\nvmm:3:vcpu0:time_idle\t5\n';
+    const ok = 'dev\nvmm:3:vm:vm_name\tbsm-x-1\nvmm:3:vcpu0:time_run\t10\nvmm:3:vcpu0:time_idle\t5\n';
     assert.deepEqual(kstatProgress.parse(ok, 'bsm-x-1', 1), { counters: new Map([[0, 15]]) });
-    refuses(() => kstatProgress.parse('module: vmm                             instance: 3\nname:   vm                              class:    misc\n', 'bsm-x-1', 1), /kstat -p vmm/, 'module: vmm                             instance: 3');
+    refuses(() => kstatProgress.parse('dev\nmodule: vmm                             instance: 3\nname:   vm                              class:    misc\n', 'bsm-x-1', 1), /kstat -p vmm/, 'module: vmm                             instance: 3');
     refuses(() => kstatProgress.parse(`${ok}vmm:3:vcpu0:time_run:ns\t10\n`, 'bsm-x-1', 1), /kstat -p vmm/, 'vmm:3:vcpu0:time_run:ns\t10');
-    // The vm's instance found, but no times for its vCPU: fields renamed, not a vCPU standing still.
+    // The vm's instance found, but no times for any of its vCPUs: fields renamed, not a vCPU standing still.
+    refuses(() => kstatProgress.parse('dev\nvmm:3:vm:vm_name\tbsm-x-1\n', 'bsm-x-1', 1), /kstat -p vmm/, 'vmm:3:vm:vm_name\tbsm-x-1');
     refuses(() => kstatProgress.parse('vmm:3:vm:vm_name\tbsm-x-1\n', 'bsm-x-1', 1), /kstat -p vmm/, 'vmm:3:vm:vm_name\tbsm-x-1');
   });
 });

@@ -2,19 +2,20 @@
 // while the vm runs, and a vm frozen from outside trips the watch — no guest
 // console needed.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HangDetected } from '../../../harness/errors.ts';
 import { Timeline } from '../../../harness/timeline.ts';
 import { VcpuProgressWatch } from '../../../harness/watch/vcpu-progress.ts';
 import { Watchdog } from '../../../harness/watch/watchdog.ts';
-import { labVmForSuite } from '../../helpers/lab.ts';
+import { labVmForSuite, readPid } from '../../helpers/lab.ts';
 import type { Host } from '../../../harness/host.ts';
 import { UnexpectedOutput } from '../../../harness/platform/host-output.ts';
-import { statsProgress } from '../../../harness/platform/vcpu-stats.ts';
+import { kstatProgress, statsProgress } from '../../../harness/platform/vcpu-stats.ts';
 import { execa } from 'execa';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 describe('vCPU progress watch', { timeout: 120_000 }, () => {
   const lab = labVmForSuite('vcpu1');
@@ -32,7 +33,7 @@ describe('vCPU progress watch', { timeout: 120_000 }, () => {
       const moves = timeline.samples.filter((s) => s.series === 'vcpu0.progress');
       assert.ok(moves.length >= 3 && moves.some((s) => s.value > 0), `progress samples: ${JSON.stringify(moves.map((s) => s.value))}`);
 
-      const qemu = Number(readFileSync(`${lab.vm().dir}/qemu.pid`, 'utf8'));
+      const qemu = readPid(`${lab.vm().dir}/qemu.pid`);
       process.kill(qemu, 'SIGSTOP');
       const frozenAt = Date.now();
       try {
@@ -88,13 +89,39 @@ describe('vCPU progress watch', { timeout: 120_000 }, () => {
     }
   });
 
+  it('an illumos kernel without the vmm kstats (its vm listed, no kstat naming it): the watch stands down saying why, never a hang', async () => {
+    const timeline = new Timeline();
+    const watchdog = new Watchdog(timeline);
+    // illumos's kstat recipe, its /dev/vmm the lab's vm folders and a kstat that knows no vmm module (as before illumos #13723).
+    const bin = mkdtempSync(join(tmpdir(), 'bsm-kstat-'));
+    writeFileSync(join(bin, 'kstat'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(bin, 'kstat'), 0o755);
+    const vmmDir = dirname(lab.vm().dir);
+    const recipe = { ...kstatProgress, command: (n: string, c: number) => `PATH=${bin}:$PATH; ${kstatProgress.command(n, c).replaceAll('/dev/vmm/', `${vmmDir}/`)}` };
+    const old: Host = Object.assign(Object.create(host), { platform: { ...host.platform, vcpuProgress: recipe } });
+    const watch = new VcpuProgressWatch(old, { vmm: lab.vm().name }, 1, watchdog, timeline, { intervalMs: 300, maxStallMs: 1_000 });
+    watch.start();
+    const qemu = readPid(`${lab.vm().dir}/qemu.pid`);
+    process.kill(qemu, 'SIGSTOP'); // frozen: a watch that read "absent" would call it a hang after 1 s
+    try {
+      await sleep(3_000);
+      assert.equal(watchdog.hangDetected, undefined, 'a host without counters is not a hang');
+      assert.match(watch.off ?? '', /^host lab has no vcpu-stats capability: no vmm kstat names \S+ although \/.*\/vmm\/\S+ exists: this kernel keeps no vmm kstats/);
+      assert.deepEqual(timeline.events.filter((e) => e.kind === 'vcpu-watch-off').map((e) => e.detail), [watch.off]);
+    } finally {
+      process.kill(qemu, 'SIGCONT');
+      await watch.stop();
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
   it('is quiet while paused', async () => {
     const timeline = new Timeline();
     const watchdog = new Watchdog(timeline);
     const watch = new VcpuProgressWatch(host, { vmm: lab.vm().name }, 1, watchdog, timeline, { intervalMs: 500, maxStallMs: 500 });
     watch.start();
     watch.pause();
-    const qemu = Number(readFileSync(`${lab.vm().dir}/qemu.pid`, 'utf8'));
+    const qemu = readPid(`${lab.vm().dir}/qemu.pid`);
     process.kill(qemu, 'SIGSTOP');
     try {
       await sleep(1_500);
