@@ -38,7 +38,7 @@ export function judgeHammer({ check, metrics, thresholds: t }: SuiteContext, h: 
   metrics.record('wrlock-cycle-p50', percentile(h.latenciesMs, 50));
   metrics.record('wrlock-cycle-p99', percentile(h.latenciesMs, 99));
   check.that('the hammer ran write-lock cycles throughout', h.cycles > 0 && h.failed === 0, {
-    measured: `${h.cycles} cycles, ${h.failed} failed${h.failed ? ` (${Object.entries(h.failures).map(([errno, n]) => `errno ${errno} ×${n}`).join(', ')})` : ''}`,
+    measured: `${h.cycles} cycles, ${h.failed} failed${h.failed ? ` (${Object.entries(h.failures).map(([why, n]) => `${why} ×${n}`).join(', ')})` : ''}`,
     threshold: '> 0 cycles, none failed',
   });
   check.that('write-lock cycle latency p99', percentile(h.latenciesMs, 99) <= t.wrlockCycleMs, {

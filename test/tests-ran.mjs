@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+/** @param {AsyncIterable<{ type: string, data: any }>} source */
 export default async function* testsRan(source) {
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
@@ -26,14 +27,18 @@ export default async function* testsRan(source) {
   }
 }
 
-/** Per file, the tests that ran and passed; and the files that ran none. */
+/**
+ * Per file, the tests that ran and passed; and the files that ran none.
+ * @param {string} ranText the reporter's lines @param {string[]} files
+ */
 export function tally(ranText, files) {
   const passed = new Map(files.map((f) => [resolve(f), 0]));
+  /** @type {Record<string, number>} */
   const all = { passed: 0, failed: 0, skipped: 0, todo: 0 };
   for (const line of ranText.split('\n').filter(Boolean)) {
     const { file, outcome } = JSON.parse(line);
     all[outcome]++;
-    if (outcome === 'passed' && passed.has(file)) passed.set(file, passed.get(file) + 1);
+    if (outcome === 'passed' && passed.has(file)) passed.set(file, (passed.get(file) ?? 0) + 1);
   }
   const empty = [...passed].filter(([, n]) => n === 0).map(([f]) => relative(process.cwd(), f));
   return { all, empty };

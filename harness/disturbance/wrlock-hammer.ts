@@ -1,12 +1,13 @@
 // The wrlock hammer: `bhyvectl --vm=NAME --wrlock-cycle` in a loop on the host
 // (no ssh round trip per cycle), at a dose. The loop prints `S n` before and
-// `E n rc` after each cycle; the harness times the lines as they arrive, so no
+// `E n rc` after each cycle, and what bhyvectl printed, if anything, as `O n`
+// lines before the `E`; the harness times the lines as they arrive, so no
 // host clock with sub-second resolution is needed (illumos date(1) has none).
 // A cycle without its `E` past the deadline is a blocked write lock: a hang.
 import { InfraError } from '../errors.ts';
 import { UnexpectedOutput } from '../platform/host-output.ts';
 import { percentile } from '../verdict/latency.ts';
-import { errnoName } from '../platform/bhyvectl.ts';
+import { wrlockCycleFailure } from '../platform/bhyvectl.ts';
 import type { Host } from '../host.ts';
 import type { Timeline } from '../timeline.ts';
 import { shJoin } from '../transport/quote.ts';
@@ -30,7 +31,7 @@ export interface WrlockDose {
 export interface HammerSummary {
   cycles: number;
   failed: number;
-  /** Failed cycles by what they exited with: the errno (vm_wrlock_cycle()'s, bhyvectl's exit status), named. */
+  /** Failed cycles by why: the errno (vm_wrlock_cycle()'s, bhyvectl's exit status), named, or the vm that could not be opened. */
   failures: Record<string, number>;
   /** Cycle latencies in ms, in order. */
   latenciesMs: number[];
@@ -49,7 +50,7 @@ export interface HammerSummary {
  * one of steady, burst (ON seconds hammering, OFF quiet), random (gaps drawn
  * uniformly from 0 to twice INTERVAL by awk, seeded with SEED + cycle).
  */
-export const HAMMER_SH = `for i in 1 2 3 4 5; do echo "C $i"; "$1" --vm="$2" --get-active-cpus >/dev/null 2>&1; echo "CE $i"; done
+export const HAMMER_SH = `for i in 1 2 3 4 5; do echo "C $i"; out=$("$1" --vm="$2" --get-active-cpus 2>&1); echo "CE $i"; done
 i=0
 start=$(date +%s)
 while [ "$4" -eq 0 ] || [ "$i" -lt "$4" ]; do
@@ -59,8 +60,10 @@ while [ "$4" -eq 0 ] || [ "$i" -lt "$4" ]; do
 	fi
 	i=$((i + 1))
 	echo "S $i"
-	"$1" --vm="$2" --wrlock-cycle >/dev/null 2>&1
-	echo "E $i $?"
+	out=$("$1" --vm="$2" --wrlock-cycle 2>&1)
+	rc=$?
+	[ -z "$out" ] || printf '%s\\n' "$out" | sed "s/^/O $i /"
+	echo "E $i $rc"
 	if [ "$5" = random ]; then
 		sleep "$(awk -v s=$(($8 + i)) -v m="$3" 'BEGIN { srand(s); printf "%.3f", rand() * 2 * m }')"
 	elif [ "$3" != 0 ]; then
@@ -71,15 +74,17 @@ echo "DONE $i"`;
 
 /**
  * One line of the loop, read: what it prints and nothing else (bhyvectl's own
- * output goes to /dev/null). Any other line is an error quoting the loop's
- * last lines (`recent`, the line among them).
+ * output comes as `O n TEXT` lines). Any other line is an error quoting the
+ * loop's last lines (`recent`, the line among them).
  */
-export type HammerLine = { kind: 'C' | 'CE' | 'S' | 'DONE'; n: number } | { kind: 'E'; n: number; rc: number };
+export type HammerLine = { kind: 'C' | 'CE' | 'S' | 'DONE'; n: number } | { kind: 'E'; n: number; rc: number } | { kind: 'O'; n: number; text: string };
 
 export function readHammerLine(line: string, recent: string[], vm: string): HammerLine {
-  const m = /^(?:(C|CE|S|DONE) (\d+)|(E) (\d+) (\d+))$/.exec(line);
-  if (!m) throw new UnexpectedOutput({ command: `the write-lock hammer loop on ${vm}`, expected: '`C n`, `CE n`, `S n`, `E n STATUS` and `DONE n` lines (HAMMER_SH)' }, recent.slice(-8).join('\n'), `the line ${JSON.stringify(line)} is not one`);
-  return m[1] ? { kind: m[1] as 'C' | 'CE' | 'S' | 'DONE', n: Number(m[2]) } : { kind: 'E', n: Number(m[4]), rc: Number(m[5]) };
+  const m = /^(?:(C|CE|S|DONE) (\d+)|(E) (\d+) (\d+)|(O) (\d+) (.*))$/.exec(line);
+  if (!m) throw new UnexpectedOutput({ command: `the write-lock hammer loop on ${vm}`, expected: '`C n`, `CE n`, `S n`, `O n TEXT`, `E n STATUS` and `DONE n` lines (HAMMER_SH)' }, recent.slice(-8).join('\n'), `the line ${JSON.stringify(line)} is not one`);
+  if (m[1]) return { kind: m[1] as 'C' | 'CE' | 'S' | 'DONE', n: Number(m[2]) };
+  if (m[3]) return { kind: 'E', n: Number(m[4]), rc: Number(m[5]) };
+  return { kind: 'O', n: Number(m[7]), text: m[8] };
 }
 
 const CHECK_EVERY_MS = 50;
@@ -100,6 +105,8 @@ export class WrlockHammer {
   private callCostMs?: number;
   private calibrating?: number;
   private calibrations: number[] = [];
+  /** What bhyvectl printed for the cycle in flight: why it failed, if it did. */
+  private output: string[] = [];
 
   constructor(
     private readonly host: Host,
@@ -165,15 +172,19 @@ export class WrlockHammer {
       this.calibrations.push(now - this.calibrating);
       this.callCostMs = percentile(this.calibrations, 50);
     }
-    if (read.kind === 'S') this.inFlight = { cycle: read.n, since: now };
+    if (read.kind === 'S') {
+      this.inFlight = { cycle: read.n, since: now };
+      this.output = [];
+    }
+    if (read.kind === 'O' && this.inFlight?.cycle === read.n) this.output.push(read.text);
     if (read.kind === 'E' && this.inFlight?.cycle === read.n) {
       const ms = now - this.inFlight.since;
       this.summary.cycles++;
       this.summary.latenciesMs.push(ms);
       if (read.rc !== 0) {
         this.summary.failed++;
-        const errno = errnoName(read.rc, this.host.platform.errnoNames);
-        this.summary.failures[errno] = (this.summary.failures[errno] ?? 0) + 1;
+        const why = wrlockCycleFailure(read.rc, this.output.join('\n'), this.host.platform.errnoNames);
+        this.summary.failures[why] = (this.summary.failures[why] ?? 0) + 1;
       }
       this.timeline.sample('wrlock.latency_ms', ms, this.inFlight.since);
       this.spans.push([this.inFlight.since, now]);

@@ -23,6 +23,7 @@ import { HAMMER_SH, readHammerLine } from '../../harness/disturbance/wrlock-hamm
 import { LAB_BIN } from '../helpers/lab.ts';
 import { illumosGetStats } from '../helpers/get-stats-transcript.ts';
 import { bhyveDevices, bhyvectlUsage, judgeCapabilities, parseBhyvectlUsage, parseDeviceList } from '../../harness/platform/capabilities.ts';
+import { ILLUMOS_ERRNO, wrlockCycleFailure } from '../../harness/platform/bhyvectl.ts';
 import { labPlatform } from '../../harness/platform/lab.ts';
 import { freebsdPlatform } from '../../harness/platform/freebsd.ts';
 import { illumosPlatform } from '../../harness/platform/illumos.ts';
@@ -162,6 +163,21 @@ describe("the harness's own host scripts", () => {
     assert.deepEqual(lines.map((l, i) => readHammerLine(l, lines.slice(0, i + 1), 'vm1').kind), [...Array(10).fill(0).map((_, i) => (i % 2 ? 'CE' : 'C')), 'S', 'E', 'S', 'E', 'S', 'E', 'DONE']);
     refuses(() => readHammerLine('sh: 1: bhyvectl: Permission denied', ['S 1', 'sh: 1: bhyvectl: Permission denied'], 'vm1'), /hammer loop on vm1/, 'sh: 1: bhyvectl: Permission denied');
     refuses(() => readHammerLine('E 1 ', ['S 1', 'E 1 '], 'vm1'), /hammer loop/, 'S 1');
+  });
+
+  it('the hammer loop keeps what bhyvectl printed: a vm that cannot be opened (exit 1) is named, not EPERM', () => {
+    // bhyvectl.c main(): vm_open failed, the message on stderr, exit 1; the cycle itself prints nothing and exits with the errno.
+    const out = sh(`sh -c "$1" hammer bhyvectl vm1 0 2 steady 0 0 1`, { bhyvectl: 'case "$2" in --wrlock-cycle) echo "vm_open: vm1 could not be opened: No such file or directory" >&2; exit 1;; esac\n' }, [HAMMER_SH]);
+    const lines = out.trim().split('\n');
+    const read = lines.map((l, i) => readHammerLine(l, lines.slice(0, i + 1), 'vm1')).filter((l) => l.kind === 'O' || l.kind === 'E');
+    assert.deepEqual(read, [
+      { kind: 'O', n: 1, text: 'vm_open: vm1 could not be opened: No such file or directory' }, { kind: 'E', n: 1, rc: 1 },
+      { kind: 'O', n: 2, text: 'vm_open: vm1 could not be opened: No such file or directory' }, { kind: 'E', n: 2, rc: 1 },
+    ]);
+    assert.equal(wrlockCycleFailure(1, 'vm_open: vm1 could not be opened: No such file or directory', ILLUMOS_ERRNO), 'the vm could not be opened (vm_open: vm1 could not be opened: No such file or directory)');
+    assert.equal(wrlockCycleFailure(1, 'VM:vm1 is not created.', ILLUMOS_ERRNO), 'the vm could not be opened (VM:vm1 is not created.)');
+    assert.equal(wrlockCycleFailure(1, '', ILLUMOS_ERRNO), 'errno 1 (EPERM)', 'an exit 1 with nothing printed is the ioctl\'s EPERM');
+    assert.equal(wrlockCycleFailure(6, '', ILLUMOS_ERRNO), 'errno 6 (ENXIO)');
   });
 });
 
