@@ -10,7 +10,8 @@ import { supervisedPlan } from './supervised.ts';
 import { DEV_VMM_LISTING, destroySupervisedVm } from './teardown.ts';
 import { tapLinks } from './links.ts';
 import { FREEBSD_ERRNO } from './bhyvectl.ts';
-import { parseProcstatKk, VMM_FUNCTION } from './stacks.ts';
+import { parseProcstatKk, FREEBSD_VMM_FUNCTION } from './stacks.ts';
+import { oneLine } from './host-output.ts';
 
 /** bhyve(8)'s FreeBSD command line: the Handbook's slots, the NIC the vm's own tap. */
 const freebsdBhyveArgv = (vm: VmLaunch) => [
@@ -24,6 +25,20 @@ const freebsdBhyveArgv = (vm: VmLaunch) => [
   vm.name,
 ];
 
+/**
+ * kern.boot_id: 16 random bytes drawn at the first read after boot
+ * (sys/kern/kern_mib.c sysctl_bootid()). Not kern.boottime, which a clock
+ * step moves (kern_tc.c tc_setclock(): "modifying our estimate of when we
+ * booted"), so a wedged host whose clock was set would look rebooted. The
+ * sysctl is opaque: `sysctl -n` prints nothing for it; `-x` prints
+ * `kern.boot_id: Format: Length:16 Dump:0x<32 hex>` (sbin/sysctl/sysctl.c
+ * show_var()). A FreeBSD without it says `unknown oid` and exits non-zero.
+ */
+const FREEBSD_BOOT_ID = {
+  command: 'sysctl -x kern.boot_id',
+  parse: (out: string) => oneLine(out, { command: 'sysctl -x kern.boot_id', expected: '`kern.boot_id: Format: Length:16 Dump:0x<32 hex digits>` (sysctl.c show_var(), kern_mib.c sysctl_bootid())' }, /^kern\.boot_id: Format:\S* Length:16 Dump:0x([0-9a-f]{32})$/)[1],
+};
+
 export const freebsdPlatform = (): Platform => ({
   kind: 'freebsd',
   // illumos's bhyvectl has --wrlock-cycle under `#ifndef __FreeBSD__` (bhyvectl.c; illumos 12665); FreeBSD's none.
@@ -35,7 +50,7 @@ export const freebsdPlatform = (): Platform => ({
   uname: 'FreeBSD',
   fingerprint: FREEBSD_FINGERPRINT,
   freeMemoryMiB: 'echo $(( $(sysctl -n vm.stats.vm.v_free_count) * $(sysctl -n hw.pagesize) / 1048576 ))',
-  bootId: 'sysctl -n kern.boottime',
+  bootId: FREEBSD_BOOT_ID,
   workRoot: '/var/tmp/bhyve-smoke',
   plan: (host, vm) => supervisedPlan(host, vm, freebsdBhyveArgv),
   // A tap takes one open: a tap per vm, on the bridge hosts.X.nic names.
@@ -75,5 +90,5 @@ export const freebsdPlatform = (): Platform => ({
   // VMM_STAT(VCPU_TOTAL_RUNTIME, "vcpu total runtime") in sys/amd64/vmm/vmm.c.
   vcpuProgress: statsProgress('/usr/sbin/bhyvectl', 'vcpu total runtime'),
   evidence: (_vm, pid) => [{ name: 'kernel-stacks', command: `procstat -kk ${pid}` }],
-  stacks: { evidence: 'kernel-stacks', parse: parseProcstatKk, ours: (fn) => VMM_FUNCTION.test(fn) },
+  stacks: { evidence: 'kernel-stacks', parse: parseProcstatKk, ours: (fn) => FREEBSD_VMM_FUNCTION.test(fn) },
 });

@@ -56,3 +56,10 @@ export function readLines<T>(output: string, shape: OutputShape, line: RegExp, r
     return record === undefined ? [] : [record];
   });
 }
+
+/** An output of exactly one line in the shape: its match. */
+export function oneLine(output: string, shape: OutputShape, line: RegExp): RegExpExecArray {
+  const lines = readLines(output, shape, line, (m) => m);
+  if (lines.length !== 1) throw new UnexpectedOutput(shape, output, lines.length ? `${lines.length} lines, not one` : 'nothing');
+  return lines[0];
+}

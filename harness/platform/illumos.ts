@@ -8,6 +8,7 @@ import { ILLUMOS_MAY_CREATE_VNICS, vnicLinks } from './links.ts';
 import { ILLUMOS_ERRNO } from './bhyvectl.ts';
 import { parseFindstack, VMM_FUNCTION } from './stacks.ts';
 import { kstatProgress } from './vcpu-stats.ts';
+import { oneLine } from './host-output.ts';
 
 /**
  * The bhyve command line, in the shape of bhyve(8)'s example: hostbridge and
@@ -64,14 +65,25 @@ export const illumosEvidence = (vmm: string, pid: string) => [
   { name: 'vmm', command: `mdb -ke ${shQuote(`::vmm -n ${vmm}`)}` },
 ];
 
+/**
+ * The kernel's boot time, seconds since the epoch (`kstat -p
+ * unix:0:system_misc:boot_time`: `unix:0:system_misc:boot_time<TAB>N`,
+ * kstat_fr.c): a read that takes no vmm lock. A clock step does not move it
+ * (only one forward jump of a day or more, once a boot, on a host without a
+ * TOD clock: tod_set()).
+ */
+const ILLUMOS_BOOT_ID = {
+  command: 'kstat -p unix:0:system_misc:boot_time',
+  parse: (out: string) => oneLine(out, { command: 'kstat -p unix:0:system_misc:boot_time', expected: '`unix:0:system_misc:boot_time<TAB>SECONDS` (kstat -p)' }, /^unix:0:system_misc:boot_time\t(\d+)$/)[1],
+};
+
 /** What every illumos platform shares: bhyve and bhyvectl of the OS, its fingerprint, memory, kstats and stacks. */
 export const illumosBase = {
   bhyve: '/usr/sbin/bhyve',
   bhyvectl: '/usr/sbin/bhyvectl',
   errnoNames: ILLUMOS_ERRNO,
   uname: 'SunOS',
-  // The kernel's boot time (kstat unix:0:system_misc:boot_time, kstat_fr.c): a read that takes no vmm lock.
-  bootId: "kstat -p unix:0:system_misc:boot_time | cut -f 2",
+  bootId: ILLUMOS_BOOT_ID,
   // freemem is in pages (kstat unix:0:system_pages), pagesize(1) in bytes.
   fingerprint: ILLUMOS_FINGERPRINT,
   freeMemoryMiB: "echo $(( $(kstat -p unix:0:system_pages:freemem | awk '{ print $2 }') * $(pagesize) / 1048576 ))",

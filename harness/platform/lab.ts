@@ -13,6 +13,7 @@ import { destroySupervisedVm, namesListing } from './teardown.ts';
 import { vnicLinks } from './links.ts';
 import { ILLUMOS_ERRNO } from './bhyvectl.ts';
 import { parseGdbThreads } from './stacks.ts';
+import { oneLine } from './host-output.ts';
 
 /** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
 // Real path: the compiled CLI (dist/) reaches fixtures/ through a link, and paths of the lab are compared and passed on.
@@ -46,7 +47,10 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string, wrl
     fingerprint: faults ? `${LINUX_FINGERPRINT}; echo ${shQuote(`lab-faults=${faults}`)}` : LINUX_FINGERPRINT,
     freeMemoryMiB: LINUX_FREE_MIB,
     // The lab's host reset (its stand-in for a reboot) gives it a new boot id; before one, the Linux box's.
-    bootId: `cat "${LAB_RUN_ROOT}/boot-id" 2>/dev/null || cat /proc/sys/kernel/random/boot_id`,
+    bootId: {
+      command: `cat "${LAB_RUN_ROOT}/boot-id" 2>/dev/null || cat /proc/sys/kernel/random/boot_id`,
+      parse: (out) => oneLine(out, { command: `cat ${LAB_RUN_ROOT}/boot-id`, expected: 'one uuid (the lab\'s boot-id file, or Linux\'s /proc/sys/kernel/random/boot_id)' }, /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/)[1],
+    },
     hostReset: `${labDir}/bin/lab-host-reset`,
     workRoot: '/tmp/bhyve-smoke',
     // Faults reach the lab's bhyve through its environment (fixtures/lab/README.md).

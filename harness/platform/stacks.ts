@@ -100,8 +100,28 @@ export function parseGdbThreads(text: string): ThreadStack[] {
 
 /**
  * The functions of illumos's vmm and viona modules (usr/src/uts/intel/io/vmm/,
- * io/viona/) and FreeBSD's vmm (sys/amd64/vmm/, sys/dev/vmm/): their names
- * carry these prefixes (vmm_write_lock, vcpu_set_state_locked,
- * vm_handle_rendezvous, vmmdev_do_ioctl, vlapic_…, viona_tx_wait_outstanding).
+ * io/viona/): their names carry these prefixes (vmm_write_lock,
+ * vcpu_set_state_locked, vm_handle_rendezvous, vmmdev_do_ioctl, vlapic_…,
+ * viona_tx_wait_outstanding; vmspace_ is vmm's own vmm_vm.c there). The
+ * illumos kernel's VM system names its functions otherwise (as_, page_, hat_,
+ * seg_), so `vm_` is vmm's.
  */
 export const VMM_FUNCTION = /^(vmm|vm|vcpu|vmmdev|vlapic|vioapic|vatpic|vatpit|vhpet|vpmtmr|vrtc|vmx|svm|vie|viona|vmspace|ppt)_/;
+
+/**
+ * FreeBSD's vmm (sys/amd64/vmm/, sys/dev/vmm/): the same device-model and
+ * backend prefixes, but `vm_` is shared with the kernel's VM system
+ * (vm_fault, vm_page_*, vm_map_*, vm_object_*: sys/vm/), whose frames sit
+ * under vmm's when a guest pages (vm_handle_paging → vm_fault), and
+ * `vmspace_` is the VM system's. So only vmm's own `vm_` functions count
+ * (vmm.c, vmm_dev.c, vmm_mem.c: vm_run, vm_handle_*, vm_exit_*, the
+ * rendezvous, registers, memory segments, its mmio maps).
+ */
+export const FREEBSD_VMM_FUNCTION = new RegExp(
+  '^(?:(?:vmm|vmmdev|vmmops|vcpu|vlapic|vioapic|vatpic|vatpit|vhpet|vpmtmr|vrtc|vmx|svm|vie|vmcs|vmcb|ept|npt|ppt|vtd|amdvi)_|_vm_gpa_hold$|vm_(?:' + [
+    'run', 'rendezvous', 'smp_rendezvous', 'handle_[a-z_]+', 'exit_[a-z_]+', 'entry_intinfo', 'get_intinfo', 'inject_[a-z_]+',
+    'nmi_(?:pending|clear)', 'extint_(?:pending|clear)', 'suspend(?:_cpu)?', 'resume_cpu', 'activate_cpu', 'reinit', 'create', 'destroy',
+    'cleanup', 'restart_instruction', '[gs]et_(?:register(?:_set)?|seg_desc|capability|x2apic_state|topology)', 'gpa_(?:hold(?:_global)?|release)',
+    'gla2gpa(?:_nofault)?', 'copy(?:in|out|_setup|_teardown)', 'mem_allocated', '(?:alloc|get|free)_memseg', 'free_memmap',
+    '(?:mmap|munmap)_memseg', 'mmap_getnext', '(?:un)?map_mmio', '(?:un)?assign_pptdev', 'iommu_[a-z]+', '[xs]?lock_memsegs', 'unlock_memsegs', '(?:un)?lock_vcpus',
+  ].join('|') + ')$)');

@@ -137,6 +137,12 @@ export interface HostCheck {
   judge?(out: string, code: number): true | string;
 }
 
+/** How a platform reads its boot id: the command, and the parser of what it prints (the id, or an UnexpectedOutput). */
+export interface BootIdRecipe {
+  command: string;
+  parse(output: string): string;
+}
+
 /** A vm in a host's listing: our name for it, and what the host's tools call it. */
 export interface ListedVm {
   name: string;
@@ -170,11 +176,12 @@ export interface Platform {
   /** A shell command printing the host's fingerprint as `key=value` lines (platform/fingerprint.ts). */
   readonly fingerprint: string;
   /**
-   * A shell command printing an id of the host's boot (it changes when the
-   * host reboots), taking no vmm lock: how `clean` and `doctor` tell that a
-   * wedged host was rebooted.
+   * The id of the host's boot (it changes when the host reboots and only
+   * then), read without taking a vmm lock: how `clean` and `doctor` tell
+   * that a wedged host was rebooted, and how a host's life is followed
+   * (host-life/boot.ts). A command, and the parser of its output.
    */
-  readonly bootId: string;
+  readonly bootId: BootIdRecipe;
   /** The lab's stand-in for rebooting the host, the only way out of a wedged write lock there (clean --reset-lab). */
   readonly hostReset?: string;
   /** A shell command printing the host's free memory in MiB. */

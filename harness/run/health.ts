@@ -16,6 +16,7 @@ import { shQuote } from '../transport/quote.ts';
 import { describeImage, diskImageFor, type ImageIdentity } from '../image/disk-image.ts';
 import { imageCheck } from '../image/verify.ts';
 import { wedgedNote, wedgedOn } from './records.ts';
+import { tryBootId } from '../host-life/boot-id.ts';
 
 export interface Finding {
   ok: boolean;
@@ -51,10 +52,11 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
   if (!findings[0].ok) return { findings, images };
   // A vm an earlier run left wedged keeps the host out until it reboots (its boot id changes).
   for (const w of wedgedOn(host.name, host.config)) {
-    await probe(`not wedged (run ${w.runId})`, p.bootId, (out, code) => {
-      if (code !== 0 || !out) return `${wedgedNote(w)}, since ${w.since}; its boot id cannot be read to tell whether it rebooted since`;
-      return out !== w.bootId || `${wedgedNote(w)}, since ${w.since} (run ${w.runId}); \`bhyve-smoke clean\` reports it until the host has rebooted`;
-    });
+    const boot = await tryBootId(host, `reading the boot id of ${host.name} (wedged by run ${w.runId})`);
+    const still = 'problem' in boot
+      ? `${wedgedNote(w)}, since ${w.since}; its boot id cannot be read to tell whether it rebooted since: ${boot.problem}`
+      : boot.id === w.bootId && `${wedgedNote(w)}, since ${w.since} (run ${w.runId}); \`bhyve-smoke clean\` reports it until the host has rebooted`;
+    findings.push(still ? { ok: false, what: `not wedged (run ${w.runId})`, detail: still } : { ok: true, what: `not wedged (run ${w.runId})`, detail: `rebooted since (boot id ${'id' in boot ? boot.id : ''})` });
   }
   await probe(`platform ${p.kind}`, 'uname -s', (out) => out === p.uname || `uname -s says ${out}, a ${p.kind} host says ${p.uname}`);
   await probe('bhyve present', `[ -x ${shQuote(p.bhyve)} ] && echo ${shQuote(p.bhyve)}`, (_, code) => code === 0 || `${p.bhyve} is missing or not executable`);

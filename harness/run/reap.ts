@@ -5,6 +5,7 @@
 // would block, holding the host's vmm_mtx; it is reported instead.
 import { createHost, type Host } from '../host.ts';
 import { InfraError, messageOf } from '../errors.ts';
+import { readBootId } from '../host-life/boot-id.ts';
 import { deadRuns, folderAt, removeRecord, vmNamePrefix, wedgedNote, type CorruptRecord, type RunRecord } from './records.ts';
 import { shQuote } from '../transport/quote.ts';
 import { cloneDataset, destroyCloneDataset } from '../image/clone.ts';
@@ -92,9 +93,9 @@ export async function reapRun(record: RunRecord, opts: ReapOptions = {}): Promis
 async function stillWedged(host: Host, record: RunRecord, opts: ReapOptions, reaped: Reaped): Promise<boolean> {
   const w = record.wedged?.[host.name];
   if (!w) return false;
-  const boot = await host.exec(host.platform.bootId, { doing: `reading the boot id of wedged host ${host.name}`, timeoutMs: 30_000 });
+  const boot = await readBootId(host, `reading the boot id of wedged host ${host.name}`);
   // Rebooted since (a boot id unread when it wedged proves nothing): the wedged vm went with the reboot.
-  if (w.bootId && boot.stdout.trim() !== w.bootId) return false;
+  if (w.bootId && boot !== w.bootId) return false;
   const { hostReset } = host.platform;
   if (opts.resetLab && hostReset) {
     const r = await host.exec(hostReset, { doing: `resetting lab host ${host.name}`, timeoutMs: 60_000 });

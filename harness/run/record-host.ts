@@ -33,7 +33,7 @@ export function recordedCommands(host: Host, vm?: string): RecordedCommand[] {
     { file: 'list-vms.txt', what: 'the vm listing the harness reads (reaper, ownership rule, teardown check)', command: p.listVms.command },
     ...(p.links ? [{ file: 'list-links.txt', what: "the vms' network links listing (reaper)", command: p.links.list.command }] : []),
     { file: 'fingerprint.txt', what: "the host's fingerprint (results.json hosts[].fingerprint)", command: p.fingerprint },
-    { file: 'boot-id.txt', what: 'the boot id (wedged hosts)', command: p.bootId },
+    { file: 'boot-id.txt', what: 'the boot id (wedged hosts, reboots)', command: p.bootId.command },
     { file: 'free-memory.txt', what: 'free memory in MiB (doctor)', command: p.freeMemoryMiB },
     { file: 'bhyvectl-usage.txt', what: "bhyvectl's usage text (its options: the wrlock and vcpu-stats capabilities)", command: bhyvectlUsage(p) },
     { file: 'bhyve-devices.txt', what: "bhyve's PCI device emulations (the framebuffer capability)", command: bhyveDevices(p) },

@@ -28,6 +28,7 @@ import { LivenessWatch } from '../watch/liveness.ts';
 import { VcpuProgressWatch } from '../watch/vcpu-progress.ts';
 import { lacking, type HostCapabilities } from '../platform/capabilities.ts';
 import { Watchdog } from '../watch/watchdog.ts';
+import { tryBootId } from '../host-life/boot-id.ts';
 import { resolveFramebuffer, resolvePassword } from './credentials.ts';
 import { checkHostForRun, type HostHealth } from './health.ts';
 import { HostSlots } from './host-slots.ts';
@@ -374,9 +375,9 @@ async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vm
   if (blocked) {
     // Never destroyed: freezing its vCPUs would block, holding the host's vmm_mtx (see WrlockHammer.stillBlocked).
     vm.console.close();
-    const boot = await host.exec(host.platform.bootId, { doing: `reading the boot id of ${host.name}`, timeoutMs: 30_000, check: false }).catch(() => undefined);
+    const boot = await tryBootId(host);
     result.wedged = {
-      vm: vmName, vmm: vm.vmm, since: new Date().toISOString(), bootId: boot?.stdout.trim() ?? '',
+      vm: vmName, vmm: vm.vmm, since: new Date().toISOString(), bootId: 'id' in boot ? boot.id : '',
       reason: `write-lock cycle ${blocked.cycle} blocked for ${blocked.forMs} ms, ${o.thresholds.wedgeGraceMs} ms of them after the evidence`,
     };
     timeline.event('host-wedged', wedgedNote(result.wedged));

@@ -87,6 +87,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   image: ['image', 'platform', 'transport', ...BASE],
   host: ['host', 'platform', 'image', 'transport', ...BASE],
   guest: ['guest', 'host', 'platform', 'image', 'transport', ...BASE],
+  'host-life': ['host-life', 'host', 'platform', 'image', 'transport', ...BASE],
 };
 /** What the suite side (what a suite does to and observes of a vm) never imports: the engine that runs it. */
 const SUITE_SIDE_NEVER = ['run', 'cli', 'config', 'history'];

@@ -11,6 +11,9 @@ import { after, describe, it } from 'node:test';
 import { parseFindstack, parseProcstatKk, stuckFrames, VMM_FUNCTION } from '../../harness/platform/stacks.ts';
 import { kstatProgress, statsProgress } from '../../harness/platform/vcpu-stats.ts';
 import { vnicLinks } from '../../harness/platform/links.ts';
+import { freebsdPlatform } from '../../harness/platform/freebsd.ts';
+import { illumosPlatform } from '../../harness/platform/illumos.ts';
+import { labPlatform } from '../../harness/platform/lab.ts';
 import { LAB_BIN } from '../helpers/lab.ts';
 import { illumosGetStats } from '../helpers/get-stats-transcript.ts';
 
@@ -39,12 +42,21 @@ describe('stacks of a hung bhyve', () => {
   });
 
   it('FreeBSD procstat -kk: columns cut where the header has them; a thread with no vmm frame names none', () => {
+    const reading = freebsdPlatform().stacks!;
     const threads = parseProcstatKk(transcript('procstat-kk-freebsd15.txt'));
     assert.deepEqual(threads.map((t) => [t.thread, t.frames[0], t.frames.length]), [['mevent', 'mi_switch+0x17c', 12], ['blk-2:0-0', 'mi_switch+0x17c', 11]]);
-    assert.deepEqual(stuckFrames(transcript('procstat-kk-freebsd15.txt'), { evidence: 'kernel-stacks', parse: parseProcstatKk, ours: (f) => VMM_FUNCTION.test(f) }), []);
+    assert.deepEqual(stuckFrames(transcript('procstat-kk-freebsd15.txt'), reading), []);
     // A thread name with a space (bhyve names vCPU threads "vcpu N") stays whole.
-    const vcpu = `${transcript('procstat-kk-freebsd15.txt').split('\n')[0]}\n44748 101745 bhyve               vcpu 0              mi_switch+0x17c vcpu_set_state_locked+0x1a0 vcpu_lock_one+0x2c vmmdev_ioctl+0x3b0\n`;
-    assert.deepEqual(stuckFrames(vcpu, { evidence: 'kernel-stacks', parse: parseProcstatKk, ours: (f) => VMM_FUNCTION.test(f) }), [{ thread: 'vcpu 0', frame: 'vcpu_set_state_locked+0x1a0' }]);
+    const header = transcript('procstat-kk-freebsd15.txt').split('\n')[0];
+    const vcpu = `${header}\n44748 101745 bhyve               vcpu 0              mi_switch+0x17c vcpu_set_state_locked+0x1a0 vcpu_lock_one+0x2c vmmdev_ioctl+0x3b0\n`;
+    assert.deepEqual(stuckFrames(vcpu, reading), [{ thread: 'vcpu 0', frame: 'vcpu_set_state_locked+0x1a0' }]);
+    // The kernel's VM system is not vmm (sys/vm/: vm_fault, vm_page_*, vm_map_*, vmspace_*): a guest paging in
+    // sits in vm_fault under vmm's vm_handle_paging, which is the frame named; a thread in the VM system alone names none.
+    const paging = `${header}\n44748 101746 bhyve               vcpu 1              mi_switch+0x17c sleepq_wait+0x2c vm_page_alloc_domain+0x40 vm_fault_allocate+0x61 vm_fault+0x9a vm_handle_paging+0x5e vm_run+0x3c4 vmmdev_ioctl+0x8d3\n` +
+      '44748 101747 bhyve               blk-4:0-0           mi_switch+0x17c vm_wait_domain+0x3b vm_map_find+0x10 vmspace_fork+0x20 vm_object_deallocate+0x4\n';
+    assert.deepEqual(stuckFrames(paging, reading), [{ thread: 'vcpu 1', frame: 'vm_handle_paging+0x5e' }]);
+    for (const f of ['vm_fault', 'vm_fault_trap', 'vm_page_alloc', 'vm_map_lookup', 'vm_map_find', 'vm_object_deallocate', 'vmspace_fork', 'vm_wait_domain', 'vm_mmap_object']) assert.equal(reading.ours(f), false, f);
+    for (const f of ['vm_run', 'vm_handle_rendezvous', 'vm_smp_rendezvous', 'vm_map_mmio', 'vm_mmap_memseg', '_vm_gpa_hold', 'vcpu_lock_one', 'vmmdev_ioctl', 'vmx_run', 'svm_run', 'vlapic_icrlo_write_handler']) assert.equal(reading.ours(f), true, f);
   });
 });
 
@@ -92,6 +104,28 @@ function ok(v, p) { if (p == "") return 1; if (p ~ /^\\//) { gsub(/^\\/|\\/$/, "
     assert.ok('absent' in kstatProgress.parse(`nodev\n${names}`, 'bsm-x-1', 2), 'between two bhyves of a reboot the vm is simply not there');
     // A vCPU whose kstats the kernel has not made yet (made at first use on newer kernels) has not run: the others still count.
     assert.deepEqual(kstatProgress.parse('dev\nvmm:3:vm:vm_name\tbsm-x-1\nvmm:3:vcpu0:time_run\t7\n', 'bsm-x-1', 2), { counters: new Map([[0, 7]]) });
+  });
+});
+
+describe('boot ids', () => {
+  it('illumos: the kernel\'s boot_time kstat (kstat -p); anything else is refused', () => {
+    const { parse } = illumosPlatform().bootId;
+    assert.equal(parse('unix:0:system_misc:boot_time\t1764930000\n'), '1764930000');
+    assert.throws(() => parse('kstat: invalid statistic\n'), /kstat -p unix:0:system_misc:boot_time` printed what bhyve-smoke cannot read/);
+  });
+
+  it('FreeBSD: kern.boot_id, which a clock step leaves alone (not kern.boottime, which tc_setclock() moves)', () => {
+    const { command, parse } = freebsdPlatform().bootId;
+    assert.equal(command, 'sysctl -x kern.boot_id');
+    // sysctl.c show_var(): an opaque with an empty format, dumped in hex with -x.
+    assert.equal(parse('kern.boot_id: Format: Length:16 Dump:0x9d1c0b7e44a3f0c2b1e6a5d4c3b2a190\n'), '9d1c0b7e44a3f0c2b1e6a5d4c3b2a190');
+    assert.throws(() => parse(''), /sysctl -x kern\.boot_id` printed what bhyve-smoke cannot read: nothing/, 'sysctl -n prints nothing for an opaque: never an empty id');
+    assert.throws(() => parse('kern.boottime: { sec = 1764930000, usec = 123456 } Fri Dec  5 10:20:00 2025\n'), /cannot read/);
+  });
+
+  it('the lab: the uuid its host reset writes, or Linux\'s', () => {
+    assert.match(labPlatform().bootId.parse(`${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')}`), /^[0-9a-f-]{36}$/);
+    assert.throws(() => labPlatform().bootId.parse('cat: boot-id: Permission denied\n'), /cannot read/);
   });
 });
 
