@@ -61,7 +61,7 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string, wrl
     console: socketConsole,
     // The lab's bhyve turns fbuf into QEMU's VGA and VNC, on the same unix socket.
     framebuffer: unixFramebuffer,
-    listVms: namesListing(`ls "${LAB_VMM}" 2>/dev/null; true`),
+    listVms: namesListing(`"${LAB_VMM}"`),
     destroyVm: (vm, dir, destroyClone) => destroySupervisedVm(bhyvectl, vm, dir, { destroyClone, links: vnics }),
     detach: (command) => `setsid ${command} </dev/null >/dev/null 2>&1 &`,
     imagePath: (path) => (path.startsWith('@lab/') ? `"${LAB_CACHE}"/${shQuote(path.slice(5))}` : shQuote(path)),

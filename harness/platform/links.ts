@@ -79,8 +79,17 @@ export const ILLUMOS_MAY_CREATE_VNICS: HostCheck = {
   judge: (_, code) => code === 0 || 'the harness\'s user lacks the sys_dl_config privilege that making a VNIC per vm needs',
 };
 
-/** Every tap and its description (ifconfig(8) prints one as `\tdescription: TEXT`, ifconfig.c status()). */
-const TAP_LISTING = `for t in $(ifconfig -g tap); do echo "$t $(ifconfig "$t" | sed -n 's/^[[:space:]]*description: //p' | head -n 1)"; done`;
+/**
+ * Every tap and its description (ifconfig(8) prints one as `\tdescription:
+ * TEXT`, ifconfig.c status()). `ifconfig -g tap` lists the group's members
+ * and exits 0 with nothing when the group does not exist (ifgroup.c
+ * printgroup(): ENOENT), so no tap is an empty listing; any other failure
+ * fails the listing, as does a tap that is still listed but cannot be read
+ * (one destroyed meanwhile is skipped).
+ */
+export const TAP_LISTING = 'taps=$(ifconfig -g tap) || exit $?; for t in $taps; do ' +
+  'if ! d=$(ifconfig "$t" 2>&1); then ifconfig -g tap | grep -qx "$t" || continue; printf \'%s\\n\' "$d" >&2; exit 1; fi; ' +
+  `echo "$t $(printf '%s\\n' "$d" | sed -n 's/^[[:space:]]*description: //p' | head -n 1)"; done`;
 
 /**
  * FreeBSD: a tap per vm (`ifconfig tap create` prints the name the kernel

@@ -35,12 +35,22 @@ export const finishTeardown = (dir: string, outside: string[] = []): string[] =>
   'exit $rc',
 ];
 
-/** A listing of vm names, one a line (/dev/vmm and the lab's folder): a name holds no blank and no '/'. */
-export const namesListing = (command: string) => ({
-  command,
-  parse: (output: string): ListedVm[] =>
-    readLines(output, { command, expected: 'one vm name a line (a device node of the vmm: no blanks, no /)' }, /^[^\s/]+$/, (m) => ({ name: m[0], id: m[0] })),
-});
+/**
+ * The vm names in a folder, one a line (/dev/vmm and the lab's folder): a
+ * name holds no blank and no '/'. A folder that does not exist holds no vm
+ * (no vmm instance was ever made: the driver makes /dev/vmm with the first);
+ * a listing that fails otherwise fails the command, quoting ls: never an
+ * empty list that teardown's leak check, the reaper or `clean` would read as
+ * "gone" while vms remain.
+ */
+export const namesListing = (folder: string) => {
+  const command = `if [ -e ${folder} ]; then ls ${folder}; fi`;
+  return {
+    command,
+    parse: (output: string): ListedVm[] =>
+      readLines(output, { command, expected: 'one vm name a line (a device node of the vmm: no blanks, no /)' }, /^[^\s/]+$/, (m) => ({ name: m[0], id: m[0] })),
+  };
+};
 
 /** The vmm instances of an illumos or FreeBSD kernel: one device node each under /dev/vmm. */
-export const DEV_VMM_LISTING = namesListing('ls /dev/vmm 2>/dev/null; true');
+export const DEV_VMM_LISTING = namesListing('/dev/vmm');

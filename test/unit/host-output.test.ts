@@ -5,7 +5,7 @@
 // the command, the shape, and quoting what the host printed.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,7 +13,8 @@ import { UnexpectedOutput } from '../../harness/platform/host-output.ts';
 import { parseZoneList } from '../../harness/platform/zone-watch.ts';
 import { parseVmadmList, smartosPlatform } from '../../harness/platform/smartos.ts';
 import { parseBhyveZones } from '../../harness/platform/omnios.ts';
-import { DEV_VMM_LISTING } from '../../harness/platform/teardown.ts';
+import { DEV_VMM_LISTING, namesListing } from '../../harness/platform/teardown.ts';
+import { shQuote } from '../../harness/transport/quote.ts';
 import { tapLinks, vnicLinks } from '../../harness/platform/links.ts';
 import { kstatProgress, statsProgress } from '../../harness/platform/vcpu-stats.ts';
 import { parseExits, SUPERVISOR_SH } from '../../harness/platform/supervisor.ts';
@@ -107,6 +108,23 @@ describe('link listings', () => {
     const out = sh(tapLinks.list.command, { ifconfig });
     assert.deepEqual(tapLinks.list.parse(out), [{ link: 'tap0', vm: 'bsm-ab12cd34-1' }]);
     refuses(() => tapLinks.list.parse('ifconfig: interface group tap does not exist\n'), /ifconfig -g tap/, 'ifconfig: interface group tap does not exist');
+  });
+
+  it('a listing that fails fails, never an empty list: only a /dev/vmm that is not there (no vm ever made) or no tap group means none', () => {
+    const vmm = join(root, 'vmm');
+    mkdirSync(vmm, { recursive: true });
+    assert.throws(() => sh(namesListing(shQuote(vmm)).command, { ls: 'echo "ls: cannot open directory $1: Permission denied" >&2; exit 2\n' }), /Permission denied/);
+    assert.equal(sh(namesListing(shQuote(join(root, 'no-such-folder'))).command), '');
+    assert.equal(DEV_VMM_LISTING.command, 'if [ -e /dev/vmm ]; then ls /dev/vmm; fi');
+    // ifconfig -g of a group that does not exist exits 0 quietly (ifgroup.c printgroup()); any other failure is the listing's.
+    assert.equal(sh(tapLinks.list.command, { ifconfig: 'exit 0\n' }), '');
+    assert.throws(() => sh(tapLinks.list.command, { ifconfig: 'echo "ifconfig: SIOCGIFGMEMB: Operation not permitted" >&2; exit 1\n' }), /Operation not permitted/);
+    // A tap listed but unreadable fails the listing; one destroyed between the two reads is skipped.
+    const unreadable = 'case "$1" in -g) echo tap0 ;; *) echo "ifconfig: $1: Device busy" >&2; exit 1 ;; esac\n';
+    assert.throws(() => sh(tapLinks.list.command, { ifconfig: unreadable }), /tap0: Device busy/);
+    const gone = join(root, 'taps-read');
+    const destroyedMeanwhile = `case "$1" in -g) if [ -e ${gone} ]; then echo tap0; else touch ${gone}; echo "tap0 tap1"; fi ;; tap0) printf "tap0: flags=0\\n\\tdescription: bsm-ab12cd34-1\\n" ;; *) echo "ifconfig: interface $1 does not exist" >&2; exit 1 ;; esac\n`;
+    assert.deepEqual(tapLinks.list.parse(sh(tapLinks.list.command, { ifconfig: destroyedMeanwhile })), [{ link: 'tap0', vm: 'bsm-ab12cd34-1' }]);
   });
 });
 
