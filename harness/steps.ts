@@ -35,8 +35,11 @@ export async function lookAround({ vm, check, thresholds: t }: SuiteContext, whe
 
 /** What every hammered test asserts of the hammer: it ran, no cycle failed, cycles were quick (p50/p99 reported). */
 export function judgeHammer({ check, metrics, thresholds: t }: SuiteContext, h: HammerSummary): void {
-  metrics.record('wrlock-cycle-p50', percentile(h.latenciesMs, 50));
-  metrics.record('wrlock-cycle-p99', percentile(h.latenciesMs, 99));
+  // A hammer that timed no cycle has no latency to give: its check below fails, and no metric is made up.
+  if (h.latenciesMs.length) {
+    metrics.record('wrlock-cycle-p50', percentile(h.latenciesMs, 50));
+    metrics.record('wrlock-cycle-p99', percentile(h.latenciesMs, 99));
+  }
   check.that('the hammer ran write-lock cycles throughout', h.cycles > 0 && h.failed === 0, {
     measured: `${h.cycles} cycles, ${h.failed} failed${h.failed ? ` (${Object.entries(h.failures).map(([why, n]) => `${why} ×${n}`).join(', ')})` : ''}`,
     threshold: '> 0 cycles, none failed',

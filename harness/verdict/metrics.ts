@@ -3,6 +3,7 @@
 // noise, not the one-second interval. compare keys each metric into a series
 // by its dimensions (suite, guest, dose, direction) and tests baseline against
 // candidate.
+import { InfraError } from '../errors.ts';
 
 export type Better = 'higher' | 'lower';
 
@@ -40,15 +41,20 @@ export interface MetricValue {
 }
 
 /**
- * Collects a test's metrics; non-finite values are not measurements and are
- * left out. A metric recorded more than once with the same dimensions (each
- * reboot's time) contributes the mean of its values as the test's one sample.
+ * Collects a test's metrics. A metric recorded more than once with the same
+ * dimensions (each reboot's time) contributes the mean of its values as the
+ * test's one sample. A value that is not a finite number is a broken
+ * measurement, never a silent gap: left out, the gate would call its series
+ * "missing" and JUnit show it as skipped; it is an error naming the metric.
  */
 export class Metrics {
   readonly values: MetricValue[] = [];
 
   record(metric: MetricName, value: number, dims: MetricDims = {}): void {
-    if (!Number.isFinite(value)) return;
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      const where = Object.entries(dims).map(([k, v]) => `${k} ${v}`).join(', ');
+      throw new InfraError(`metric ${metric}${where ? ` (${where})` : ''}: ${String(value)} is not a measurement (a finite number)`);
+    }
     const { unit, better } = METRICS[metric];
     this.values.push({ metric, value, unit, better, dims });
   }

@@ -14,6 +14,7 @@ import type { RunResult, TestResult } from '../../harness/report/results.ts';
 import { seriesNoise, splitTrials } from '../../harness/verdict/calibrate.ts';
 import { compareRuns, inDoubt, untestable } from '../../harness/verdict/compare.ts';
 import { seededRandom } from '../../harness/verdict/statistics.ts';
+import { Metrics } from '../../harness/verdict/metrics.ts';
 
 // The gate's defaults, without the lab config's ignore list.
 const gate = gateSchema.parse({});
@@ -213,5 +214,17 @@ describe('calibration', () => {
     assert.ok(hard.cv > 0.03 && hard.cv < 0.1, `cv ${hard.cv}`);
     // (z(0.99) + z(0.95)) · cv · √(2/20), never below the 5% threshold.
     assert.ok(Math.abs(hard.detectable - Math.max(0.05, (2.3263 + 1.6449) * hard.cv * Math.sqrt(0.1))) < 1e-3);
+  });
+});
+
+describe('metrics as a test records them', () => {
+  it('a value that is not a finite number is an error naming the metric, never a silently missing series', () => {
+    const m = new Metrics();
+    m.record('throughput', 512.5, { dose: 'hard', direction: 'host-to-guest' });
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      assert.throws(() => m.record('throughput-ratio', bad, { dose: 'hard', direction: 'host-to-guest' }),
+        (e: Error) => e.name === 'InfraError' && e.message === `metric throughput-ratio (dose hard, direction host-to-guest): ${bad} is not a measurement (a finite number)`);
+    }
+    assert.deepEqual(m.values.map((v) => v.value), [512.5]);
   });
 });
