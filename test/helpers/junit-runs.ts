@@ -64,7 +64,7 @@ export const FAILING_RUN: RunResult = {
     test({ id: 'smoke/lab/aborted', guest: 'aborted', status: 'error', error: { type: 'Aborted', message: 'interrupted by SIGINT' } }),
     test({
       id: 'wrlock-iperf/lab/linux', suite: 'wrlock-iperf', status: 'flaky', attempt: 1, vm: 'bsm-abc12345-5',
-      attempts: [{ status: 'error', error: 'lab: bhyve exited 4 as it started: vm_create: File exists' }, { status: 'passed' }],
+      attempts: [{ status: 'error', error: 'lab: bhyve exited 4 as it started: vm_reinit: Device busy' }, { status: 'passed' }],
       checks: [
         { name: 'unstressed throughput is measurable', status: 'passed', durationMs: 10_000, measured: '0.28 Gbit/s', threshold: '> 0' },
         { name: 'throughput under the hard dose', status: 'passed', durationMs: 10_000, measured: '0.61 of unstressed', threshold: '>= 0.30' },

@@ -1,7 +1,7 @@
 // The lab host's bhyve and bhyvectl against a real QEMU guest: boot, log in,
 // write-lock cycles, pause, reset, poweroff, halt, destroy.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { isAlive, LAB_BIN, labRunRoot, readPid, runBounded, Serial, startLabVm, vcpuTime, type LabVm } from '../../helpers/lab.ts';
@@ -145,6 +145,12 @@ describe('lab vm lifecycle', { timeout: 300_000 }, () => {
     const qemuPid = readPid(`${vm.dir}/qemu.pid`);
     assert.equal((await vm.bhyvectl('--force-poweroff')).exitCode, 0);
     assert.equal((await vm.bhyve).exitCode, 1);
+    // Stopped, its stats come from the vm's own record; a record that is gone is a failed VM_STATS: nothing printed, never zeros.
+    assert.match((await vm.bhyvectl('--get-stats', '--cpu=0')).stdout, /^vcpu0 stats:\n.{40}\t[1-9]\d*\n/);
+    const record = ['vcpu-now', 'vcpu-base'].map((f) => [f, readFileSync(join(vm.dir, f), 'utf8')] as const);
+    for (const [f] of record) rmSync(join(vm.dir, f));
+    assert.deepEqual(await vm.bhyvectl('--get-stats', '--cpu=0').then((r) => [r.exitCode, r.stdout, r.stderr]), [0, '', '']);
+    for (const [f, text] of record) writeFileSync(join(vm.dir, f), text);
     vm.restart();
     await new Promise((r) => setTimeout(r, 1500));
     const qemuPid2 = readPid(`${vm.dir}/qemu.pid`);

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive, labRunRoot, readPid, startLabVm } from '../../helpers/lab.ts';
+import { checkedPid, isAlive, labRunRoot, readPid, startLabVm } from '../../helpers/lab.ts';
 
 const qemuPidOnceUp = async (dir: string): Promise<number> => {
   for (let i = 0; i < 100; i++) {
@@ -36,6 +36,22 @@ describe('lab signals and framebuffer', { timeout: 120_000 }, () => {
       }
     });
   }
+
+  it('a QEMU left running by a bhyve killed outright cannot be frozen: --wrlock-cycle exits ENXIO (6) and prints nothing, as bhyvectl.c does', async () => {
+    const run = labRunRoot();
+    const vm = startLabVm('orphan1', run.env);
+    try {
+      const qemu = await qemuPidOnceUp(vm.dir);
+      process.kill(checkedPid(vm.bhyve.pid!, 'bhyve'), 'SIGKILL');
+      await vm.bhyve;
+      assert.equal(isAlive(qemu), true, 'SIGKILL runs no exit handler: QEMU is left running');
+      const r = await vm.bhyvectl('--wrlock-cycle');
+      assert.deepEqual([r.exitCode, r.stdout, r.stderr], [6, '', '']);
+    } finally {
+      await vm.bhyvectl('--destroy');
+      run.cleanup();
+    }
+  });
 
   it('fbuf serves RFB over a websocket on 127.0.0.1', async () => {
     const run = labRunRoot();
