@@ -19,12 +19,18 @@ export function cliSandbox() {
   };
 }
 
-/** Runs a test body in a fresh sandbox and removes the sandbox afterwards, whatever happened. */
+/**
+ * Runs a test body in a fresh sandbox and removes the sandbox afterwards,
+ * whatever happened. A body that failed midway may leave runs behind (vms kept
+ * for inspection, a run killed on purpose): their records are in the
+ * sandbox's state, and `clean` removes what they left before the state goes.
+ */
 export async function inSandbox(body: (box: ReturnType<typeof cliSandbox>) => Promise<void>): Promise<void> {
   const box = cliSandbox();
   try {
     await body(box);
   } finally {
+    if (runIdsIn(box.dir).length) await box.run(['clean'], { timeout: 120_000 });
     box.cleanup();
   }
 }

@@ -3,11 +3,14 @@
 // file is no process id, and a pgrep that cannot run is not "no process left".
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { checkedPid, isAlive, pgrep, readPid } from '../helpers/lab.ts';
+import { checkedPid, isAlive, LAB_BIN, labVmNames, pgrep, readPid } from '../helpers/lab.ts';
+import { inSandbox } from '../helpers/cli.ts';
+import { BUILTIN_CONFIG } from '../../harness/config/defaults.ts';
+import { validate } from '../../harness/config/load.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'bsm-tests-ran-'));
@@ -75,5 +78,22 @@ describe('process ids and pgrep in the tests', () => {
     } finally {
       process.env.PATH = path;
     }
+  });
+});
+
+describe('a sandbox of the CLI', () => {
+  it('a test body that fails midway leaves no vm behind: its dead runs\' vms are cleaned before its state goes', async () => {
+    const runId = `t${Date.now().toString(36).slice(-7)}`;
+    const vm = `bsm-${runId}-1`;
+    await assert.rejects(inSandbox(async (box) => {
+      // A run that died with its vm still there (a kept vm, a run killed midway): its record, and the vm on the lab host.
+      const lab = validate(BUILTIN_CONFIG, 'built-in').hosts.lab;
+      mkdirSync(box.env.BHYVE_SMOKE_STATE, { recursive: true });
+      writeFileSync(join(box.env.BHYVE_SMOKE_STATE, `${runId}.json`), JSON.stringify({ runId, pid: 2 ** 22 + 1, startedAt: new Date().toISOString(), prefix: 'bsm', hosts: { lab: { config: lab, runDir: `/tmp/bhyve-smoke/${runId}` } } }));
+      execFileSync(join(LAB_BIN, 'bhyvectl'), [`--vm=${vm}`, '--create']);
+      assert.ok(labVmNames().includes(vm));
+      throw new Error('the test failed midway');
+    }), /the test failed midway/);
+    assert.equal(labVmNames().includes(vm), false, `${vm} was left on the lab host`);
   });
 });

@@ -98,10 +98,23 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
         assert.match(hang?.message ?? '', /write-lock cycle \d+ on bsm-\S+ blocked for \d+ ms \(deadline 2000 ms\)/);
         const blockedMs = Number(/blocked for (\d+) ms/.exec(hang!.message!)![1]);
         assert.ok(blockedMs < 2000 + 1000, `detected after ${blockedMs} ms`);
-        for (const name of ['pstack', 'bhyvectl-stats', 'wrlock-hammer', 'console']) {
+        // The harness saw it, from its own watch: a cycle it started that did not come back (the lab's own note of the
+        // fault is in the vm's bhyve log, which nothing of the harness reads).
+        assert.deepEqual(stress.timeline.events.filter((e) => e.kind === 'hang-detected').map((e) => e.detail?.split(':')[0]), ['wrlock']);
+        assert.doesNotMatch(hang!.message!, /fault|deadlock-on-reboot/, 'the finding is the harness\'s observation, not the lab\'s word');
+        // Each piece of evidence holds what it is named for.
+        const evidence = (name: string) => {
           const a = stress.attachments.find((x) => x.name === name);
           assert.ok(a && existsSync(a.path), `evidence ${name} missing`);
-        }
+          return readFileSync(a.path, 'utf8');
+        };
+        assert.match(evidence('pstack'), /^Thread \d+ \(Thread 0x[0-9a-f]+ \(LWP \d+\) "CPU 0\/(TCG|KVM)"\):\n#0 /m, 'the vCPU thread\'s stack');
+        assert.match(evidence('bhyvectl-stats'), /^vcpu0 stats:\n.{40}\t\d+$/m, 'the vCPU counters');
+        const cycle = /write-lock cycle (\d+) on/.exec(hang!.message!)![1];
+        const hammerLog = evidence('wrlock-hammer');
+        assert.match(hammerLog, new RegExp(`Z S ${cycle}\n`), 'the hammer\'s log shows the cycle start');
+        assert.doesNotMatch(hammerLog, new RegExp(`Z E ${cycle} `), '…and no end');
+        assert.match(evidence('console'), /reboot: Restarting system/, 'the console shows the reboot the cycle met');
         // Where it is stuck, read from the stacks: the vCPU thread parked in QEMU's wait.
         assert.match(JSON.stringify(stress.stuckFrames), /"thread":"CPU 0\/(TCG|KVM)","frame":"qemu_\w+"/);
         // The blocked cycle outlived the grace: the vm was never destroyed, the host is out.

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { LAB_BIN, labRunRoot, resetLabHost, runBounded, Serial, startLabVm, vcpuTime, type LabVm } from '../../helpers/lab.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAlive, LAB_BIN, labRunRoot, readPid, resetLabHost, runBounded, Serial, startLabVm, vcpuTime, type LabVm } from '../../helpers/lab.ts';
 
 const BOOT_MS = 60_000;
 
@@ -57,6 +57,13 @@ describe('lab faults', { timeout: 300_000 }, () => {
       // vmm_destroy_begin() freezes every vCPU under vmm_mtx and cannot: the destroy blocks, holding it...
       const bhyvectl = (...args: string[]) => runBounded(join(LAB_BIN, 'bhyvectl'), args, vm.env, 2_000);
       assert.equal((await bhyvectl(`--vm=${vm.name}`, '--destroy')).timedOut, true, 'destroying a wedged vm must block');
+      // What is stuck: the destroy, waiting on the frozen vCPU with the host's vmm lock held (the lab's stand-in for the
+      // kernel thread in vmm_destroy_begin(): a process of its own, recorded for the host reset), and the vm's write lock.
+      assert.equal(JSON.parse(readFileSync(join(vm.dir, 'state.json'), 'utf8')).deadlocked, true, 'the vm\'s write lock is the wedged one');
+      const holder = readPid(join(run.root, 'wedged', `${vm.name}.pid`));
+      assert.equal(isAlive(holder), true, 'the wedged destroy still waits');
+      const lock = await runBounded('flock', ['-n', join(run.root, 'vmm.lock'), 'true'], vm.env, 2_000);
+      assert.equal(lock.exitCode, 1, 'the host\'s vmm lock is held by the wedged destroy');
       // ...so every later create and open on the host blocks too, also after the blocked destroy is killed.
       assert.equal((await bhyvectl('--vm=other1', '--create')).timedOut, true, 'a create must wait behind the wedged destroy');
       assert.equal((await bhyvectl(`--vm=${vm.name}`, '--get-stats')).timedOut, true, 'an open must wait behind the wedged destroy');
