@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<void>> = {
   history: async () => (await import('./history.ts')).benchHistory(),
   dose: async () => (await import('./dose.ts')).benchDose(),
   'host-output': async () => (await import('./host-output.ts')).benchHostOutput(),
+  'false-alarms': async () => (await import('./false-alarms.ts')).benchFalseAlarms(),
 };
 
 const wanted = process.argv.slice(2);

@@ -4,6 +4,8 @@ import { formatDuration } from './duration.ts';
 import type { SuiteContext } from './suite.ts';
 import { percentile } from './verdict/latency.ts';
 import type { MetricDims, MetricName, Metrics } from './verdict/metrics.ts';
+import { judgeRecovery } from './verdict/recovery.ts';
+import type { Iperf3Result } from './workload/iperf3.ts';
 
 /** Runs a step and records how long it took (when it succeeded) as a metric. */
 export async function timed<T>(metrics: Metrics, metric: MetricName, fn: () => Promise<T>, dims?: MetricDims): Promise<T> {
@@ -59,4 +61,10 @@ export function judgeLiveness({ check, liveness, thresholds: t }: SuiteContext, 
   const { vcpus } = liveness;
   if (!vcpus || vcpus.off) check.skip(name, vcpus?.off ?? liveness.vcpusOff ?? 'no vCPU progress watch');
   else check.that(name, vcpus.maxStallMs <= t.heartbeatGapMs, { measured: formatDuration(vcpus.maxStallMs), threshold, kind: 'liveness' });
+}
+
+/** The recovery check of a hammered iperf3 test (verdict/recovery.ts): its two phases' intervals against thresholds.recovery within recoveryWithin. */
+export function judgeRecoveryPhase({ check, thresholds: t }: SuiteContext, name: string, unstressed: Iperf3Result, recovery: Iperf3Result): void {
+  const v = judgeRecovery(unstressed.intervals.map((i) => i.mbps), recovery.intervals.map((i) => i.mbps), { level: t.recovery, withinMs: t.recoveryWithinMs });
+  check.that(name, v.ok, { measured: v.measured, threshold: v.threshold });
 }

@@ -8,7 +8,7 @@
 // recorded; the knee is the lowest rate at which throughput falls below
 // throughputUnderHammer — a metric the gate and history compare.
 import { suite } from '../harness/suite.ts';
-import { bringUp, judgeLiveness } from '../harness/steps.ts';
+import { bringUp, judgeLiveness, judgeRecoveryPhase } from '../harness/steps.ts';
 import { formatDuration } from '../harness/duration.ts';
 import { percentile } from '../harness/verdict/latency.ts';
 import { Iperf3, longestZeroRun } from '../harness/workload/iperf3.ts';
@@ -72,12 +72,7 @@ export default suite({
     }
     const stall = Math.max(...steps.map((s) => s.zeroSeconds));
     check.that('no step stalls (no long run of zero-throughput intervals)', stall * 1000 <= t.zeroThroughputRunMs, { measured: `${stall} s`, threshold: `<= ${formatDuration(t.zeroThroughputRunMs)}` });
-    const withinIntervals = Math.max(1, Math.round(t.recoveryWithinMs / 1000));
-    const back = recovery.intervals.findIndex((i) => i.mbps >= t.recovery * base);
-    check.that('throughput recovers after the last step', back >= 0 && back < withinIntervals, {
-      measured: back >= 0 ? `back to ${pct(t.recovery)} in interval ${back + 1}` : `never back to ${pct(t.recovery)} in ${recovery.intervals.length} s`,
-      threshold: `>= ${pct(t.recovery)} of unstressed within ${formatDuration(t.recoveryWithinMs)}`,
-    });
+    judgeRecoveryPhase(ctx, 'throughput recovers after the last step', unstressed, recovery);
     judgeLiveness(ctx);
   },
 });

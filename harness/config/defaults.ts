@@ -22,7 +22,11 @@ export const BUILTIN_CONFIG: ConfigInput = {
   // The lab's flat-out hammer (one C bhyvectl per cycle, QEMU's stop and cont) holds the guest about half
   // the time: a clean lab keeps 45-70% of its unstressed throughput under the hard dose (6 runs, 4 s phases),
   // slow-wrlock=50 about 25%. Real hosts keep the default, 50%.
-  thresholds: { throughputUnderHammer: 0.3 },
+  // Its phases drift apart by more than a recovery check at 80% allows: over 30 clean wrlock-iperf runs the
+  // recovery phase's median sat at 53-151% of the unstressed one (69% twice), and 2 of 15 recorded nights
+  // failed at 80% (docs/noise.md). At 50% none of them fails (npm run bench -- false-alarms), and the lab's
+  // lingering-wrlock fault, a write lock whose effect outlives it, still does. Real hosts keep the default, 80%.
+  thresholds: { throughputUnderHammer: 0.3, recovery: 0.5 },
   // Calibrated on the lab (npm run bench -- gate; fixtures/recorded): these series only add false alarms there.
   gate: {
     ignore: [

@@ -4,7 +4,7 @@
 // vCPUs are held, so its own rates are inflated. iperf3 3.12 (Debian 12) has
 // no streaming JSON, so the text intervals are parsed.
 import type { Host } from '../host.ts';
-import type { Timeline } from '../timeline.ts';
+import type { Sample, Timeline, TimelineEvent } from '../timeline.ts';
 import { shJoin } from '../transport/quote.ts';
 import { onLines } from '../transport/lines.ts';
 import { InfraError } from '../errors.ts';
@@ -130,3 +130,16 @@ export const longestZeroRun = (intervals: readonly Iperf3Interval[]): number => 
   }
   return longest;
 };
+
+/**
+ * A phase's intervals (Mbit/s) read back from a test's recorded timeline: the
+ * `iperf3.mbps` samples between its `iperf3-start` and `iperf3-end` events,
+ * as run() writes them. A phase the timeline does not hold reads as none.
+ */
+export function phaseIntervals(timeline: { samples: readonly Sample[]; events: readonly TimelineEvent[] }, phase: string): number[] {
+  const start = timeline.events.findIndex((e) => e.kind === 'iperf3-start' && e.detail?.startsWith(`${phase}: `));
+  if (start < 0) return [];
+  const end = timeline.events.slice(start).find((e) => e.kind === 'iperf3-end');
+  const [from, to] = [timeline.events[start].t, end?.t ?? Number.POSITIVE_INFINITY];
+  return timeline.samples.filter((s) => s.series === 'iperf3.mbps' && s.t >= from && s.t <= to).map((s) => s.value);
+}

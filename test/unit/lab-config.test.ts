@@ -19,8 +19,10 @@ const withEnv = <T>(env: Record<string, string | undefined>, fn: () => T): T => 
 
 describe('lab fault settings', () => {
   it('parses every known fault and rejects unknown or malformed ones by name', () => {
-    const none = { slowWrlockMs: 0, deadlockOnReboot: false, bootHang: false, destroyLeaksOnce: false, echoPassword: false };
+    const none = { slowWrlockMs: 0, lingeringWrlockMs: 0, deadlockOnReboot: false, bootHang: false, destroyLeaksOnce: false, echoPassword: false };
     assert.deepEqual(parseFaults('slow-wrlock=200, deadlock-on-reboot,boot-hang'), { ...none, slowWrlockMs: 200, deadlockOnReboot: true, bootHang: true });
+    assert.deepEqual(parseFaults('lingering-wrlock=2'), { ...none, lingeringWrlockMs: 2 });
+    for (const bad of ['lingering-wrlock=0', 'lingering-wrlock', 'lingering-wrlock=half']) assert.throws(() => parseFaults(bad), /lingering-wrlock takes milliseconds|unknown fault "lingering-wrlock"/);
     assert.deepEqual(parseFaults('start-error-once=t1,destroy-leaks-once, echo-password'), { ...none, startErrorOnce: 't1', destroyLeaksOnce: true, echoPassword: true });
     assert.deepEqual(parseFaults(''), none);
     assert.throws(() => parseFaults('start-error-once=Bad Token'), /unknown fault "start-error-once=Bad Token"/);
