@@ -1,11 +1,12 @@
-// A host's fingerprint: what makes its numbers comparable with another's — CPU
-// model and count, memory, OS or platform image, bhyve build. Each platform's
-// recipe prints `key=value` lines; results keep them, compare warns when a
-// baseline and a candidate host differ.
+// A host's fingerprint: the machine that makes its numbers comparable with
+// another's — CPU model and count, memory, OS. Not the build it runs: that is
+// what a gate changes on purpose (host-life/build.ts keeps it apart). Each
+// platform's recipe prints `key=value` lines; results keep them, compare
+// warns when a baseline and a candidate host differ.
 import { readLines, UnexpectedOutput } from './host-output.ts';
 
 /** What every platform's recipe prints. */
-export const FINGERPRINT_KEYS = ['cpu', 'cpus', 'memory', 'os', 'bhyve'] as const;
+export const FINGERPRINT_KEYS = ['cpu', 'cpus', 'memory', 'os'] as const;
 
 /** Parses the recipe's `key=value` lines: every line one, every key of FINGERPRINT_KEYS there and not empty. */
 export function parseFingerprint(out: string, command = "the platform's fingerprint recipe (harness/platform/fingerprint.ts)"): Record<string, string> {
@@ -16,34 +17,30 @@ export function parseFingerprint(out: string, command = "the platform's fingerpr
   return fp;
 }
 
-/** Linux (the lab): /proc, and the QEMU that stands in for bhyve. */
+/** Linux (the lab): /proc. */
 export const LINUX_FINGERPRINT = [
   `echo "cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"`,
   'echo "cpus=$(nproc)"',
   `echo "memory=$(awk '/^MemTotal:/ { print int($2 / 1024) " MiB" }' /proc/meminfo)"`,
   'echo "os=$(uname -sr)"',
-  'echo "bhyve=lab over $(qemu-system-x86_64 --version 2>/dev/null | head -n 1)"',
 ].join('; ');
 
 /**
- * illumos (raw bhyve, SmartOS, OmniOS): bhyve ships with the OS, so the
- * platform image or OS build (`uname -v`: joyent_20240208T000614Z,
- * omnios-r151048-…) is its build. `psrinfo -pv` ends with the CPU brand line;
- * prtconf prints `Memory size: 65432 Megabytes`.
+ * illumos (raw bhyve, SmartOS, OmniOS): `psrinfo -pv` ends with the CPU brand
+ * line; prtconf prints `Memory size: 65432 Megabytes`; `uname -sr` is SunOS
+ * 5.11 whatever the build.
  */
 export const ILLUMOS_FINGERPRINT = [
   `echo "cpu=$(psrinfo -pv | tail -n 1 | sed 's/^[[:space:]]*//')"`,
   'echo "cpus=$(psrinfo | wc -l | tr -d " ")"',
   `echo "memory=$(prtconf 2>/dev/null | awk '/^Memory size/ { print $3 " MiB" }')"`,
   'echo "os=$(uname -sr)"',
-  'echo "bhyve=$(uname -v)"',
 ].join('; ');
 
-/** FreeBSD: sysctl; bhyve is in base, so the userland version is its build. */
+/** FreeBSD: sysctl; the OS and its machine, not its release (`uname -r` is the build's: host-life/build.ts). */
 export const FREEBSD_FINGERPRINT = [
   'echo "cpu=$(sysctl -n hw.model)"',
   'echo "cpus=$(sysctl -n hw.ncpu)"',
   'echo "memory=$(( $(sysctl -n hw.physmem) / 1048576 )) MiB"',
-  'echo "os=$(uname -sr)"',
-  'echo "bhyve=$(freebsd-version -u)"',
+  'echo "os=$(uname -sm)"',
 ].join('; ');

@@ -2,7 +2,7 @@
 // no write-lock cycle, so tests that need it are skipped there.
 import { FREEBSD_FINGERPRINT } from './fingerprint.ts';
 import { createHash } from 'node:crypto';
-import type { Platform, VmLaunch } from './types.ts';
+import type { BootEnvironment, BootEnvironmentRecipe, Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 import { statsProgress } from './vcpu-stats.ts';
 import { copyFile, fbufOptions } from './illumos.ts';
@@ -11,7 +11,7 @@ import { DEV_VMM_LISTING, destroySupervisedVm } from './teardown.ts';
 import { tapLinks } from './links.ts';
 import { FREEBSD_ERRNO } from './bhyvectl.ts';
 import { parseProcstatKk, FREEBSD_VMM_FUNCTION } from './stacks.ts';
-import { oneLine } from './host-output.ts';
+import { oneLine, readLines } from './host-output.ts';
 
 /** bhyve(8)'s FreeBSD command line: the Handbook's slots, the NIC the vm's own tap. */
 const freebsdBhyveArgv = (vm: VmLaunch) => [
@@ -39,6 +39,48 @@ const FREEBSD_BOOT_ID = {
   parse: (out: string) => oneLine(out, { command: 'sysctl -x kern.boot_id', expected: '`kern.boot_id: Format: Length:16 Dump:0x<32 hex digits>` (sysctl.c show_var(), kern_mib.c sysctl_bootid())' }, /^kern\.boot_id: Format:\S* Length:16 Dump:0x([0-9a-f]{32})$/)[1],
 };
 
+/**
+ * The build (host-life/build.ts). `uname -v` is kern.version, the kernel's
+ * version, build number, git hash and date (sys/conf/newvers.sh);
+ * freebsd-version -ku the installed kernel and the userland (bhyve,
+ * bhyvectl: bin/freebsd-version). The vmm module is the file `kldstat -v -n
+ * vmm.ko` names (sbin/kldstat/kldstat.c: `vmm.ko (/boot/kernel/vmm.ko)`),
+ * /boot/kernel/vmm.ko until it is loaded; hashed with sha256(1). A kernel
+ * built with INVARIANTS has the sysctl kern.features.invariants
+ * (sys/kern/init_main.c FEATURE(invariants)); one without has none.
+ */
+const FREEBSD_BUILD = [
+  'echo "platform=$(uname -v)"',
+  'echo "release=$(freebsd-version -ku | paste -sd " " -)"',
+  `f=$(kldstat -v -n vmm.ko 2>/dev/null | sed -n 's/.* vmm\\.ko (\\(.*\\))$/\\1/p' | head -n 1)`,
+  'if [ -n "$f" ]; then echo vmm-loaded=yes; else echo vmm-loaded=no; f=/boot/kernel/vmm.ko; fi',
+  'echo "vmm-file=$f"; echo "vmm-sha256=$(sha256 -q "$f")"',
+  'if sysctl -n kern.features.invariants >/dev/null 2>&1; then echo debug=yes; else echo debug=no; fi',
+].join('; ');
+
+/**
+ * `bectl list -H`: one boot environment a line, fields joined by a tab:
+ * name, flags, mountpoint, space, created (sbin/bectl/bectl_list.c
+ * print_info(): "all delimiters/padding are a single tab"). Flags N active,
+ * R next boot, T once, `-` none.
+ */
+export function parseBectlList(output: string): BootEnvironment[] {
+  return readLines(output, { command: 'bectl list -H', expected: '`NAME<TAB>FLAGS<TAB>MOUNTPOINT<TAB>SPACE<TAB>CREATED` lines (bectl_list.c print_info(), -H)' },
+    /^([^\t]+)\t([NRT]+|-)\t[^\t]+\t[^\t]+\t[^\t]+$/, (m) => ({ name: m[1], active: m[2].includes('N'), next: m[2].includes('R'), once: m[2].includes('T') }));
+}
+
+/**
+ * bectl(8): `activate BE` makes it the pool's bootfs for every boot from now
+ * on and prints `Successfully activated boot environment BE`; an unknown BE
+ * prints `Did not successfully activate …` and exits 3 (BE_ERR_NOENT,
+ * lib/libbe/be.h) (sbin/bectl/bectl.c bectl_cmd_activate()).
+ */
+const BECTL_BOOT_ENVIRONMENTS: BootEnvironmentRecipe = {
+  tool: 'bectl',
+  list: { command: '/sbin/bectl list -H', parse: parseBectlList },
+  activate: (be) => `/sbin/bectl activate ${shQuote(be)}`,
+};
+
 export const freebsdPlatform = (): Platform => ({
   kind: 'freebsd',
   // illumos's bhyvectl has --wrlock-cycle under `#ifndef __FreeBSD__` (bhyvectl.c; illumos 12665); FreeBSD's none.
@@ -49,6 +91,10 @@ export const freebsdPlatform = (): Platform => ({
   errnoNames: FREEBSD_ERRNO,
   uname: 'FreeBSD',
   fingerprint: FREEBSD_FINGERPRINT,
+  build: FREEBSD_BUILD,
+  bootEnvironments: BECTL_BOOT_ENVIRONMENTS,
+  // shutdown(8) -r runs rc.shutdown, then init reboots; it forks and exits 0 at once (sbin/shutdown/shutdown.c), detached all the same.
+  reboot: 'daemon -f /sbin/shutdown -r now',
   freeMemoryMiB: 'echo $(( $(sysctl -n vm.stats.vm.v_free_count) * $(sysctl -n hw.pagesize) / 1048576 ))',
   bootId: FREEBSD_BOOT_ID,
   workRoot: '/var/tmp/bhyve-smoke',

@@ -1,6 +1,6 @@
 // illumos: raw bhyve in the global zone (bhyve(8), bhyvectl(8) of illumos-gate).
 import { ILLUMOS_FINGERPRINT } from './fingerprint.ts';
-import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, Platform, VmLaunch } from './types.ts';
+import type { BootEnvironment, BootEnvironmentRecipe, ConsoleSpec, FramebufferSettings, FramebufferSpec, Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 import { supervisedPlan } from './supervised.ts';
 import { DEV_VMM_LISTING, destroySupervisedVm } from './teardown.ts';
@@ -8,7 +8,7 @@ import { ILLUMOS_MAY_CREATE_VNICS, vnicLinks } from './links.ts';
 import { ILLUMOS_ERRNO } from './bhyvectl.ts';
 import { parseFindstack, VMM_FUNCTION } from './stacks.ts';
 import { kstatProgress } from './vcpu-stats.ts';
-import { oneLine } from './host-output.ts';
+import { oneLine, readLines } from './host-output.ts';
 
 /**
  * The bhyve command line, in the shape of bhyve(8)'s example: hostbridge and
@@ -77,6 +77,62 @@ const ILLUMOS_BOOT_ID = {
   parse: (out: string) => oneLine(out, { command: 'kstat -p unix:0:system_misc:boot_time', expected: '`unix:0:system_misc:boot_time<TAB>SECONDS` (kstat -p)' }, /^unix:0:system_misc:boot_time\t(\d+)$/)[1],
 };
 
+/**
+ * The build (host-life/build.ts). `uname -v` is the build's VERSION
+ * (usr/src/tools/env/illumos.sh: omnios-r151048-…; SmartOS
+ * joyent_20240208T000614Z, tools/build_illumos); /etc/release's first line
+ * names the release. The vmm driver is /usr/kernel/drv/amd64/vmm
+ * (usr/src/pkg/manifests/system-bhyve.p5m; SmartOS's platform image the same,
+ * illumos-joyent `manifest`, which ships digest too), loaded when modinfo lists a
+ * module named vmm (usr/src/cmd/modload/modinfo.c: the sixth column),
+ * hashed with digest(1). `uname -v` does not tell a DEBUG kernel; where the
+ * OS is packaged with IPS (OmniOS, OpenIndiana) the image's variant
+ * debug.illumos does (pkg(1) `variant -H -F tsv`: `variant.debug.illumos
+ * <TAB> true|false`, pkg5 client.py list_variant()); elsewhere it is unknown.
+ */
+export const ILLUMOS_BUILD = [
+  'echo "platform=$(uname -v)"',
+  `echo "release=$(sed -n '1s/^[[:space:]]*//p' /etc/release)"`,
+  `if modinfo | awk '$6 == "vmm" { f = 1 } END { exit !f }'; then echo vmm-loaded=yes; else echo vmm-loaded=no; fi`,
+  'echo vmm-file=/usr/kernel/drv/amd64/vmm',
+  'echo "vmm-sha256=$(digest -a sha256 /usr/kernel/drv/amd64/vmm)"',
+  'd=$(pkg variant -H -F tsv variant.debug.illumos 2>/dev/null | cut -f 2)',
+  'case "$d" in true) echo debug=yes ;; false) echo debug=no ;; *) echo debug=unknown ;; esac',
+].join('; ');
+
+/**
+ * `beadm list -H`: one line a boot environment, `;`-separated: name, uuid,
+ * flags, mountpoint, space (bytes), policy, creation time (beadm.c
+ * print_be_nodes(): "%s;%s;%s;%s;%llu;%s;%ld\n"). Flags: N active now, R
+ * active on reboot, T this next boot only; empty when none (x and b only in a
+ * non-global zone).
+ */
+export function parseBeadmList(output: string, command = 'beadm list -H'): BootEnvironment[] {
+  return readLines(output, { command, expected: '`NAME;UUID;FLAGS;MOUNTPOINT;SPACE;POLICY;CREATED` lines (beadm.c print_be_nodes(), -H)' },
+    /^([^;]+);([^;]*);([NRTxb]*);([^;]*);(\d+);([^;]*);(-?\d+)$/, (m) => ({ name: m[1], active: m[3].includes('N'), next: m[3].includes('R'), once: m[3].includes('T') }));
+}
+
+/**
+ * beadm as illumos and OmniOS ship it (usr/src/cmd/beadm/beadm.c): `activate
+ * BE` makes it the pool's bootfs (R) and prints `Activated successfully`;
+ * an unknown BE is "BE does not exist or appear to be a valid BE." and a
+ * non-zero exit (libbe's error number, 4003 & 0xff = 163). Not `-t`: a fast
+ * reboot boots the bootfs BE (libbe be_get_boot_args()), not the one-time one.
+ */
+export const beadmBootEnvironments = (beadm: string): BootEnvironmentRecipe => ({
+  tool: 'beadm',
+  list: { command: `${shQuote(beadm)} list -H`, parse: (out) => parseBeadmList(out, `${beadm} list -H`) },
+  activate: (be) => `${shQuote(beadm)} activate ${shQuote(be)}`,
+});
+
+/**
+ * Reboots an illumos host: reboot(8) (usr/src/cmd/halt/halt.c) halts the
+ * zones, SIGTERMs every process, the ssh session's included, and never
+ * returns 0 to its caller; started detached a moment later, so the command
+ * that asks for it returns first.
+ */
+export const ILLUMOS_REBOOT = "nohup sh -c 'sleep 1; exec /usr/sbin/reboot' </dev/null >/dev/null 2>&1 &";
+
 /** What every illumos platform shares: bhyve and bhyvectl of the OS, its fingerprint, memory, kstats and stacks. */
 export const illumosBase = {
   bhyve: '/usr/sbin/bhyve',
@@ -86,6 +142,8 @@ export const illumosBase = {
   bootId: ILLUMOS_BOOT_ID,
   // freemem is in pages (kstat unix:0:system_pages), pagesize(1) in bytes.
   fingerprint: ILLUMOS_FINGERPRINT,
+  build: ILLUMOS_BUILD,
+  reboot: ILLUMOS_REBOOT,
   freeMemoryMiB: "echo $(( $(kstat -p unix:0:system_pages:freemem | awk '{ print $2 }') * $(pagesize) / 1048576 ))",
   workRoot: '/var/tmp/bhyve-smoke',
   // illumos has no setsid(1); nohup keeps a detached process alive when the session ends.
@@ -103,6 +161,7 @@ const ILLUMOS_VNICS = vnicLinks('/usr/sbin/dladm', ILLUMOS_MAY_CREATE_VNICS);
 export const illumosPlatform = (): Platform => ({
   ...illumosBase,
   kind: 'illumos',
+  bootEnvironments: beadmBootEnvironments('/usr/sbin/beadm'),
   images: ['file', 'zfs'],
   plan: (host, vm) => supervisedPlan(host, vm, illumosBhyveArgv),
   // viona takes a VNIC, and a VNIC one viona: a VNIC per vm over hosts.X.nic.

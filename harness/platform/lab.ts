@@ -5,7 +5,7 @@ import { LINUX_FINGERPRINT } from './fingerprint.ts';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Platform, VmLaunch } from './types.ts';
-import { illumosBhyveArgv, socketConsole, unixFramebuffer } from './illumos.ts';
+import { beadmBootEnvironments, illumosBhyveArgv, socketConsole, unixFramebuffer } from './illumos.ts';
 import { shQuote } from '../transport/quote.ts';
 import { statsProgress } from './vcpu-stats.ts';
 import { supervisedPlan } from './supervised.ts';
@@ -44,14 +44,20 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string, wrl
     // The lab answers with illumos's errnos, as the host it stands in for.
     errnoNames: ILLUMOS_ERRNO,
     uname: 'Linux',
-    fingerprint: faults ? `${LINUX_FINGERPRINT}; echo ${shQuote(`lab-faults=${faults}`)}` : LINUX_FINGERPRINT,
+    fingerprint: LINUX_FINGERPRINT,
     freeMemoryMiB: LINUX_FREE_MIB,
     // The lab's host reset (its stand-in for a reboot) gives it a new boot id; before one, the Linux box's.
     bootId: {
-      command: `cat "${LAB_RUN_ROOT}/boot-id" 2>/dev/null || cat /proc/sys/kernel/random/boot_id`,
+      // Rebooting (lab-reboot: `down` in its run root), the host answers no boot id, as one that is down does not.
+      command: `if [ -e "${LAB_RUN_ROOT}/down" ]; then echo "lab host rebooting" >&2; exit 1; fi; cat "${LAB_RUN_ROOT}/boot-id" 2>/dev/null || cat /proc/sys/kernel/random/boot_id`,
       parse: (out) => oneLine(out, { command: `cat ${LAB_RUN_ROOT}/boot-id`, expected: 'one uuid (the lab\'s boot-id file, or Linux\'s /proc/sys/kernel/random/boot_id)' }, /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/)[1],
     },
     hostReset: `${labDir}/bin/lab-host-reset`,
+    // The lab's reboot: its own stand-in, by absolute path, never this machine's (fixtures/lab/bin/lab-reboot).
+    reboot: `setsid ${shQuote(`${labDir}/bin/lab-reboot`)} </dev/null >/dev/null 2>&1 &`,
+    // The lab's build: the stamp of the boot environment it runs, its vmm stand-in's code and the faults it acts out.
+    build: `${shQuote(`${labDir}/bin/lab-build`)}${faults ? ` ${shQuote(faults)}` : ''}`,
+    bootEnvironments: beadmBootEnvironments(`${labDir}/bin/beadm`),
     workRoot: '/tmp/bhyve-smoke',
     // Faults reach the lab's bhyve through its environment (fixtures/lab/README.md).
     plan: (host, vm) => supervisedPlan(host, vm, (launch: VmLaunch) => [...(faults ? ['env', `BHYVE_LAB_FAULTS=${faults}`] : []), `${labDir}/bin/bhyve`, ...illumosBhyveArgv(launch).slice(1)]),

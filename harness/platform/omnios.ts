@@ -9,7 +9,7 @@ import type { Host } from './types.ts';
 import { ConfigError, InfraError } from '../errors.ts';
 import { cloneFor } from '../image/clone.ts';
 import { shQuote } from '../transport/quote.ts';
-import { fbufOptions, illumosBase, illumosEvidence } from './illumos.ts';
+import { beadmBootEnvironments, fbufOptions, illumosBase, illumosEvidence } from './illumos.ts';
 import { finishTeardown, stopSupervisor } from './teardown.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
 import { parseZoneList, socketInode, watchZone } from './zone-watch.ts';
@@ -132,6 +132,7 @@ export function omniosPlatform(zoneRoot = DEFAULT_ZONE_ROOT): Platform {
     ...illumosBase,
     kind: 'omnios',
     images: ['zfs'],
+    bootEnvironments: beadmBootEnvironments('/usr/sbin/beadm'),
     requires: ['/usr/sbin/zonecfg', '/usr/sbin/zoneadm', '/usr/lib/brand/bhyve', zoneRoot],
     plan: (host, vm) => omniosPlan(host, vm, zoneRoot),
     // The brand makes each vm's VNIC over this link as the zone readies (shared/vnic.ksh config_vnics()).

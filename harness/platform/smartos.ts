@@ -13,7 +13,7 @@ import { checkBootable } from '../image/clone.ts';
 import { shQuote } from '../transport/quote.ts';
 import { illumosBase, illumosEvidence } from './illumos.ts';
 import { finishTeardown, stopSupervisor } from './teardown.ts';
-import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
+import type { BootEnvironment, BootEnvironmentRecipe, ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
 import { INIT_RESTARTS, parseZoneList, watchZone } from './zone-watch.ts';
 import { vmPlan } from './plan.ts';
 
@@ -120,9 +120,35 @@ function smartosPlan(host: Host, vm: VmRequest): VmPlan {
   });
 }
 
+/**
+ * `piadm list -H`: one platform image a line, space-padded columns PI STAMP,
+ * BOOTABLE FILESYSTEM, BOOT IMAGE, NOW, NEXT (smartos-live src/piadm.sh
+ * list(): "%-22s %-30s %-10s %-4s %-4s"; -H drops only the header). NOW is
+ * yes for the stamp `uname -v` runs, NEXT for the one the `platform` link
+ * points at.
+ */
+export function parsePiadmList(output: string): BootEnvironment[] {
+  return readLines(output, { command: 'piadm list -H', expected: '`STAMP FILESYSTEM BOOTIMAGE NOW NEXT` lines, NOW and NEXT yes or no (piadm.sh list())' },
+    /^(\S+)\s+\S+\s+\S+\s+(yes|no)\s+(yes|no)$/, (m) => ({ name: m[1], active: m[2] === 'yes', next: m[3] === 'yes', once: false }));
+}
+
+/**
+ * piadm(8): `activate STAMP` points the boot at that platform image for
+ * every boot from now on (piadm.sh activate(): no one-time form), prints
+ * nothing without -v, exits 1 for a stamp it has not ("STAMP is not a stamp
+ * for a PI on pool P"), 2 or 3 for partial change or corruption.
+ */
+const PIADM_BOOT_ENVIRONMENTS: BootEnvironmentRecipe = {
+  tool: 'piadm',
+  list: { command: '/usr/sbin/piadm list -H', parse: parsePiadmList },
+  activate: (stamp) => `/usr/sbin/piadm activate ${shQuote(stamp)}`,
+};
+
 export const smartosPlatform = (): Platform => ({
   ...illumosBase,
   kind: 'smartos',
+  // A standalone SmartOS host's platform images; a Triton compute node refuses piadm (it boots what the head node says).
+  bootEnvironments: PIADM_BOOT_ENVIRONMENTS,
   images: ['smartos'],
   requires: [VMADM, '/usr/sbin/zoneadm', '/usr/lib/brand/bhyve'],
   plan: smartosPlan,

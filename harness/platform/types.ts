@@ -35,6 +35,8 @@ export interface HostOptions {
   /** How many vms at once, and what the host is for (the scheduler's; platforms ignore them). */
   capacity?: number;
   labels?: string[];
+  /** The build the host must run (the run's; platforms ignore it). */
+  expectBuild?: string;
 }
 
 /** The host as a platform sees it: a name, its vm network and options, and commands run on it (host.ts's Host is one). */
@@ -137,6 +139,26 @@ export interface HostCheck {
   judge?(out: string, code: number): true | string;
 }
 
+/** A boot environment: a bootable build on one host (beadm(8), bectl(8), piadm(8)). */
+export interface BootEnvironment {
+  name: string;
+  /** Running now (beadm, bectl: `N`; piadm: NOW yes). */
+  active: boolean;
+  /** Booted next (beadm, bectl: `R`; piadm: NEXT yes). */
+  next: boolean;
+  /** Booted once, next time only (beadm, bectl: `T`). */
+  once: boolean;
+}
+
+/** How a platform lists and activates its boot environments. */
+export interface BootEnvironmentRecipe {
+  /** The tool, as its messages name it. */
+  tool: 'beadm' | 'bectl' | 'piadm';
+  list: { command: string; parse(output: string): BootEnvironment[] };
+  /** A shell command making `be` the one the host boots from now on (not once: a fast reboot ignores a one-time activation). */
+  activate(be: string): string;
+}
+
 /** How a platform reads its boot id: the command, and the parser of what it prints (the id, or an UnexpectedOutput). */
 export interface BootIdRecipe {
   command: string;
@@ -182,8 +204,23 @@ export interface Platform {
    * (host-life/boot.ts). A command, and the parser of its output.
    */
   readonly bootId: BootIdRecipe;
-  /** The lab's stand-in for rebooting the host, the only way out of a wedged write lock there (clean --reset-lab). */
+  /**
+   * A shell command rebooting the host, by absolute path (the lab's is its own
+   * stand-in, never this machine's). It may not return: the host goes down
+   * under it, and the ssh session with it (host-life/reboot.ts runs it
+   * detached and waits for the boot id to change).
+   */
+  readonly reboot: string;
+  /** The lab's reboot is a reset of its own state, the only way out of a wedged write lock there (clean --reset-lab). */
   readonly hostReset?: string;
+  /**
+   * A shell command printing the build the host runs as `key=value` lines
+   * (host-life/build.ts parses them): platform, release, vmm-file,
+   * vmm-loaded, vmm-sha256, debug.
+   */
+  readonly build: string;
+  /** The boot environments, where the platform switches builds with them (beadm, bectl, piadm). */
+  readonly bootEnvironments?: BootEnvironmentRecipe;
   /** A shell command printing the host's free memory in MiB. */
   readonly freeMemoryMiB: string;
   /** Root of the harness's folders on the host; one sub-folder per run. */
