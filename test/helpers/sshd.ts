@@ -25,7 +25,13 @@ const freePort = () => new Promise<number>((resolve) => {
   });
 });
 
-export async function startSshd(): Promise<TestSshd> {
+/**
+ * A lab host served over ssh: its sessions see `BHYVE_LAB_RUNDIR` and `env`
+ * (sshd's SetEnv), and the lab's run root knows this sshd as its own
+ * (`sshd.pid`), so the lab's reboot stops it answering for the reboot's
+ * length, as a host going down does (fixtures/lab/bin/lab-reboot).
+ */
+export async function startSshd(o: { labRunRoot?: string; env?: Record<string, string> } = {}): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), 'bsm-sshd-'));
   const port = await freePort();
   const keygen = (file: string) => execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
@@ -40,6 +46,7 @@ export async function startSshd(): Promise<TestSshd> {
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PermitRootLogin prohibit-password',
     'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
     'AllowStreamLocalForwarding yes', 'MaxSessions 64', 'MaxStartups 64', `PidFile ${join(dir, 'sshd.pid')}`,
+    ...(o.labRunRoot || o.env ? [`SetEnv ${Object.entries({ ...(o.labRunRoot ? { BHYVE_LAB_RUNDIR: o.labRunRoot } : {}), ...o.env }).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
   ].join('\n') + '\n');
   mkdirSync('/run/sshd', { recursive: true }); // privilege separation directory
   const sshd: ResultPromise = execa('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { reject: false });
@@ -53,12 +60,17 @@ export async function startSshd(): Promise<TestSshd> {
     if (Date.now() > deadline || sshd.exitCode !== null) throw new Error(`sshd did not start: ${String((await sshd).stderr)}`);
     await sleep(100);
   }
+  if (o.labRunRoot) {
+    mkdirSync(o.labRunRoot, { recursive: true });
+    writeFileSync(join(o.labRunRoot, 'sshd.pid'), `${sshd.pid}\n`);
+  }
   return {
     port, dir,
     identityFile: join(dir, 'client_key'),
     knownHosts: join(dir, 'known_hosts'),
     wrongKnownHosts: join(dir, 'wrong_known_hosts'),
     async stop() {
+      sshd.kill('SIGCONT'); // a lab reboot may have left it stopped
       sshd.kill('SIGTERM');
       await sshd;
       rmSync(dir, { recursive: true, force: true });
