@@ -29,7 +29,7 @@ export const compareCommand: Command = {
     const gate = gateWithOptions(config.gate, values);
     const inputs = { base: resultsFilesAt(basePath), cand: resultsFilesAt(candPath) };
     const base = readResults(inputs.base);
-    const comparison = compareRuns(base, readResults(inputs.cand), { gate });
+    const comparison = compareRuns(base, readResults(inputs.cand), { gate, aa: Boolean(values.aa) });
     if (values.history !== undefined) {
       const analysis = analyzeHistory(loadHistory([String(values.history)], undefined));
       comparison.warnings.push(...staleBaselineWarnings(analysis, base, new Set(comparison.series.map((v) => v.id))));

@@ -7,6 +7,7 @@ export const GATE_OPTIONS = {
   significance: { type: 'string', help: 'p-value below which a series is significant (default: gate.significance, 0.01)' },
   'noise-threshold': { type: 'string', help: 'relative change a significant series must exceed, e.g. 0.05 (default: gate.noiseThreshold)' },
   seed: { type: 'string', help: 'seed of the permutation test and bootstrap (default: gate.seed)' },
+  aa: { type: 'boolean', help: 'an A/A comparison: both sides may run the same build (otherwise that is no gate, and no verdict)' },
 } as const;
 
 /** A command-line fraction in (0, 1), or a usage error naming the option. */

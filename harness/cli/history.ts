@@ -99,17 +99,23 @@ export function recordRun(values: Record<string, string | boolean | undefined>, 
 /**
  * The gate's baseline from a store: its last `last` runs, none from before
  * the latest change point of any series (a baseline from before the host
- * changed would flag the change, not the candidate). Fewer runs since the
- * change point are used as they are, and said.
+ * changed would flag the change, not the candidate), nor from before the
+ * build last changed (a baseline is one build: series are keyed by host and
+ * build). Fewer runs are used as they are, and said.
  */
 export function baselineFromHistory(dir: string, last: number): RunResult[] {
   const runs = loadHistory([dir], undefined);
   if (runs.length === 0) throw new ConfigError(`--baseline-from ${dir}: the store holds no run`);
   const analysis = analyzeHistory(runs);
-  const since = Math.max(0, ...analysis.series.flatMap((s) => s.changePoints.map((c) => s.points[c.point].run)));
+  const changed = Math.max(0, ...analysis.series.flatMap((s) => s.changePoints.map((c) => s.points[c.point].run)));
+  const rebuilt = Math.max(0, ...analysis.series.flatMap((s) => s.buildChanges.map((b) => s.points[b.point].run)));
+  const since = Math.max(changed, rebuilt);
   const from = Math.max(since, runs.length - last);
   const picked = runs.slice(from);
-  const why = since > runs.length - last ? `, the runs since the latest change point (from ${describeRun(analysis.runs[since])})` : '';
-  process.stdout.write(`gate: baseline from ${dir}: ${picked.length} run${picked.length === 1 ? '' : 's'}${why}\n`);
+  const why = since > runs.length - last
+    ? `, the runs since ${rebuilt >= changed ? 'the build last changed' : 'the latest change point'} (from ${describeRun(analysis.runs[since])})`
+    : '';
+  const builds = [...new Set(picked.flatMap((h) => h.run.tests.flatMap((t) => (t.build ? [t.build] : []))))];
+  process.stdout.write(`gate: baseline from ${dir}: ${picked.length} run${picked.length === 1 ? '' : 's'}${why}${builds.length ? `; build ${builds.join(', ')}` : ''}\n`);
   return picked.map((h) => h.run);
 }

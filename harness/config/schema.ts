@@ -52,6 +52,13 @@ export const hostSchema = z.strictObject({
    * from before the hook (lab platform only): tests that need it are skipped.
    */
   labWrlockHook: z.boolean().optional(),
+  /**
+   * The build this host must run (host-life/build.ts matchesBuild): its
+   * platform build as printed (`uname -v`, the PI stamp), or `vmm:HEX`, a
+   * prefix of its vmm module's sha256. Another build is an infrastructure
+   * error before any test starts. `--expect-build` sets it for every host.
+   */
+  expectBuild: z.string().min(1).optional(),
 }).superRefine((h, ctx) => {
   for (const key of ['labDir', 'labFaults', 'labWrlockHook'] as const) {
     if (h[key] !== undefined && h.platform !== 'lab') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is a lab option; this host's platform is ${h.platform}` });
@@ -199,6 +206,13 @@ export const gateSchema = z.strictObject({
   familyWise: z.enum(['holm', 'none']).default('holm'),
   /** Gate runs: iterations in all, another one only while a series is flagged. */
   maxIterations: z.number().int().min(1).max(20).default(3),
+  /**
+   * The unit of a gate across boots (bhyve-smoke gate): `boot`, one sample a
+   * boot (its tests' mean: tests of one boot share it, verdict/boots.ts); or
+   * `test`, every test a sample — only where `calibrate` across reboots
+   * showed boots do not matter (an ICC near 0).
+   */
+  bootUnit: z.enum(['boot', 'test']).default('boot'),
   /** Per-metric significance and noise threshold. */
   overrides: z.record(z.string(), z.strictObject({ significance: fraction.optional(), noiseThreshold: fraction.optional() })).default({})
     .superRefine((o, ctx) => {

@@ -9,9 +9,12 @@ import type { TestHistory } from './tests.ts';
 
 export const describeRun = (r: RunRef) => `${r.runId} (${r.startedAt.slice(0, 10)}${r.labels ? `, ${Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''})`;
 
-/** A change point in a line: size, significance, the first run after it. */
+/** The builds on each side of a change point, in words: a change of build, or none (the change is not the build's). */
+const describeBuilds = (b?: { before: string; after: string }) => (!b ? '' : b.before === b.after ? `; on one build (${b.before})` : `; build ${b.before} → ${b.after}`);
+
+/** A change point in a line: size, significance, the first run after it, the builds on each side. */
 export const describeChange = (s: HistorySeries, c: HistorySeries['changePoints'][number]) =>
-  `${num(c.before)} → ${num(c.after)} ${s.unit} (${pct(c.change)}), p=${c.p < 0.0001 ? '<0.0001' : c.p.toFixed(4)}, from run ${describeRun(c.run)}`;
+  `${num(c.before)} → ${num(c.after)} ${s.unit} (${pct(c.change)}), p=${c.p < 0.0001 ? '<0.0001' : c.p.toFixed(4)}, from run ${describeRun(c.run)}${describeBuilds(c.builds)}`;
 
 export function formatHistory(a: HistoryAnalysis, recent: number): string {
   const out = [`${a.runs.length} runs, ${a.series.length} series; change points by E-Divisive means (p < ${a.parameters.pValue}, change ≥ ${(a.parameters.minEffect * 100).toFixed(0)}%, ≥ ${a.parameters.minSegment} runs a side)`];
@@ -21,6 +24,10 @@ export function formatHistory(a: HistoryAnalysis, recent: number): string {
     for (const c of s.changePoints) out.push(`  ${c.regression ? 'REGRESSION ' : 'improvement'}  ${describeChange(s, c)}`);
   }
   if (!changed.length) out.push('no change point in any series');
+  // Where the build changed: once per host, it is the same run for every series of the host.
+  const builds = new Map<string, string>();
+  for (const s of a.series) for (const b of s.buildChanges) builds.set(`${s.key.host} ${b.run.runId}`, `build changed on ${s.key.host} at run ${describeRun(b.run)}: ${b.from} → ${b.to}`);
+  out.push(...builds.values());
   const red = recentRegressions(a, recent);
   out.push(red.length
     ? `verdict: FAIL — ${red.length} series regressed within the last ${recent} runs`

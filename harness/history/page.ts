@@ -43,7 +43,7 @@ export function buildHistoryHtml(a: HistoryAnalysis, tests: TestHistory[], recen
 <h2>Series</h2>
 ${ordered.map((s, i) => html`<details class="series" ${s.changePoints.length ? raw('open') : ''} data-series="${s.id}">
 <summary><strong>${s.id}</strong> <span class="muted">${s.points.length} runs, last ${num(s.points.at(-1)!.value)} ${s.unit}</span>${s.changePoints.map((c) => html` <span class="badge ${c.regression ? 'regressed' : 'ok'}">${c.regression ? 'regression' : 'improvement'} ${pct(c.change)}</span>`)}</summary>
-${s.changePoints.length ? html`<ul>${s.changePoints.map((c) => html`<li>${c.regression ? 'regression' : 'improvement'}: ${describeChange(s, c)}</li>`)}</ul>` : ''}
+${s.changePoints.length || s.buildChanges.length ? html`<ul>${s.changePoints.map((c) => html`<li>${c.regression ? 'regression' : 'improvement'}: ${describeChange(s, c)}</li>`)}${s.buildChanges.map((b) => html`<li data-build-change="${b.run.runId}">build changed at run ${describeRun(b.run)}: ${b.from} → ${b.to}</li>`)}</ul>` : ''}
 <div class="trend" data-chart="s${i}"></div>
 </details>`)}
 <h2>Unstable and failing tests</h2>

@@ -18,7 +18,10 @@ export interface HistorySeries {
   key: SeriesKey & { host: string };
   unit: string;
   better: Better;
-  points: Array<{ run: number; value: number }>;
+  /** One a run; `build` the build its host ran (the tests' build), where the run knows it. */
+  points: Array<{ run: number; value: number; build?: string }>;
+  /** Where the build the series ran on changed: the first point on the new build. */
+  buildChanges: Array<{ point: number; run: RunRef; from: string; to: string }>;
   changePoints: Array<{
     /** Index into points of the first value after the change. */
     point: number;
@@ -29,6 +32,8 @@ export interface HistorySeries {
     change: number;
     p: number;
     regression: boolean;
+    /** The builds on each side of the change: the run before it and the first after (the same build twice: the change is not the build's). */
+    builds?: { before: string; after: string };
   }>;
 }
 
@@ -46,7 +51,7 @@ export const runRef = (h: HistoryRun): RunRef => ({
 /** Every series of the runs (in the order given), and its change points. */
 export function analyzeHistory(runs: readonly HistoryRun[], parameters: ChangePointParameters = DEFAULT_CHANGE_POINT_PARAMETERS): HistoryAnalysis {
   const refs = runs.map(runRef);
-  const byId = new Map<string, Omit<HistorySeries, 'changePoints'>>();
+  const byId = new Map<string, Omit<HistorySeries, 'changePoints' | 'buildChanges'>>();
   runs.forEach((h, run) => {
     // A series per host: the same suite on two hosts is two histories.
     const hosts = new Map<string, typeof h.run.tests>();
@@ -59,17 +64,26 @@ export function analyzeHistory(runs: readonly HistoryRun[], parameters: ChangePo
         const key = { ...c.key, host };
         const id = `${seriesId(c.key)} · ${host}`;
         const s = byId.get(id) ?? { id, key, unit: c.unit, better: c.better, points: [] };
-        s.points.push({ run, value: c.values.reduce((a, b) => a + b, 0) / c.values.length });
+        const build = tests.find((t) => t.build)?.build;
+        s.points.push({ run, value: c.values.reduce((a, b) => a + b, 0) / c.values.length, ...(build ? { build } : {}) });
         byId.set(id, s);
       }
     }
   });
   const series = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id)).map((s): HistorySeries => ({
     ...s,
-    changePoints: changePoints(s.points.map((p) => p.value), parameters).map((c) => ({
-      point: c.index, run: refs[s.points[c.index].run], before: c.before, after: c.after, change: c.change, p: c.p,
-      regression: s.better === 'higher' ? c.change < 0 : c.change > 0,
-    })),
+    buildChanges: s.points.flatMap((p, i) => {
+      const from = s.points.slice(0, i).reverse().find((q) => q.build)?.build;
+      return p.build && from && p.build !== from ? [{ point: i, run: refs[p.run], from, to: p.build }] : [];
+    }),
+    changePoints: changePoints(s.points.map((p) => p.value), parameters).map((c) => {
+      const [before, after] = [s.points[c.index - 1]?.build, s.points[c.index].build];
+      return {
+        point: c.index, run: refs[s.points[c.index].run], before: c.before, after: c.after, change: c.change, p: c.p,
+        regression: s.better === 'higher' ? c.change < 0 : c.change > 0,
+        ...(before && after ? { builds: { before, after } } : {}),
+      };
+    }),
   }));
   return { runs: refs, series, parameters };
 }

@@ -20,13 +20,20 @@ export function describeSeries(v: SeriesVerdict): string {
   return `${v.id}: ${num(v.base.mean)} → ${num(v.cand.mean)} ${v.unit} (${pct(v.change)}${interval}), p=${p(v)}, n=${v.base.n}/${v.cand.n}`;
 }
 
+/** A series' boots in words: the unit the test took and how much of its variance lies between boots. */
+export const bootsNote = (b: NonNullable<SeriesVerdict['boots']>) =>
+  `${b.unit === 'boot' ? `${b.base.boots} against ${b.cand.boots} boots, a boot's mean its sample` : 'every test a sample'}; between boots ${share(b.base.icc)} of the baseline's variance, ${share(b.cand.icc)} of the candidate's (ICC)`;
+const share = (icc: number) => (Number.isNaN(icc) ? '?' : `${Math.round(icc * 100)}%`);
+
 export function formatComparison(c: Comparison, labels = { base: 'baseline', cand: 'candidate' }): string {
   const rows = c.series.map((v) => [MARK[v.status], v.id, `${v.base.n}/${v.cand.n}`, `${num(v.base.mean)} → ${num(v.cand.mean)} ${v.unit}`, pct(v.change), v.interval ? `[${pct(v.interval[0])}, ${pct(v.interval[1])}]` : '-', p(v), v.note ?? '']);
   const head = ['verdict', 'series', 'n', `${labels.base} → ${labels.cand}`, 'change', '95% interval', 'p', 'note'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd();
   const out = [line(head), ...rows.map(line)];
+  for (const v of c.series.filter((x) => x.boots)) out.push(`boots      ${v.id}: ${bootsNote(v.boots!)}`);
   for (const l of c.liveness) out.push(`HANG       ${l.test} on ${l.host}: ${l.message}`);
+  if (c.builds.base.length || c.builds.cand.length) out.push(`builds: ${labels.base} ${c.builds.base.join(', ') || 'unknown'}; ${labels.cand} ${c.builds.cand.join(', ') || 'unknown'}${c.aa ? ' (an A/A comparison, as asked)' : ''}`);
   for (const w of c.warnings) out.push(`warning: ${w}`);
   const { significance, noiseThreshold, resamples, seed } = c.parameters;
   out.push('');

@@ -77,6 +77,8 @@ export function buildJunit(run: RunResult, options: Partial<JunitOptions> = {}):
       'bhyve-smoke.attempts': t.attempts.length,
       'bhyve-smoke.vm': t.vm,
       'bhyve-smoke.image': t.image ? `${t.image.image} ${t.image.id}` : undefined,
+      'bhyve-smoke.build': t.build,
+      'bhyve-smoke.boot': t.boot !== undefined ? bootOf(run, t.boot) : undefined,
       'bhyve-smoke.timezone': 'UTC',
       'bhyve-smoke.reproduce': t.reproduce,
       'bhyve-smoke.kept': t.kept,
@@ -194,3 +196,9 @@ function reruns(t: TestResult): Rerun[] {
 }
 
 export const writeJunit = (path: string, run: RunResult, options?: Partial<JunitOptions>): void => writeFileAtomic(path, buildJunit(run, options));
+
+/** A test's boot in a gate across boots, in words: its number, boot environment, side and boot id. */
+const bootOf = (run: RunResult, index: number) => {
+  const b = run.boots?.find((x) => x.index === index);
+  return b ? `${b.index + 1} (${b.be}, ${b.side}, boot id ${b.bootId})` : String(index + 1);
+};

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { exitCodeOf, type HostSummary, type RunResult, type TestResult } from './results.ts';
+import { buildId } from '../host-life/build.ts';
 
 export function mergeRuns(inputs: Array<{ source: string; run: RunResult }>): RunResult {
   if (inputs.length === 0) throw new ConfigError('merge: no results to merge');
@@ -30,7 +31,17 @@ export function mergeRuns(inputs: Array<{ source: string; run: RunResult }>): Ru
   }
   const runs = inputs.map((i) => i.run);
   const hosts = new Map<string, HostSummary>();
-  for (const r of runs) for (const h of r.hosts) if (!hosts.has(h.name)) hosts.set(h.name, h);
+  for (const r of runs) {
+    for (const h of r.hosts) {
+      const seen = hosts.get(h.name);
+      if (!seen) hosts.set(h.name, h);
+      else {
+        // A host whose build changed between the inputs (the boots of a gate): every build it ran.
+        const known = seen.builds ?? (seen.build ? [seen.build] : []);
+        if (h.build && !known.some((b) => buildId(b) === buildId(h.build!))) hosts.set(h.name, { ...seen, builds: [...known, h.build] });
+      }
+    }
+  }
   const startedAt = runs.map((r) => r.startedAt).sort()[0];
   const finishedAt = runs.map((r) => r.finishedAt).sort().at(-1)!;
   const interrupted = runs.filter((r) => r.interrupted).map((r) => `${r.runId}: ${r.interrupted}`);

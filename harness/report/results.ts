@@ -9,6 +9,7 @@ import type { CheckResult } from '../verdict/checks.ts';
 import type { MetricValue } from '../verdict/metrics.ts';
 import type { KnownMatch } from '../verdict/triage.ts';
 import type { ImageIdentity } from '../image/disk-image.ts';
+import type { BuildIdentity } from '../host-life/build.ts';
 
 /**
  * passed; failed (a check failed or a hang); error (the harness could not do
@@ -40,6 +41,10 @@ export interface TestResult {
   vm?: string;
   /** The golden disk the vm was cloned from, and what pins its bits. */
   image?: ImageIdentity;
+  /** The build its host ran (host-life/build.ts buildId): what its numbers belong to. */
+  build?: string;
+  /** The boot of its host it ran in, in a gate across boots: an index into the run's `boots`. */
+  boot?: number;
   checks: CheckResult[];
   /** What compare and the gate read (absent in results written before metrics existed). */
   metrics?: MetricValue[];
@@ -88,14 +93,37 @@ export interface HostSummary {
   name: string;
   platform: string;
   transport: string;
-  /** What makes two hosts comparable: CPU, memory, OS and bhyve build (compare warns when they differ). */
+  /** What makes two hosts comparable: CPU, memory, OS (compare warns when they differ). */
   fingerprint?: Record<string, string>;
+  /** The build it ran: platform build, release, vmm module, DEBUG (host-life/build.ts). */
+  build?: BuildIdentity;
+  /** Merged results of a host that ran several builds (a gate's boots): each of them. */
+  builds?: BuildIdentity[];
   /** What it offered the tests, probed at the start of the run: a test needing what it lacked was skipped. */
   capabilities?: HostCapabilities;
   /** Failed its health check at the start of the run, or wedged during it: its tests went to other hosts of its pool. */
   quarantined?: string;
   /** A vm of the run wedged it: it needs a reboot (`bhyve-smoke clean` reports it until it has one). */
   wedged?: WedgedVm;
+}
+
+/** One boot of a host in a gate across boot environments. */
+export interface BootRecord {
+  index: number;
+  host: string;
+  /** The boot environment it booted, and the gate's side it stands for. */
+  be: string;
+  side: 'baseline' | 'candidate';
+  bootId: string;
+  /** The build it ran (host-life/build.ts buildId). */
+  build: string;
+  /** From its reboot command to the first sign the old boot was over, and to the new boot's answer. */
+  downMs: number;
+  upMs: number;
+  startedAt: string;
+  finishedAt: string;
+  /** Its tests' ids. */
+  tests: string[];
 }
 
 export interface RunResult {
@@ -112,6 +140,8 @@ export interface RunResult {
   shard?: { index: number; total: number };
   /** What the user labelled the run with (`--label build=1234`): `history` can order runs by one. */
   labels?: Record<string, string>;
+  /** A gate across boots: each boot of the host, in order (run/boots.ts). */
+  boots?: BootRecord[];
   /** This file merges the results of several runs (shards). */
   merged?: Array<{ runId: string; source: string; shard?: { index: number; total: number } }>;
   tests: TestResult[];

@@ -17,6 +17,7 @@ import { describeImage, diskImageFor, type ImageIdentity } from '../image/disk-i
 import { imageCheck } from '../image/verify.ts';
 import { wedgedNote, wedgedOn } from './records.ts';
 import { tryBootId } from '../host-life/boot-id.ts';
+import { buildId, matchesBuild, readBuild, type BuildIdentity } from '../host-life/build.ts';
 
 export interface Finding {
   ok: boolean;
@@ -114,21 +115,35 @@ export interface HostHealth {
   /** It is out because the config asks what it cannot do (a guest's bootrom): exit 2. */
   configError?: boolean;
   fingerprint?: Record<string, string>;
+  /** The build it runs (host-life/build.ts). */
+  build?: BuildIdentity;
+  /** It runs another build than the one expected: nothing runs (exit 3). */
+  wrongBuild?: boolean;
   /** What the host offers the tests, probed (platform/capabilities.ts). */
   capabilities?: HostCapabilities;
   /** Per guest, the identity of its golden disk on this host. */
   images?: Record<string, ImageIdentity>;
 }
 
-/** The doctor's checks, then the fingerprint and the run folder: a host ready for the run, or the reason it is not. */
-export async function checkHostForRun(host: Host, config: Config, runDir: string, guests: string[]): Promise<HostHealth> {
+/**
+ * The doctor's checks, then the fingerprint, the build and the run folder: a
+ * host ready for the run, or the reason it is not. A host that runs another
+ * build than the one expected (`expectBuild`) is `wrongBuild`: the run ends
+ * before any test, naming both.
+ */
+export async function checkHostForRun(host: Host, config: Config, runDir: string, guests: string[], expectBuild?: string): Promise<HostHealth> {
   const { findings, images, capabilities } = await examineHost(host, config, guests);
   const failed = findings.filter((f) => !f.ok);
   if (failed.length) return { quarantined: failed.map((f) => `${f.what}: ${f.detail}`).join('; '), ...(failed.every((f) => f.config) ? { configError: true } : {}), ...(capabilities ? { capabilities } : {}) };
   try {
     const fp = await host.exec(host.platform.fingerprint, { doing: `fingerprinting host ${host.name}`, timeoutMs: 30_000, check: false });
+    const build = await readBuild(host);
+    const expected = expectBuild ?? config.hosts[host.name]?.expectBuild;
+    if (expected !== undefined && !matchesBuild(build, expected)) {
+      return { quarantined: `runs build ${buildId(build)}, not the expected ${expected}`, wrongBuild: true, build, ...(capabilities ? { capabilities } : {}) };
+    }
     await host.exec(`mkdir -p ${shQuote(runDir)}`, { doing: `preparing host ${host.name}`, timeoutMs: 30_000 });
-    return { fingerprint: parseFingerprint(fp.stdout), images, ...(capabilities ? { capabilities } : {}) };
+    return { fingerprint: parseFingerprint(fp.stdout), build, images, ...(capabilities ? { capabilities } : {}) };
   } catch (e) {
     return { quarantined: messageOf(e).split('\n')[0] };
   }

@@ -29,6 +29,7 @@ import { VcpuProgressWatch } from '../watch/vcpu-progress.ts';
 import { lacking, type HostCapabilities } from '../platform/capabilities.ts';
 import { Watchdog } from '../watch/watchdog.ts';
 import { tryBootId } from '../host-life/boot-id.ts';
+import { buildId } from '../host-life/build.ts';
 import { resolveFramebuffer, resolvePassword } from './credentials.ts';
 import { checkHostForRun, type HostHealth } from './health.ts';
 import { HostSlots } from './host-slots.ts';
@@ -54,6 +55,8 @@ export interface RunOptions {
   /** This run is one shard of the plan (recorded in results). */
   shard?: { index: number; total: number };
   labels?: Record<string, string>;
+  /** Every host must run this build (--expect-build); else its own expectBuild, if any. */
+  expectBuild?: string;
 }
 
 /** Everything the run has started, for teardown on abort. */
@@ -107,80 +110,88 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     const needed = new Set(o.tests.filter((t) => !t.skip).flatMap((t) => t.hosts));
     await Promise.all([...needed].map(async (name) => {
       const guests = [...new Set(o.tests.filter((t) => !t.skip && t.hosts.includes(name)).map((t) => t.guest))];
-      const h = await checkHostForRun(hosts.get(name)!, o.config, runDirs.get(name)!, guests);
+      const h = await checkHostForRun(hosts.get(name)!, o.config, runDirs.get(name)!, guests, o.expectBuild);
       health.set(name, h);
-      if (h.quarantined) report.onNote(`host ${name} quarantined for this run: ${h.quarantined}`);
+      if (h.quarantined) report.onNote(`host ${name} ${h.wrongBuild ? '' : 'quarantined for this run: '}${h.quarantined}`);
     }));
-    // 4. Schedule: p-limit bounds each pool to its healthy hosts' capacity;
-    //    the slots place each test on a free host able to run it.
-    const healthy = (t: PlannedTest) => t.hosts.filter((h) => health.get(h) && !health.get(h)!.quarantined);
-    const slots = new HostSlots(new Map(hostNames.map((n) => [n, o.config.hosts[n].capacity])));
-    const pools = new Map<string, ReturnType<typeof pLimit>>();
-    const poolLimit = (t: PlannedTest) => {
-      if (!pools.has(t.host)) {
-        const members = [...new Set(o.tests.filter((x) => x.host === t.host).flatMap(healthy))];
-        pools.set(t.host, pLimit(Math.max(1, members.reduce((n, h) => n + o.config.hosts[h].capacity, 0))));
-      }
-      return pools.get(t.host)!;
-    };
-    let vmCounter = 0;
     const finish = (result: TestResult) => {
       if (result.kept) kept.push(result.kept);
       if (result.leftBehind) kept.push(result.leftBehind);
       results.push(result);
       report.onTestEnd(result);
     };
-    // A host whose vm wedged takes no more tests; the record says so before anything else can go wrong.
-    const hostWedged = (hostName: string, w: WedgedVm) => {
-      wedged.set(hostName, w);
-      health.set(hostName, { ...health.get(hostName), quarantined: wedgedNote(w) });
-      record.wedged = Object.fromEntries(wedged);
-      writeRecord(record);
-      slots.retire(hostName);
-      report.onNote(`host ${hostName} ${wedgedNote(w)}`);
-    };
-    // A vm kept for inspection goes into the record at once: console, evidence and clean --run find it there.
-    const keepVm = (k: KeptVm) => {
-      record.kept = [...(record.kept ?? []), k];
-      writeRecord(record);
-    };
-    await Promise.all(
-      o.tests.map(async (test) => {
-        if (test.skip) return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: test.skip });
-        const candidates = healthy(test);
-        if (candidates.length === 0) {
-          const why = test.hosts.map((h) => `${h}: ${health.get(h)?.quarantined}`).join('; ');
-          // A config asking what the hosts cannot do is the config's mistake (exit 2), not the hosts'.
-          const configOnly = test.hosts.every((h) => health.get(h)?.configError);
-          return finish(errorResult(test, test.host, new (configOnly ? ConfigError : InfraError)(`no healthy host can run this test (${why})`), o));
+    // A host on another build than expected ends the run before any test: what would run is not what was asked for.
+    const wrong = [...needed].filter((n) => health.get(n)?.wrongBuild);
+    if (wrong.length) {
+      const why = new InfraError(wrong.map((n) => `host ${n} ${health.get(n)!.quarantined}`).join('; '));
+      for (const test of o.tests) finish(test.skip ? { ...baseResult(test, test.host, o), status: 'skipped', skipReason: test.skip } : errorResult(test, test.host, why, o));
+    } else {
+      // 4. Schedule: p-limit bounds each pool to its healthy hosts' capacity;
+      //    the slots place each test on a free host able to run it.
+      const healthy = (t: PlannedTest) => t.hosts.filter((h) => health.get(h) && !health.get(h)!.quarantined);
+      const slots = new HostSlots(new Map(hostNames.map((n) => [n, o.config.hosts[n].capacity])));
+      const pools = new Map<string, ReturnType<typeof pLimit>>();
+      const poolLimit = (t: PlannedTest) => {
+        if (!pools.has(t.host)) {
+          const members = [...new Set(o.tests.filter((x) => x.host === t.host).flatMap(healthy))];
+          pools.set(t.host, pLimit(Math.max(1, members.reduce((n, h) => n + o.config.hosts[h].capacity, 0))));
         }
-        // A host that lacks what the suite needs (its probe said so) skips the test with the reason.
-        const lacks = (h: string) => test.suite.needs.filter((c) => !health.get(h)?.capabilities?.[c].present);
-        const capable = candidates.filter((h) => lacks(h).length === 0);
-        if (capable.length === 0) {
-          const why = candidates.flatMap((h) => lacks(h).map((c) => lacking(h, c, health.get(h)?.capabilities?.[c])));
-          return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: why.join('; ') });
-        }
-        await poolLimit(test)(async () => {
-          const hostName = await slots.acquire(capable, test.suite.exclusive);
-          if (!hostName) {
-            const why = candidates.map((h) => `host ${h} ${health.get(h)?.quarantined}`).join('; ');
-            return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: `no host left to run it: ${why}` });
+        return pools.get(t.host)!;
+      };
+      let vmCounter = 0;
+      // A host whose vm wedged takes no more tests; the record says so before anything else can go wrong.
+      const hostWedged = (hostName: string, w: WedgedVm) => {
+        wedged.set(hostName, w);
+        health.set(hostName, { ...health.get(hostName), quarantined: wedgedNote(w) });
+        record.wedged = Object.fromEntries(wedged);
+        writeRecord(record);
+        slots.retire(hostName);
+        report.onNote(`host ${hostName} ${wedgedNote(w)}`);
+      };
+      // A vm kept for inspection goes into the record at once: console, evidence and clean --run find it there.
+      const keepVm = (k: KeptVm) => {
+        record.kept = [...(record.kept ?? []), k];
+        writeRecord(record);
+      };
+      await Promise.all(
+        o.tests.map(async (test) => {
+          if (test.skip) return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: test.skip });
+          const candidates = healthy(test);
+          if (candidates.length === 0) {
+            const why = test.hosts.map((h) => `${h}: ${health.get(h)?.quarantined}`).join('; ');
+            // A config asking what the hosts cannot do is the config's mistake (exit 2), not the hosts'.
+            const configOnly = test.hosts.every((h) => health.get(h)?.configError);
+            return finish(errorResult(test, test.host, new (configOnly ? ConfigError : InfraError)(`no healthy host can run this test (${why})`), o));
           }
-          try {
-            finish(await runWithRetries(test, async (attempt) => {
-              if (live.abort.signal.aborted) return errorResult(test, hostName, live.abort.signal.reason, o);
-              const result = await runOnce({ o, test, attempt, runId, host: hosts.get(hostName)!, capabilities: health.get(hostName)!.capabilities!, runDir: runDirs.get(hostName)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report, keepVm });
-              if (result.wedged) hostWedged(hostName, result.wedged);
-              const image = health.get(hostName)?.images?.[test.guest];
-              return image ? { ...result, image } : result;
-            }, o.retries).catch((e) => errorResult(test, hostName, e, o)));
-          } finally {
-            slots.release(hostName, test.suite.exclusive);
+          // A host that lacks what the suite needs (its probe said so) skips the test with the reason.
+          const lacks = (h: string) => test.suite.needs.filter((c) => !health.get(h)?.capabilities?.[c].present);
+          const capable = candidates.filter((h) => lacks(h).length === 0);
+          if (capable.length === 0) {
+            const why = candidates.flatMap((h) => lacks(h).map((c) => lacking(h, c, health.get(h)?.capabilities?.[c])));
+            return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: why.join('; ') });
           }
-        });
-      }),
-    );
+          await poolLimit(test)(async () => {
+            const hostName = await slots.acquire(capable, test.suite.exclusive);
+            if (!hostName) {
+              const why = candidates.map((h) => `host ${h} ${health.get(h)?.quarantined}`).join('; ');
+              return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: `no host left to run it: ${why}` });
+            }
+            try {
+              finish(await runWithRetries(test, async (attempt) => {
+                if (live.abort.signal.aborted) return errorResult(test, hostName, live.abort.signal.reason, o);
+                const result = await runOnce({ o, test, attempt, runId, host: hosts.get(hostName)!, capabilities: health.get(hostName)!.capabilities!, runDir: runDirs.get(hostName)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report, keepVm });
+                if (result.wedged) hostWedged(hostName, result.wedged);
+                const { images, build } = health.get(hostName) ?? {};
+                const image = images?.[test.guest];
+                return { ...result, ...(image ? { image } : {}), ...(build ? { build: buildId(build) } : {}) };
+              }, o.retries).catch((e) => errorResult(test, hostName, e, o)));
+            } finally {
+              slots.release(hostName, test.suite.exclusive);
+            }
+          });
+        }),
+      );
+    }
   } finally {
     clearTimeout(globalTimer);
     process.off('SIGINT', sigint);
@@ -211,6 +222,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     hosts: hostNames.map((n) => ({
       name: n, platform: o.config.hosts[n].platform, transport: hosts.get(n)!.transport.name,
       ...(health.get(n)?.fingerprint ? { fingerprint: health.get(n)!.fingerprint } : {}),
+      ...(health.get(n)?.build ? { build: health.get(n)!.build } : {}),
       ...(health.get(n)?.capabilities ? { capabilities: health.get(n)!.capabilities } : {}),
       ...(health.get(n)?.quarantined ? { quarantined: health.get(n)!.quarantined } : {}),
       ...(wedged.get(n) ? { wedged: wedged.get(n) } : {}),

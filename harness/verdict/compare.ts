@@ -16,6 +16,7 @@ import { mean } from 'simple-statistics';
 import type { GateConfig } from '../config/schema.ts';
 import type { RunResult, TestResult } from '../report/results.ts';
 import type { Better, MetricName } from './metrics.ts';
+import { bootMeans, bootVariance, type BootVariance } from './boots.ts';
 import {
   bootstrapRelativeChange, coefficientOfVariation, DEFAULT_STAT_PARAMETERS, permutationTest, smallestPValue, type StatParameters,
 } from './statistics.ts';
@@ -67,6 +68,8 @@ export interface SeriesVerdict {
   significant?: boolean;
   /** The level `pValue` was held to (with Holm, significance / the series still in the running). */
   level?: number;
+  /** A gate across boots: the unit the test took (a boot's mean, or every test) and each side's variance between and within boots. */
+  boots?: { unit: 'boot' | 'test'; base: BootVariance; cand: BootVariance };
   significance: number;
   noiseThreshold: number;
   status: SeriesStatus;
@@ -80,6 +83,10 @@ export interface LivenessFinding {
 }
 
 export interface Comparison {
+  /** The builds each side ran (its tests' builds); empty where results predate builds. */
+  builds: { base: string[]; cand: string[] };
+  /** Judged as an A/A comparison (asked for: both sides may run one build). */
+  aa: boolean;
   parameters: StatParameters;
   familyWise: GateConfig['familyWise'];
   series: SeriesVerdict[];
@@ -97,6 +104,8 @@ export interface Comparison {
  * would let anything in.
  */
 export function untestable(c: Comparison): string | undefined {
+  // Both sides on one build: the change a gate asks about is not there (a BE that did not activate, a run forgotten).
+  if (!c.aa && sameBuilds(c.builds)) return `both sides ran the same build (${c.builds.base.join(', ')}): that is an A/A comparison, not a gate (--aa judges it as one)`;
   if (c.liveness.length || c.series.some((v) => v.pValue !== undefined)) return undefined;
   const few = c.series.filter((v) => v.status === 'insufficient');
   if (few.length) return `no series could be tested: ${few[0].note}`;
@@ -111,13 +120,15 @@ interface Collected {
   unit: string;
   better: Better;
   values: number[];
+  /** Each value's boot (TestResult.boot), where the tests ran in a gate across boots. */
+  boots: Array<number | undefined>;
 }
 
 /** One sample per test per series: the mean of the test's values of that metric and dims. */
 export function collectSeries(tests: readonly TestResult[]): Map<string, Collected> {
   const series = new Map<string, Collected>();
   for (const t of tests) {
-    const perTest = new Map<string, { c: Omit<Collected, 'values'>; values: number[] }>();
+    const perTest = new Map<string, { c: Omit<Collected, 'values' | 'boots'>; values: number[] }>();
     for (const m of t.metrics ?? []) {
       const key: SeriesKey = { suite: t.suite, guest: t.guest, metric: m.metric, ...(m.dims.dose ? { dose: m.dims.dose } : {}), ...(m.dims.direction ? { direction: m.dims.direction } : {}) };
       const id = seriesId(key);
@@ -126,8 +137,9 @@ export function collectSeries(tests: readonly TestResult[]): Map<string, Collect
       perTest.set(id, entry);
     }
     for (const [id, { c, values }] of perTest) {
-      const s = series.get(id) ?? { ...c, values: [] };
+      const s = series.get(id) ?? { ...c, values: [], boots: [] };
       s.values.push(mean(values));
+      s.boots.push(t.boot);
       series.set(id, s);
     }
   }
@@ -164,7 +176,16 @@ export interface CompareOptions {
   gate: GateConfig;
   /** Bootstrap intervals for the report (default true); the gate's verdict does not use them. */
   intervals?: boolean;
+  /** An A/A comparison was asked for: both sides running one build is no reason to refuse a verdict. */
+  aa?: boolean;
 }
+
+/** The builds a side's tests ran, sorted. */
+export const buildsOf = (runs: readonly RunResult[]): string[] => [...new Set(runs.flatMap((r) => r.tests.flatMap((t) => (t.build ? [t.build] : []))))].sort();
+
+/** Both sides known, and the same builds. */
+export const sameBuilds = (b: Comparison['builds']): boolean =>
+  b.base.length > 0 && b.base.length === b.cand.length && b.base.every((x, i) => x === b.cand[i]);
 
 const summary = (values: number[]): SideSummary => ({ n: values.length, mean: values.length ? mean(values) : Number.NaN, cv: coefficientOfVariation(values), values });
 
@@ -172,7 +193,7 @@ const summary = (values: number[]): SideSummary => ({ n: values.length, mean: va
 export const ignoreRuleFor = (gate: GateConfig, k: SeriesKey) =>
   gate.ignore.find((rule) => rule.metric === k.metric && (!rule.suite || rule.suite === k.suite) && (!rule.guest || rule.guest === k.guest) && (!rule.dose || rule.dose === k.dose));
 
-export function compareRuns(base: readonly RunResult[], cand: readonly RunResult[], { gate, intervals = true }: CompareOptions): Comparison {
+export function compareRuns(base: readonly RunResult[], cand: readonly RunResult[], { gate, intervals = true, aa = false }: CompareOptions): Comparison {
   const parameters: StatParameters = { ...DEFAULT_STAT_PARAMETERS, significance: gate.significance, noiseThreshold: gate.noiseThreshold, resamples: gate.resamples, seed: gate.seed };
   const baseSeries = collectSeries(base.flatMap((r) => r.tests));
   const candSeries = collectSeries(cand.flatMap((r) => r.tests));
@@ -186,11 +207,18 @@ export function compareRuns(base: readonly RunResult[], cand: readonly RunResult
     const override = gate.overrides[info.key.metric] ?? {};
     const significance = override.significance ?? parameters.significance;
     const noiseThreshold = override.noiseThreshold ?? parameters.noiseThreshold;
-    const base1 = summary(b?.values ?? []);
-    const cand1 = summary(c?.values ?? []);
+    // Across boots, a boot's tests share it: one sample a boot (its tests' mean), unless calibration said boots do not matter.
+    const booted = b !== undefined && c !== undefined && [b, c].every((x) => x.boots.every((n) => n !== undefined) && new Set(x.boots).size >= 2);
+    const unit = gate.bootUnit;
+    const samples = (x?: Collected) => (!x ? [] : booted && unit === 'boot' ? bootMeans(x.values, x.boots as number[]) : x.values);
+    const base1 = summary(samples(b));
+    const cand1 = summary(samples(c));
     const change = (cand1.mean - base1.mean) / base1.mean;
     const worse = info.better === 'higher' ? -change : change;
-    const v: SeriesVerdict = { id, key: info.key, unit: info.unit, better: info.better, base: base1, cand: cand1, change, worse, significance, noiseThreshold, status: 'ok' };
+    const v: SeriesVerdict = {
+      id, key: info.key, unit: info.unit, better: info.better, base: base1, cand: cand1, change, worse, significance, noiseThreshold, status: 'ok',
+      ...(booted ? { boots: { unit, base: bootVariance(b!.values, b!.boots as number[]), cand: bootVariance(c!.values, c!.boots as number[]) } } : {}),
+    };
     verdicts.push(v);
     const ignored = ignoreRuleFor(gate, info.key);
     if (ignored) {
@@ -201,7 +229,9 @@ export function compareRuns(base: readonly RunResult[], cand: readonly RunResult
       v.note = `measured only in the ${b ? 'baseline' : 'candidate'}`;
     } else if (base1.n < 2 || cand1.n < 2 || smallestPValue(base1.n, cand1.n) >= significance) {
       v.status = 'insufficient';
-      v.note = `${base1.n} against ${cand1.n} samples cannot reach p < ${significance}; repeat each test more (--repeat-each)`;
+      v.note = booted && unit === 'boot'
+        ? `${base1.n} against ${cand1.n} boots cannot reach p < ${significance} (a permutation over boot means: 1/C(2b, b) at best); boot more (--boots)`
+        : `${base1.n} against ${cand1.n} samples cannot reach p < ${significance}; repeat each test more (--repeat-each)`;
     } else {
       // Seeded per series, so adding a series does not change another's p-value.
       const seed = parameters.seed + hash(id);
@@ -234,7 +264,9 @@ export function compareRuns(base: readonly RunResult[], cand: readonly RunResult
   const liveness = livenessFailures(cand.flatMap((r) => r.tests));
   const errored = cand.flatMap((r) => r.tests).filter((t) => t.status === 'error');
   if (errored.length) warnings.push(`${errored.length} candidate test(s) ended in an infrastructure error and gave fewer samples: ${errored.map((t) => t.id).join(', ')}`);
-  return { parameters, familyWise: gate.familyWise, series: verdicts, liveness, warnings, regressed: liveness.length > 0 || verdicts.some((v) => v.status === 'regressed'), flagged };
+  const builds = { base: buildsOf(base), cand: buildsOf(cand) };
+  if (builds.base.length > 1 || builds.cand.length > 1) warnings.push(`a side ran several builds (baseline: ${builds.base.join(', ') || 'unknown'}; candidate: ${builds.cand.join(', ') || 'unknown'}): its tests are pooled across them`);
+  return { builds, aa, parameters, familyWise: gate.familyWise, series: verdicts, liveness, warnings, regressed: liveness.length > 0 || verdicts.some((v) => v.status === 'regressed'), flagged };
 }
 
 /**

@@ -10,12 +10,15 @@ const recorded: RunResult = JSON.parse(readFileSync(resolve(import.meta.dirname,
 
 export const night = (i: number) => new Date(Date.UTC(2026, 0, 1, 2) + i * 86_400_000).toISOString();
 
-/** The nightly runs, as results; `drop` multiplies the dosed throughput from night `from` on. */
-export function nightlyRuns(o: { from?: number; drop?: number; label?: (i: number) => string } = {}): RunResult[] {
+/**
+ * The nightly runs, as results; `drop` multiplies the dosed throughput from
+ * night `from` on; `build` names the build each night's host ran.
+ */
+export function nightlyRuns(o: { from?: number; drop?: number; label?: (i: number) => string; build?: (i: number) => string } = {}): RunResult[] {
   return recorded.tests.map((t, i) => {
     const factor = o.from !== undefined && i >= o.from ? 1 - (o.drop ?? 0) : 1;
     const metrics = t.metrics!.map((m) => (m.metric.startsWith('throughput') && (m.dims.dose === 'light' || m.dims.dose === 'hard') ? { ...m, value: m.value * factor } : m));
-    const test = { ...t, id: t.id.replace(/#\d+$/, ''), repeat: 0, startedAt: night(i), metrics };
+    const test = { ...t, id: t.id.replace(/#\d+$/, ''), repeat: 0, startedAt: night(i), metrics, ...(o.build ? { build: o.build(i) } : {}) };
     return { ...recorded, runId: `night${String(i).padStart(2, '0')}`, startedAt: night(i), finishedAt: night(i), labels: { build: o.label ? o.label(i) : String(100 + i) }, tests: [test] };
   });
 }

@@ -35,7 +35,7 @@ function test(i: number, unstressed: number, hard: number, over: Partial<TestRes
   };
 }
 
-function run(tests: TestResult[], fingerprint = { cpu: 'EPYC', bhyve: 'lab over QEMU 7.2' }): RunResult {
+function run(tests: TestResult[], fingerprint: Record<string, string> = { cpu: 'EPYC', os: 'Linux 6.1' }): RunResult {
   return {
     version: 1, runId: 'r1', config: 'built-in', startedAt: '2026-11-25T00:00:00.000Z', finishedAt: '2026-11-25T00:10:00.000Z', durationMs: 600_000,
     hosts: [{ name: 'lab', platform: 'lab', transport: 'local', fingerprint }], tests, exitCode: 0,
@@ -140,9 +140,9 @@ describe('compare', () => {
   });
 
   it('warns when the hosts differ, and reports series measured on one side only', () => {
-    const cand = run([...population(20, 20)].map((t) => ({ ...t, metrics: [...t.metrics!, { metric: 'boot-time' as const, value: 3000, unit: 'ms', better: 'lower' as const, dims: {} }] })), { cpu: 'EPYC', bhyve: 'lab over QEMU 8.0' });
+    const cand = run([...population(20, 20)].map((t) => ({ ...t, metrics: [...t.metrics!, { metric: 'boot-time' as const, value: 3000, unit: 'ms', better: 'lower' as const, dims: {} }] })), { cpu: 'EPYC', os: 'Linux 6.12' });
     const c = compareRuns([run(population(20, 19))], [cand], { gate });
-    assert.match(c.warnings.join('\n'), /host fingerprints differ \(baseline lab, candidate lab\): bhyve: "lab over QEMU 7\.2" → "lab over QEMU 8\.0"/);
+    assert.match(c.warnings.join('\n'), /host fingerprints differ \(baseline lab, candidate lab\): os: "Linux 6\.1" → "Linux 6\.12"/);
     assert.equal(c.series.find((v) => v.key.metric === 'boot-time')!.status, 'missing');
   });
 
@@ -214,6 +214,27 @@ describe('calibration', () => {
     assert.ok(hard.cv > 0.03 && hard.cv < 0.1, `cv ${hard.cv}`);
     // (z(0.99) + z(0.95)) · cv · √(2/20), never below the 5% threshold.
     assert.ok(Math.abs(hard.detectable - Math.max(0.05, (2.3263 + 1.6449) * hard.cv * Math.sqrt(0.1))) < 1e-3);
+  });
+});
+
+describe('the builds of a comparison', () => {
+  const onBuild = (tests: TestResult[], build: string) => tests.map((t) => ({ ...t, build }));
+  it('two sides on one build are no gate: no verdict, saying so, unless an A/A comparison is asked for', () => {
+    const same = [run(onBuild(population(20, 1), 'omnios-r151054-a1 · vmm 0123456789ab'))];
+    const also = [run(onBuild(population(20, 2, 0.5), 'omnios-r151054-a1 · vmm 0123456789ab'))];
+    const c = compareRuns(same, also, { gate });
+    assert.equal(untestable(c), 'both sides ran the same build (omnios-r151054-a1 · vmm 0123456789ab): that is an A/A comparison, not a gate (--aa judges it as one)');
+    const aa = compareRuns(same, also, { gate, aa: true });
+    assert.equal(untestable(aa), undefined);
+    assert.equal(aa.regressed, true, 'judged as asked, a halved dose is a regression even on one build');
+    assert.match(formatComparison(aa), /^builds: baseline omnios-r151054-a1 · vmm 0123456789ab; candidate omnios-r151054-a1 · vmm 0123456789ab \(an A\/A comparison, as asked\)$/m);
+  });
+
+  it('two builds: a gate, each side named; a side of several builds is pooled and said', () => {
+    const c = compareRuns([run(onBuild(population(20, 1), 'A'))], [run([...onBuild(population(10, 2), 'B'), ...onBuild(population(10, 3), 'C')])], { gate });
+    assert.equal(untestable(c), undefined);
+    assert.deepEqual(c.builds, { base: ['A'], cand: ['B', 'C'] });
+    assert.match(c.warnings.join('\n'), /a side ran several builds \(baseline: A; candidate: B, C\)/);
   });
 });
 

@@ -1,7 +1,7 @@
 // The gate's verdict in the report: every series with its effect, interval,
 // p-value and verdict, the flagged ones first, then hangs and warnings.
 import { pct, type Comparison, type SeriesVerdict } from '../../verdict/compare.ts';
-import { num, p as pValue } from '../comparison.ts';
+import { bootsNote, num, p as pValue } from '../comparison.ts';
 import type { DoseOverlay } from './dose-curve.ts';
 import { html, type Html } from './escape.ts';
 
@@ -28,7 +28,7 @@ export function compareSection(c: Comparison, labels: { base: string; cand: stri
           <td><span class="badge ${v.status}">${WORD[v.status]}</span></td><td class="mono">${v.id}</td>
           <td class="num">${v.base.n}/${v.cand.n}</td><td class="num">${num(v.base.mean)} → ${num(v.cand.mean)} ${v.unit}</td>
           <td class="num">${pct(v.change)}</td><td class="num">${v.interval ? `[${pct(v.interval[0])}, ${pct(v.interval[1])}]` : '–'}</td>
-          <td class="num">${pValue(v)}</td><td>${v.note ?? ''}</td>
+          <td class="num">${pValue(v)}</td><td>${v.note ?? ''}${v.boots ? html`<div class="muted" data-icc="${v.boots.base.icc}">${bootsNote(v.boots)}</div>` : ''}</td>
         </tr>`)}
       </tbody>
     </table>

@@ -3,9 +3,11 @@
 // pinned by hash in a Content-Security-Policy, so even markup that slipped
 // past escaping could not run.
 import { formatDuration } from '../../duration.ts';
+import { buildId } from '../../host-life/build.ts';
 import type { Comparison } from '../../verdict/compare.ts';
 import { summarize, writeFileAtomic, type RunResult, type TestResult } from '../results.ts';
 import { compareSection } from './compare-section.ts';
+import { bootsSection } from './boots-section.ts';
 import { doseCurveOf, doseOverlays, type DoseCurve } from './dose-curve.ts';
 import { htmlDocument } from './document.ts';
 import { html, type Html } from './escape.ts';
@@ -42,6 +44,7 @@ export function buildReportHtml({ run, comparison, dir }: ReportInput): string {
     body: html`<header><h1>${title}</h1></header>
 ${run ? runSummary(run, tests.map((x) => x.t), tests.map((x) => x.anchor)) : ''}
 ${comparison ? compareSection(comparison.result, comparison.labels, overlays) : ''}
+${run ? bootsSection(run) : ''}
 ${run ? html`<h2>Tests</h2>${tests.map(({ t, anchor }) => testSection(t, anchor, charts[anchor], dir, doses[anchor]))}` : ''}
 <footer class="muted"><p>Written by bhyve-smoke from results.json; re-render or serve it with <code>bhyve-smoke show-report</code>.</p></footer>`,
   });
@@ -73,9 +76,10 @@ function runSummary(run: RunResult, tests: TestResult[], anchors: string[]): Htm
   </table>
   <h2>Hosts</h2>
   <table class="hosts">
-    <thead><tr><th>host</th><th>platform</th><th>transport</th><th>capabilities</th><th>fingerprint</th></tr></thead>
+    <thead><tr><th>host</th><th>platform</th><th>transport</th><th>build</th><th>capabilities</th><th>fingerprint</th></tr></thead>
     <tbody>${run.hosts.map((h) => html`
       <tr class="${h.quarantined ? 'failed' : ''}"><td>${h.name}${h.quarantined ? html`<div class="missing">quarantined: ${h.quarantined}</div>` : ''}${h.wedged ? html`<div class="missing" data-wedged="${h.wedged.vm}">host wedged: needs a reboot (vm ${h.wedged.vm})</div>` : ''}</td><td>${h.platform}</td><td>${h.transport}</td>
+        <td>${(h.builds ?? (h.build ? [h.build] : [])).map((b) => html`<div data-build="${buildId(b)}"><div class="mono">${b.platform}</div><div>vmm ${b.vmm.sha256.slice(0, 12)}${b.vmm.loaded ? '' : ' (not loaded)'}${b.debug ? ' · DEBUG' : ''}${b.faults ? ` · faults ${b.faults}` : ''}</div><div title="release">${b.release}</div></div>`)}${h.build ? '' : '–'}</td>
         <td>${h.capabilities ? Object.entries(h.capabilities).map(([c, f]) => html`<div class="${f.present ? '' : 'missing'}" data-capability="${c}" title="${f.detail}">${f.present ? c : html`no ${c}: ${f.detail}`}</div>`) : '–'}</td>
         <td>${h.fingerprint ? html`<details><summary>${Object.keys(h.fingerprint).length} keys</summary><table>${Object.entries(h.fingerprint).map(([k, v]) => html`<tr><td class="mono">${k}</td><td>${v}</td></tr>`)}</table></details>` : '–'}</td></tr>`)}
     </tbody>

@@ -97,6 +97,23 @@ describe('bhyve-smoke history', () => {
     });
   });
 
+  it('marks where the build changed and names the builds on each side of a change point; a baseline from history is the newest build\'s runs', async () => {
+    await inSandbox(async (box) => {
+      const build = (i: number) => (i < 20 ? 'omnios-r151054-a1 · vmm 0123456789ab' : 'omnios-r151054-b2 · vmm fedcba987654');
+      writeNightlyStore(join(box.dir, 'store'), { from: 20, drop: 0.3, build });
+      const r = await box.run(['history', 'store', '--recent', '25', '--output', 'out']);
+      assert.equal(r.exitCode, 1, `${r.stdout}${r.stderr}`);
+      assert.match(String(r.stdout), new RegExp(`${HARD} +\\(40 runs\\)\\n +REGRESSION +[\\d.]+ → [\\d.]+ Mbit/s \\(-[23]\\d\\.\\d%\\), p=[<\\d.]+, from run night20 \\(2026-01-21, build=120\\); build omnios-r151054-a1 · vmm 0123456789ab → omnios-r151054-b2 · vmm fedcba987654`));
+      assert.match(String(r.stdout), /^build changed on lab at run night20 \(2026-01-21, build=120\): omnios-r151054-a1 · vmm 0123456789ab → omnios-r151054-b2 · vmm fedcba987654$/m);
+      const h = JSON.parse(readFileSync(join(box.dir, 'out/history.json'), 'utf8'));
+      const hard = h.series.find((s: { id: string }) => s.id === HARD);
+      assert.deepEqual(hard.buildChanges.map((b: { run: { runId: string } }) => b.run.runId), ['night20']);
+      assert.deepEqual(hard.changePoints[0].builds, { before: build(19), after: build(20) });
+      // A baseline from the store is one build: the runs since it changed.
+      assert.deepEqual(baselineFromHistory(join(box.dir, 'store'), 30).map((x) => x.runId), Array.from({ length: 20 }, (_, i) => `night${20 + i}`));
+    });
+  });
+
   it('takes the gate\'s baseline from the runs since the latest change point, and compare warns of an older one', async () => {
     await inSandbox(async (box) => {
       const store = join(box.dir, 'store');
