@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   dose: async () => (await import('./dose.ts')).benchDose(),
   'host-output': async () => (await import('./host-output.ts')).benchHostOutput(),
   'false-alarms': async () => (await import('./false-alarms.ts')).benchFalseAlarms(),
+  'gate-boots': async () => (await import('./gate-boots.ts')).benchGateBoots(),
 };
 
 const wanted = process.argv.slice(2);

@@ -8,12 +8,13 @@ import { loadConfig } from '../config/load.ts';
 import { ConfigError, EXIT } from '../errors.ts';
 import { readResults } from '../report/read-results.ts';
 import { writeFileAtomic, type RunResult } from '../report/results.ts';
-import { seriesNoise, splitTrials } from '../verdict/calibrate.ts';
+import { seriesNoise, splitTrials, unitsOf } from '../verdict/calibrate.ts';
 import { ignoreRuleFor } from '../verdict/compare.ts';
 import type { Command } from './command.ts';
 import { CONFIG_OPTION, intOption } from './context.ts';
 import { gateWithOptions, GATE_OPTIONS } from './gate-options.ts';
 import { runCommand } from './run.ts';
+import { gateCommand } from './gate.ts';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -30,6 +31,9 @@ export const calibrateCommand: Command = {
     'per-side': { type: 'string', help: 'tests on each side of a split (default: half of them, at most 20)' },
     trials: { type: 'string', help: 'random A/A splits (default 1000)' },
     output: { type: 'string', help: 'report folder (default: reports/calibrate)' },
+    be: { type: 'string', help: 'calibrate across reboots: boot this boot environment of --host again and again (--boots, --runs-per-boot), splitting by boot' },
+    boots: { type: 'string', help: 'with --be: boots in all (default 12)' },
+    'runs-per-boot': { type: 'string', help: 'with --be: tests of each suite in every boot (default 3)' },
     ...GATE_OPTIONS,
   },
   async run(values, positionals) {
@@ -37,8 +41,15 @@ export const calibrateCommand: Command = {
     const trials = intOption(values.trials as string | undefined, '--trials', 10) ?? 1000;
     let runs: RunResult[];
     if (values.from !== undefined) {
-      if (positionals.length) throw new ConfigError('calibrate: give suites to run, or --from earlier results, not both');
+      if (positionals.length || values.be !== undefined) throw new ConfigError('calibrate: give suites to run, or --from earlier results, not both');
       runs = readResults([String(values.from)]);
+    } else if (values.be !== undefined) {
+      // One boot environment against itself across reboots: the gate's own boot cycle, as an A/A.
+      const boots = intOption(values.boots as string | undefined, '--boots', 4) ?? 12;
+      const args = { config: values.config, host: values.host, guest: values.guest, 'baseline-be': values.be, 'candidate-be': values.be, aa: true, boots: String(Math.max(2, Math.floor(boots / 2))), 'runs-per-boot': values['runs-per-boot'], output };
+      const code = await gateCommand.run(args, positionals);
+      if (code === EXIT.usage || code === EXIT.infra || code >= 128) return code;
+      runs = readResults([output]);
     } else {
       const repeat = intOption(values['repeat-each'] as string | undefined, '--repeat-each', 4) ?? 40;
       const args = { config: values.config, host: values.host, guest: values.guest, 'repeat-each': String(repeat), output, profile: undefined };
@@ -49,21 +60,25 @@ export const calibrateCommand: Command = {
     const { config } = await loadConfig(values.config as string | undefined);
     const gate = gateWithOptions(config.gate, values);
     const tests = runs.flatMap((r) => r.tests).filter((t) => t.metrics?.length);
-    if (tests.length < 4) throw new ConfigError(`calibrate: ${tests.length} test(s) with metrics; A/A splits need at least 4 (repeat each test more)`);
-    const perSide = intOption(values['per-side'] as string | undefined, '--per-side', 2) ?? Math.min(20, Math.floor(tests.length / 2));
-    if (2 * perSide > tests.length) throw new ConfigError(`--per-side ${perSide}: only ${tests.length} tests, at most ${Math.floor(tests.length / 2)} a side`);
+    // Tests of a gate across boots are split by boot, the gate's unit.
+    const units = unitsOf(tests);
+    const unit = units.length < tests.length ? 'boots' : 'tests';
+    if (units.length < 4) throw new ConfigError(`calibrate: ${units.length} ${unit} with metrics; A/A splits need at least 4 (${unit === 'boots' ? 'boot more' : 'repeat each test more'})`);
+    const perSide = intOption(values['per-side'] as string | undefined, '--per-side', 2) ?? Math.min(20, Math.floor(units.length / 2));
+    if (2 * perSide > units.length) throw new ConfigError(`--per-side ${perSide}: only ${units.length} ${unit}, at most ${Math.floor(units.length / 2)} a side`);
     const noise = seriesNoise(tests, gate, perSide);
     const split = splitTrials(runs[0], tests, gate, { trials, perSide, seed: gate.seed });
 
     const lines = [
-      `calibration: ${tests.length} tests of one build, ${trials} random A/A splits of ${perSide} against ${perSide}`,
+      `calibration: ${tests.length} tests ${unit === 'boots' ? `in ${units.length} boots ` : ''}of one build, ${trials} random A/A splits of ${perSide} against ${perSide} ${unit}`,
       `gate: p < ${gate.significance}${gate.familyWise === 'holm' ? ' over all tested series (Holm)' : ' per series'}, worse by > ${pct(gate.noiseThreshold)} (per-metric overrides apply)`,
       '',
       `${'series'.padEnd(64)} ${'n'.padStart(3)} ${'mean'.padStart(10)} ${'CV'.padStart(6)} ${'detects'.padStart(8)} ${'false+'.padStart(7)}`,
-      ...noise.map((s) => `${s.id.padEnd(64)} ${String(s.n).padStart(3)} ${s.mean.toPrecision(4).padStart(10)} ${pct(s.cv).padStart(6)} ${pct(s.detectable).padStart(8)} ${pct(split.seriesRates.get(s.id) ?? 0).padStart(7)}${ignoreRuleFor(gate, s.key) ? '  (ignored)' : ''}`),
+      ...noise.map((s) => `${s.id.padEnd(64)} ${String(s.n).padStart(3)} ${s.mean.toPrecision(4).padStart(10)} ${pct(s.cv).padStart(6)} ${pct(s.detectable).padStart(8)} ${pct(split.seriesRates.get(s.id) ?? 0).padStart(7)}${s.boots ? `  between boots ${Number.isNaN(s.boots.icc) ? '?' : pct(s.boots.icc)} of the variance` : ''}${ignoreRuleFor(gate, s.key) ? '  (ignored)' : ''}`),
       '',
       `the gate failed ${pct(split.gateRate)} of the A/A splits${split.gateRate > gate.significance ? ` — above ${pct(gate.significance)}: raise noise thresholds or ignore the noisiest series (gate.overrides, gate.ignore)` : ''}`,
       `"detects": the drop one series alone would show 95% of the time at p < ${gate.significance} with this n (normal approximation; Holm's first step is stricter); "false+": share of A/A splits in which the gate flagged the series.`,
+      ...(unit === 'boots' ? [`between boots: the share of a series' variance that lies between boots (ICC). Near 0 for every series, boots do not matter here and the gate may take every test as a sample (gate.bootUnit: test); otherwise it keeps a boot's mean as its sample (the default).`] : []),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     const path = join(output, 'calibration.json');

@@ -12,9 +12,10 @@ import { mergeCommand } from './merge.ts';
 import { historyCommand } from './history.ts';
 import { consoleCommand, evidenceCommand } from './kept.ts';
 import { runCommand } from './run.ts';
+import { gateCommand } from './gate.ts';
 import { showReportCommand } from './show-report.ts';
 
-export const COMMANDS: Command[] = [runCommand, compareCommand, calibrateCommand, mergeCommand, historyCommand, showReportCommand, listCommand, doctorCommand, cleanCommand, consoleCommand, evidenceCommand];
+export const COMMANDS: Command[] = [runCommand, gateCommand, compareCommand, calibrateCommand, mergeCommand, historyCommand, showReportCommand, listCommand, doctorCommand, cleanCommand, consoleCommand, evidenceCommand];
 
 const mainHelp = () =>
   `usage: bhyve-smoke COMMAND [options]\n\nCommands:\n${COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`).join('\n')}\n\n` +

@@ -11,6 +11,7 @@ import type { RunResult, TestResult } from '../report/results.ts';
 import { collectSeries, compareRuns, type SeriesKey } from './compare.ts';
 import type { MetricName } from './metrics.ts';
 import { coefficientOfVariation, normalQuantile, seededRandom } from './statistics.ts';
+import { bootVariance, type BootVariance } from './boots.ts';
 
 export interface SplitTrials {
   trials: number;
@@ -36,25 +37,39 @@ function worsen(tests: TestResult[], drop: InjectedDrop): TestResult[] {
   }));
 }
 
-/** Random splits of `tests` into two sides of `perSide` (at most half each), seeded. */
+/**
+ * Random splits of `tests` into two sides of `perSide` (at most half each),
+ * seeded. Tests that ran in the boots of a gate across boots are split by
+ * boot (`perSide` boots a side, each with all its tests): the unit the gate
+ * judges them by, so what calibration says holds for the gate.
+ */
 export function splitTrials(run: RunResult, tests: readonly TestResult[], gate: GateConfig, o: { trials: number; perSide: number; seed: number; drop?: InjectedDrop }): SplitTrials {
   const random = seededRandom(o.seed);
-  const perSide = Math.min(o.perSide, Math.floor(tests.length / 2));
+  const units = unitsOf(tests);
+  const perSide = Math.min(o.perSide, Math.floor(units.length / 2));
   const seriesHits = new Map<string, number>();
   let failed = 0;
   for (let trial = 0; trial < o.trials; trial++) {
-    const shuffled = [...tests];
+    const shuffled = [...units];
     for (let i = shuffled.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
     }
-    const base = shuffled.slice(0, perSide);
-    const cand = shuffled.slice(perSide, 2 * perSide);
-    const c = compareRuns([{ ...run, tests: base }], [{ ...run, tests: o.drop ? worsen(cand, o.drop) : cand }], { gate: { ...gate, seed: gate.seed + trial }, intervals: false });
+    const base = shuffled.slice(0, perSide).flat();
+    const cand = shuffled.slice(perSide, 2 * perSide).flat();
+    const c = compareRuns([{ ...run, tests: base }], [{ ...run, tests: o.drop ? worsen(cand, o.drop) : cand }], { gate: { ...gate, seed: gate.seed + trial }, intervals: false, aa: true });
     if (c.regressed) failed++;
     for (const v of c.flagged) seriesHits.set(v.id, (seriesHits.get(v.id) ?? 0) + 1);
   }
   return { trials: o.trials, perSide, gateRate: failed / o.trials, seriesRates: new Map([...seriesHits].map(([id, n]) => [id, n / o.trials])) };
+}
+
+/** What a calibration splits: each boot's tests together where the tests ran in boots, else each test alone. */
+export function unitsOf(tests: readonly TestResult[]): TestResult[][] {
+  if (!tests.length || tests.some((t) => t.boot === undefined)) return tests.map((t) => [t]);
+  const boots = new Map<number, TestResult[]>();
+  for (const t of tests) boots.set(t.boot!, [...(boots.get(t.boot!) ?? []), t]);
+  return [...boots.values()];
 }
 
 export interface SeriesNoise {
@@ -65,6 +80,8 @@ export interface SeriesNoise {
   mean: number;
   /** Between-test coefficient of variation: the noise the gate works against. */
   cv: number;
+  /** Tests that ran in boots: the variance between boots and within a boot (verdict/boots.ts). */
+  boots?: BootVariance;
   /**
    * The smallest relative change the gate would catch 95% of the time with
    * `perSide` tests a side at its significance level (normal approximation):
@@ -79,6 +96,7 @@ export function seriesNoise(tests: readonly TestResult[], gate: GateConfig, perS
     const significance = gate.overrides[s.key.metric]?.significance ?? gate.significance;
     const threshold = gate.overrides[s.key.metric]?.noiseThreshold ?? gate.noiseThreshold;
     const detectable = Math.max(threshold, (normalQuantile(1 - significance) + normalQuantile(0.95)) * cv * Math.sqrt(2 / perSide));
-    return { id, key: s.key, unit: s.unit, n: s.values.length, mean: mean(s.values), cv, detectable };
+    const booted = s.boots.every((b) => b !== undefined) && new Set(s.boots).size >= 2;
+    return { id, key: s.key, unit: s.unit, n: s.values.length, mean: mean(s.values), cv, detectable, ...(booted ? { boots: bootVariance(s.values, s.boots as number[]) } : {}) };
   });
 }
