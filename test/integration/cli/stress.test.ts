@@ -40,6 +40,11 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
       }
       assert.ok(t.timeline.samples.filter((s) => s.series === 'iperf3.mbps').length >= 16, 'too few iperf3 intervals');
       assert.match(t.checks.find((c) => c.name === 'throughput under the hard dose')?.measured ?? '', /Mbit\/s = \d+% of unstressed/);
+      // What the gate compares: every phase's throughput, the dosed ones over unstressed, the cycle latency, the boot.
+      assert.deepEqual([...new Set(t.metrics!.map((x) => `${x.metric}${x.dims.dose ? ` ${x.dims.dose}` : ''}`))].sort(), [
+        'boot-time', 'throughput hard', 'throughput light', 'throughput recovery', 'throughput unstressed',
+        'throughput-ratio hard', 'throughput-ratio light', 'wrlock-cycle-p50', 'wrlock-cycle-p99',
+      ]);
       const raw = t.attachments.find((a) => a.name === 'iperf3-hard.txt');
       assert.ok(raw && /^\$ iperf3 -c 127\.0\.0\.1 /.test(readFileSync(raw.path, 'utf8')), 'the raw iperf3 output of the hard phase is not attached');
     });
