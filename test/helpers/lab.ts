@@ -20,10 +20,21 @@ export const LAB_PASSWORD = 'bhyve-lab';
 export const LAB_RUN_ROOT = `/tmp/bhyve-lab-${process.getuid?.() ?? 0}`;
 export const labVmNames = (): string[] => (existsSync(`${LAB_RUN_ROOT}/vmm`) ? readdirSync(`${LAB_RUN_ROOT}/vmm`) : []);
 
-/** A run root of its own (short: unix socket paths are limited). */
+/**
+ * A run root of its own (short: unix socket paths are limited). Its cleanup
+ * resets that lab host first, as a reboot would: a vm a test left there on
+ * purpose (wedged, kept) must not outlive the root that records its pids.
+ */
 export function labRunRoot(): { root: string; env: Record<string, string>; cleanup: () => void } {
   const root = mkdtempSync(join(tmpdir(), 'bl-'));
-  return { root, env: { BHYVE_LAB_RUNDIR: root }, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  return {
+    root,
+    env: { BHYVE_LAB_RUNDIR: root },
+    cleanup: () => {
+      execaSync(join(LAB_BIN, 'lab-host-reset'), [], { env: { BHYVE_LAB_RUNDIR: root }, stdio: 'ignore' });
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
