@@ -71,7 +71,7 @@ export class Iperf3 {
     // before may still be closing that test. Such a refusal, before any
     // interval, is retried: it says nothing about this phase.
     for (let attempt = 1; ; attempt++) {
-      const r = await this.once(o);
+      const r = await this.once(o, attempt);
       if (!r.error || r.intervals.length > 0 || !SERVER_NOT_READY.test(r.error) || attempt >= SERVER_RETRIES) {
         if (r.error && !o.underStress) throw new InfraError(r.error);
         return r;
@@ -81,7 +81,7 @@ export class Iperf3 {
     }
   }
 
-  private async once(o: { phase: string; seconds: number; omitSeconds?: number; reverse?: boolean; streams?: number }): Promise<Iperf3Result> {
+  private async once(o: { phase: string; seconds: number; omitSeconds?: number; reverse?: boolean; streams?: number }, attempt = 1): Promise<Iperf3Result> {
     const [addr, port] = splitTarget(this.target);
     const streams = o.streams ?? 1;
     const argv = [
@@ -102,7 +102,8 @@ export class Iperf3 {
       this.timeline.sample('iperf3.mbps', mbps, t);
     });
     const r = await running.done;
-    this.keep(`iperf3-${o.phase}.txt`, `$ ${r.command}\n(exit ${r.exitCode}${r.timedOut ? ', timed out' : ''})\n${r.stdout}${r.stderr}`);
+    // Each try its own file: a refused try's output is not overwritten by the next.
+    this.keep(`iperf3-${o.phase}${attempt > 1 ? `.try${attempt}` : ''}.txt`, `$ ${r.command}\n(exit ${r.exitCode}${r.timedOut ? ', timed out' : ''})\n${r.stdout}${r.stderr}`);
     this.timeline.event('iperf3-end', `${o.phase}: ${intervals.length} intervals`);
     const meanMbps = intervals.reduce((s, i) => s + i.mbps, 0) / Math.max(1, intervals.length);
     if (r.exitCode === 0 && !r.timedOut) {
