@@ -4,7 +4,7 @@
 // lines before the `E`; the harness times the lines as they arrive, so no
 // host clock with sub-second resolution is needed (illumos date(1) has none).
 // A cycle without its `E` past the deadline is a blocked write lock: a hang.
-import { InfraError } from '../errors.ts';
+import { InfraError, messageOf } from '../errors.ts';
 import { UnexpectedOutput } from '../platform/host-output.ts';
 import { percentile } from '../verdict/latency.ts';
 import { wrlockCycleFailure } from '../platform/bhyvectl.ts';
@@ -95,6 +95,10 @@ export class WrlockHammer {
   private running?: RunningCommand;
   private inFlight?: { cycle: number; since: number };
   private summary: HammerSummary = { cycles: 0, failed: 0, failures: {}, latenciesMs: [] };
+  /** The loop ended by itself (its count done, or its session lost): a cycle it left in flight is no longer watched. */
+  private loopEnded = false;
+  /** Write-lock cycles that took the lock, over every start: the test's exposure. */
+  private taken = 0;
   private timer?: NodeJS.Timeout;
   /** The loop's lines and their arrival times, kept raw: the transcript is written only when evidence asks for it. */
   private readonly logLines: string[] = [];
@@ -118,6 +122,11 @@ export class WrlockHammer {
     private readonly deadlineMs: number,
   ) {}
 
+  /** Write-lock cycles that completed, however many times the hammer started: what the host was exposed to. */
+  get cyclesTaken(): number {
+    return this.taken;
+  }
+
   /** Everything the loop printed, with arrival times: evidence for a hang. */
   get transcript(): string {
     return this.logLines.map((line, i) => `${new Date(this.logTimes[i]).toISOString()} ${line}\n`).join('');
@@ -135,7 +144,17 @@ export class WrlockHammer {
     const args = [interval, String(dose.count ?? 0), pattern, String(on), String(off), String(dose.seed ?? 1)];
     const command = `sh -c ${shJoin([HAMMER_SH, 'hammer', this.host.platform.bhyvectl, this.vm.vmm, ...args])}`;
     this.running = this.host.transport.start(command, { timeoutMs: HAMMER_LIFETIME_MS, doing: `hammering the write lock of ${this.vm.vmm}`, keepStdout: false });
+    this.loopEnded = false;
     this.timeline.event('hammer-start', `rate ${dose.rate}, ${typeof p === 'object' ? `burst ${on} s on / ${off} s off` : p}${dose.count ? `, ${dose.count} cycles` : ''}`);
+    const running = this.running;
+    // A loop whose session is lost (a host that stops answering) can time no cycle: the watch is broken, the vm not hung.
+    running.done.then(() => {
+      if (this.running === running) this.loopEnded = true;
+    }, (e) => {
+      if (this.running !== running) return;
+      this.loopEnded = true;
+      this.watchdog.broken('wrlock', e instanceof InfraError ? e : new InfraError(messageOf(e)));
+    });
     onLines(this.running.stdout, (line, now) => this.line(line, now));
     this.timer = setInterval(() => this.check(), CHECK_EVERY_MS);
   }
@@ -149,7 +168,8 @@ export class WrlockHammer {
    * means the vm must not be destroyed. Resolves with it, or nothing.
    */
   async stillBlocked(graceMs: number): Promise<{ cycle: number; forMs: number } | undefined> {
-    if (!this.running) return undefined;
+    // A loop that is gone (its ssh session lost with the host's answer) says nothing of the cycle it left.
+    if (!this.running || this.loopEnded) return undefined;
     const deadline = Date.now() + graceMs;
     while (this.inFlight && Date.now() < deadline) await new Promise((r) => setTimeout(r, CHECK_EVERY_MS));
     return this.inFlight ? { cycle: this.inFlight.cycle, forMs: Date.now() - this.inFlight.since } : undefined;
@@ -181,6 +201,7 @@ export class WrlockHammer {
       const ms = now - this.inFlight.since;
       this.summary.cycles++;
       this.summary.latenciesMs.push(ms);
+      if (read.rc === 0) this.taken++;
       if (read.rc !== 0) {
         this.summary.failed++;
         const why = wrlockCycleFailure(read.rc, this.output.join('\n'), this.host.platform.errnoNames);
@@ -222,8 +243,10 @@ export class WrlockHammer {
   async stop(): Promise<HammerSummary> {
     clearInterval(this.timer);
     if (this.running) {
-      await this.running.kill();
+      // Ours no longer before it is killed: its end (ssh exits 255 when its command is killed) is no lost session.
+      const running = this.running;
       this.running = undefined;
+      await running.kill();
       this.timeline.event('hammer-stop', `${this.summary.cycles} cycles`);
     }
     if (this.inFlight && !this.summary.blocked) {

@@ -30,7 +30,6 @@ describe('a host\'s reboot', { timeout: 120_000 }, () => {
     } finally {
       await host.close();
       await sshd.stop();
-      execFileSync(join(LAB_BIN, 'lab-host-reset'), { env: { ...process.env, ...run.env } });
       run.cleanup();
     }
   });
