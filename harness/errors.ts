@@ -30,6 +30,11 @@ export class HangDetected extends Error {
   override name = 'HangDetected';
 }
 
+/** The host rebooted (a panic) or stopped answering under the test: never retried, its crash record as evidence. Exit 1, JUnit <failure>. */
+export class HostDied extends Error {
+  override name = 'HostDied';
+}
+
 /** The run was interrupted (SIGINT/SIGTERM): unfinished tests are reported as aborted errors. */
 export class Aborted extends Error {
   override name = 'Aborted';
@@ -40,6 +45,6 @@ export class Aborted extends Error {
 }
 
 export const exitCodeFor = (e: unknown): number =>
-  e instanceof ConfigError ? EXIT.usage : e instanceof CheckFailure || e instanceof HangDetected ? EXIT.checkFailed : EXIT.infra;
+  e instanceof ConfigError ? EXIT.usage : e instanceof CheckFailure || e instanceof HangDetected || e instanceof HostDied ? EXIT.checkFailed : EXIT.infra;
 
 export const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));

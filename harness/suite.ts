@@ -18,6 +18,9 @@ export interface ResolvedThresholds {
   osUpdateMs: number;
   wrlockCycleMs: number;
   wedgeGraceMs: number;
+  hostUnresponsiveMs: number;
+  hostReturnMs: number;
+  crashRecordWaitMs: number;
   heartbeatGapMs: number;
   heartbeatIntervalMs: number;
   reboots: number;

@@ -66,6 +66,9 @@ export class Vm {
   /** How commands reach the guest: its serial console, or (ssh access) a shell over its OpenSSH server. */
   private readonly reach: Extract<GuestAccess, { kind: 'serial' }> | { kind: 'ssh'; adapter: RemoteShellAdapter; shell: RemoteShell };
   private reboots = 0;
+  /** Exposure: guest reboots and forced resets done, and when its bhyve first started (vm-time runs from there). */
+  private resets = 0;
+  private startedAt?: number;
   /** How the platform makes, starts and removes the vm; set at provisioning. */
   private plan?: VmPlan;
   private vmmName?: string;
@@ -132,6 +135,7 @@ export class Vm {
     });
     await host.exec(`mkdir -p ${dir} && chmod 700 ${dir}`, { doing: `creating ${this.dir}` });
     // The command line carries the VNC password; the runner masks it in all it records of this vm (vm.secrets).
+    this.startedAt ??= Date.now();
     const started = await this.plan.start();
     this.vmmName = started.vmm;
     this.o.timeline.event('started', started.commandLine);
@@ -289,6 +293,7 @@ export class Vm {
     const status = await this.waitForExit(before + 1, timeoutMs);
     if (status !== 0) throw new CheckFailure(`${this.name}: reboot ended bhyve with exit ${status}, expected 0 (rebooted)`);
     this.o.timeline.event('rebooted');
+    this.resets++;
     await this.untilReady(Math.max(1, timeoutMs - (Date.now() - started)), 'login prompt after reboot');
     const ms = Date.now() - started;
     this.o.timeline.event('ready', `${ms} ms after reboot`);
@@ -322,6 +327,7 @@ export class Vm {
     await this.screen.settle();
     this.o.timeline.event('force-reset');
     await this.bhyvectl('--force-reset', `resetting ${this.name}`);
+    this.resets++;
   }
 
   /** Host-forced poweroff (`bhyvectl --force-poweroff`): bhyve exits 1 and the supervisor stops. */
@@ -341,6 +347,11 @@ export class Vm {
   }
 
   /** Stops the supervisor and bhyve and removes everything of the vm from the host. Idempotent. */
+  /** What the vm went through so far: guest reboots and forced resets, and seconds since its bhyve first started. */
+  get exposure(): { guestReboots: number; vmSeconds: number } {
+    return { guestReboots: this.resets, vmSeconds: this.startedAt === undefined ? 0 : Math.round((Date.now() - this.startedAt) / 100) / 10 };
+  }
+
   async destroy(): Promise<void> {
     this.console.close();
     if (this.reach.kind === 'ssh') this.reach.shell.stopHeartbeat();

@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
         args: rest,
         allowPositionals: true,
         strict: true,
-        options: { ...Object.fromEntries(Object.entries(command.options).map(([k, o]) => [k, { type: o.type }])), help: { type: 'boolean' } },
+        options: { ...Object.fromEntries(Object.entries(command.options).map(([k, o]) => [k, { type: o.type, ...(o.short ? { short: o.short } : {}) }])), help: { type: 'boolean' } },
       });
     } catch (e) {
       throw new ConfigError(`${messageOf(e).replace(/\. To specify a positional.*$/s, '')} (see bhyve-smoke ${name} --help)`);

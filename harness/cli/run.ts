@@ -3,6 +3,7 @@
 // series is in doubt run more iterations of its tests (keeping all data)
 // before the verdict.
 import { join } from 'node:path';
+import { formatDuration, parseDuration } from '../duration.ts';
 import { ConfigError } from '../errors.ts';
 import { RECORD_OPTIONS, baselineFromHistory, labelsOf, recordRun } from './history.ts';
 import { mergeRuns } from '../report/merge.ts';
@@ -26,6 +27,9 @@ export const runCommand: Command = {
   options: {
     ...RUN_OPTIONS,
     'repeat-each': { type: 'string', help: 'run each test N times' },
+    'max-failures': { type: 'string', help: 'start no further test once N tests have failed or errored (the running ones finish); reports as always' },
+    'first-failure': { type: 'boolean', short: 'x', help: 'stop at the first failure: --max-failures 1' },
+    duration: { type: 'string', help: 'start no further test after this long, e.g. 8h (a soak: with --repeat-each, or alone to repeat until then)' },
     shard: { type: 'string', help: 'run only shard I of N (I/N) of the plan; combine the shards with merge' },
     durations: { type: 'string', help: 'results.json (file or folder) of an earlier run: balance --shard by its test durations' },
     baseline: { type: 'string', help: 'gate: compare this run against a baseline results.json (file or folder)' },
@@ -51,12 +55,15 @@ export const runCommand: Command = {
         ? baselineFromHistory(String(values['baseline-from']), intOption(values.last as string | undefined, '--last', 1) ?? 10)
         : undefined;
     const durations = values.durations !== undefined ? durationsOf(readResults([String(values.durations)])) : undefined;
+    const soak = soakOf(values);
+    if (soak.durationMs !== undefined && (baseline || ab)) throw new ConfigError('--duration is a soak; a gate run (--baseline, --ab) needs all its planned tests');
 
-    const setup = await setUpRun(values, positionals, { ab });
+    const setup = await setUpRun(values, positionals, { ab, ...(soak.repeatEach ? { repeatEach: soak.repeatEach } : {}) });
     const { loaded, suites, filter, settings, output, wants, junit } = setup;
     const gate = gateWithOptions(loaded.config.gate, values);
     const tests = shard ? shardOf(setup.tests, shard, durations) : setup.tests;
-    const runOptions = (planned: PlannedTest[], out: string) => setup.runOptions(planned, out, { ...(shard ? { shard } : {}), ...(labels ? { labels } : {}) });
+    const runOptions = (planned: PlannedTest[], out: string) => setup.runOptions(planned, out, { ...(shard ? { shard } : {}), ...(labels ? { labels } : {}), ...soak.options });
+    if (soak.repeatEach) process.stdout.write(`soak: each test again and again for ${formatDuration(soak.durationMs!)} (at most ${soak.repeatEach} times)${soak.options.maxFailures ? `, until ${soak.options.maxFailures} failure(s)` : ''}\n`);
 
     // Runs that kept vms for inspection are left be: the engineer is poking at them.
     await reapBeforeRun();
@@ -120,4 +127,19 @@ function sideOf(runs: RunResult[], target: string): RunResult {
   const tests = runs.flatMap((r) => r.tests).filter((t) => t.pool === target);
   const used = new Set(tests.map((t) => t.host));
   return { ...runs[0], hosts: runs[0].hosts.filter((h) => used.has(h.name)), tests };
+}
+
+/** Most repeats a soak plans when only --duration bounds it: its clock ends it long before. */
+const SOAK_REPEATS = 10_000;
+
+/** --max-failures / -x and --duration: when a soak stops starting tests, and (--duration alone) how often it may repeat each. */
+function soakOf(values: Record<string, string | boolean | undefined>): { options: { maxFailures?: number; durationMs?: number }; durationMs?: number; repeatEach?: number } {
+  if (values['first-failure'] && values['max-failures'] !== undefined) throw new ConfigError('-x is --max-failures 1: give one of them');
+  const maxFailures = values['first-failure'] ? 1 : intOption(values['max-failures'] as string | undefined, '--max-failures', 1);
+  const durationMs = values.duration !== undefined ? parseDuration(String(values.duration), '--duration') : undefined;
+  return {
+    options: { ...(maxFailures !== undefined ? { maxFailures } : {}), ...(durationMs !== undefined ? { durationMs } : {}) },
+    durationMs,
+    ...(durationMs !== undefined && values['repeat-each'] === undefined ? { repeatEach: SOAK_REPEATS } : {}),
+  };
 }

@@ -46,7 +46,7 @@ export const hostSchema = z.strictObject({
    * The lab's faults for every vm of this host (lab platform only), e.g.
    * `slow-wrlock=50`: a stand-in for a bad build, for A/B runs on the lab.
    */
-  labFaults: z.string().regex(/^[a-z0-9=,-]+$/, 'a lab fault list such as "slow-wrlock=50"').optional(),
+  labFaults: z.string().regex(/^[a-z0-9=,@-]+$/, 'a lab fault list such as "slow-wrlock=50"').optional(),
   /**
    * false: the lab's bhyvectl without --wrlock-cycle, as an illumos bhyvectl
    * from before the hook (lab platform only): tests that need it are skipped.
@@ -160,6 +160,16 @@ export const thresholdsSchema = z.strictObject({
    * run until it is rebooted.
    */
   wedgeGrace: duration.default('5s'),
+  /**
+   * A host that does not answer (its boot id read) for longer than this is
+   * unresponsive: a finding on every test running there, as a host that
+   * rebooted under them is (host-life/vitals.ts).
+   */
+  hostUnresponsive: duration.default('60s'),
+  /** How long a host that died is waited for, to read its crash record, before its tests' findings are made without it. */
+  hostReturn: duration.default('10m'),
+  /** Once it is back, how long its crash record is waited for (savecore saves the dump at boot, and fmd diagnoses after). */
+  crashRecordWait: duration.default('5m'),
   /** Silence between guest heartbeats; a longer one is a hang. Keep it near 3 heartbeat intervals. */
   heartbeatGap: duration.default('3s'),
   /** Throughput under each hammer dose, as a fraction of the same run's unstressed phase (paired). */

@@ -11,6 +11,7 @@ import { DEV_VMM_LISTING, destroySupervisedVm } from './teardown.ts';
 import { tapLinks } from './links.ts';
 import { FREEBSD_ERRNO } from './bhyvectl.ts';
 import { parseProcstatKk, FREEBSD_VMM_FUNCTION } from './stacks.ts';
+import { FREEBSD_CRASH } from './freebsd-crash.ts';
 import { oneLine, readLines } from './host-output.ts';
 
 /** bhyve(8)'s FreeBSD command line: the Handbook's slots, the NIC the vm's own tap. */
@@ -92,6 +93,7 @@ export const freebsdPlatform = (): Platform => ({
   uname: 'FreeBSD',
   fingerprint: FREEBSD_FINGERPRINT,
   build: FREEBSD_BUILD,
+  crash: FREEBSD_CRASH,
   bootEnvironments: BECTL_BOOT_ENVIRONMENTS,
   // shutdown(8) -r runs rc.shutdown, then init reboots; it forks and exits 0 at once (sbin/shutdown/shutdown.c), detached all the same.
   reboot: 'daemon -f /sbin/shutdown -r now',

@@ -1,5 +1,6 @@
 // illumos: raw bhyve in the global zone (bhyve(8), bhyvectl(8) of illumos-gate).
 import { ILLUMOS_FINGERPRINT } from './fingerprint.ts';
+import { illumosCrash } from './illumos-crash.ts';
 import type { BootEnvironment, BootEnvironmentRecipe, ConsoleSpec, FramebufferSettings, FramebufferSpec, Platform, VmLaunch } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 import { supervisedPlan } from './supervised.ts';
@@ -143,6 +144,7 @@ export const illumosBase = {
   // freemem is in pages (kstat unix:0:system_pages), pagesize(1) in bytes.
   fingerprint: ILLUMOS_FINGERPRINT,
   build: ILLUMOS_BUILD,
+  crash: illumosCrash(),
   reboot: ILLUMOS_REBOOT,
   freeMemoryMiB: "echo $(( $(kstat -p unix:0:system_pages:freemem | awk '{ print $2 }') * $(pagesize) / 1048576 ))",
   workRoot: '/var/tmp/bhyve-smoke',

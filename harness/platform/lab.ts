@@ -5,6 +5,7 @@ import { LINUX_FINGERPRINT } from './fingerprint.ts';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Platform, VmLaunch } from './types.ts';
+import { illumosCrash } from './illumos-crash.ts';
 import { beadmBootEnvironments, illumosBhyveArgv, socketConsole, unixFramebuffer } from './illumos.ts';
 import { shQuote } from '../transport/quote.ts';
 import { statsProgress } from './vcpu-stats.ts';
@@ -58,6 +59,8 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string, wrl
     // The lab's build: the stamp of the boot environment it runs, its vmm stand-in's code and the faults it acts out.
     build: `${shQuote(`${labDir}/bin/lab-build`)}${faults ? ` ${shQuote(faults)}` : ''}`,
     bootEnvironments: beadmBootEnvironments(`${labDir}/bin/beadm`),
+    // A lab panic's record, in FMA's shapes (fixtures/lab/bin/fmdump, dumpadm); the lab saves no dump, so no mdb.
+    crash: illumosCrash({ fmdump: `${labDir}/bin/fmdump`, dumpadm: `${labDir}/bin/dumpadm` }),
     workRoot: '/tmp/bhyve-smoke',
     // Faults reach the lab's bhyve through its environment (fixtures/lab/README.md).
     plan: (host, vm) => supervisedPlan(host, vm, (launch: VmLaunch) => [...(faults ? ['env', `BHYVE_LAB_FAULTS=${faults}`] : []), `${labDir}/bin/bhyve`, ...illumosBhyveArgv(launch).slice(1)]),

@@ -165,6 +165,39 @@ export interface BootIdRecipe {
   parse(output: string): string;
 }
 
+/**
+ * What a platform's own tools say of a crash, once the host is back
+ * (host-life/crash.ts reads it): a listing of the crash records on the host,
+ * so the ones a death left are those not listed when the run began; the
+ * commands reading one record, and the parser of what they print.
+ */
+export interface CrashRecipe {
+  /** Where the records are, in words, for a finding that found none (e.g. "FMA's fault log (fmdump)"). */
+  readonly source: string;
+  /** The ids of every crash record on the host: read when the run starts, and again after a death. */
+  readonly records: { command: string; parse(output: string): string[] };
+  /**
+   * One record's evidence files (the first is the record itself) and how to
+   * read them: the panic, its stack, when, and the dump — plus any evidence
+   * that only the reading can name (mdb on a saved dump).
+   */
+  read(id: string): { files: Array<{ name: string; command: string }>; parse(outputs: string[]): CrashReading; more?(reading: CrashReading): Array<{ name: string; command: string }> };
+}
+
+/** A crash record, read: what the summary line and the finding say. */
+export interface CrashReading {
+  /** The panic string (illumos panicstr, FreeBSD's Panic String). */
+  panic?: string;
+  /** The panic stack's frames, outermost last, as the platform prints them. */
+  stack: string[];
+  /** The first frame in vmm or viona (the frame the finding names), if any. */
+  frame?: string;
+  /** When the host crashed, as the platform says it. */
+  crashTime?: string;
+  /** The saved dump (its files), or why there is none. */
+  dump: { dir: string; files: string[] } | { none: string };
+}
+
 /** A vm in a host's listing: our name for it, and what the host's tools call it. */
 export interface ListedVm {
   name: string;
@@ -219,6 +252,8 @@ export interface Platform {
    * vmm-loaded, vmm-sha256, debug.
    */
   readonly build: string;
+  /** How a crash is told after the host comes back (FMA and savecore on illumos, /var/crash on FreeBSD). */
+  readonly crash?: CrashRecipe;
   /** The boot environments, where the platform switches builds with them (beadm, bectl, piadm). */
   readonly bootEnvironments?: BootEnvironmentRecipe;
   /** A shell command printing the host's free memory in MiB. */

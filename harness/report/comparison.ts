@@ -1,7 +1,8 @@
 // A comparison's reports: a table for people, JUnit (one testcase per series,
 // a regression is a <failure>; one per candidate hang), and JSON.
 import { join } from 'node:path';
-import { pct, type Comparison, type SeriesVerdict } from '../verdict/compare.ts';
+import { pct, untestable, type Comparison, type SeriesVerdict } from '../verdict/compare.ts';
+import { describeExposure } from '../verdict/exposure.ts';
 import { extend, newBuilder } from './junit-builder.ts';
 import { writeFileAtomic } from './results.ts';
 
@@ -32,15 +33,24 @@ export function formatComparison(c: Comparison, labels = { base: 'baseline', can
   const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd();
   const out = [line(head), ...rows.map(line)];
   for (const v of c.series.filter((x) => x.boots)) out.push(`boots      ${v.id}: ${bootsNote(v.boots!)}`);
-  for (const l of c.liveness) out.push(`HANG       ${l.test} on ${l.host}: ${l.message}`);
+  for (const l of c.liveness) out.push(`${l.kind === 'host' ? 'HOST DIED' : 'HANG'.padEnd(9)}  ${l.test} on ${l.host}: ${l.message}`);
+  if (c.exposure) for (const [side, e] of [[labels.base, c.exposure.base], [labels.cand, c.exposure.cand]] as const) out.push(`exposure   ${side}: ${describeExposure(e)}`);
   if (c.builds.base.length || c.builds.cand.length) out.push(`builds: ${labels.base} ${c.builds.base.join(', ') || 'unknown'}; ${labels.cand} ${c.builds.cand.join(', ') || 'unknown'}${c.aa ? ' (an A/A comparison, as asked)' : ''}`);
   for (const w of c.warnings) out.push(`warning: ${w}`);
   const { significance, noiseThreshold, resamples, seed } = c.parameters;
   out.push('');
-  out.push(`rule: a series regressed when its one-sided permutation p < ${significance}${c.familyWise === 'holm' ? ` over the ${c.series.filter((v) => v.pValue !== undefined).length} tested series (Holm)` : ''} (${resamples} resamples, seed ${seed}), it is worse by more than ${(noiseThreshold * 100).toFixed(0)}% (per-metric overrides apply), and its metric and dose are worse on average across guests and directions; any candidate hang fails.`);
+  out.push(`rule: a series regressed when its one-sided permutation p < ${significance}${c.familyWise === 'holm' ? ` over the ${c.series.filter((v) => v.pValue !== undefined).length} tested series (Holm)` : ''} (${resamples} resamples, seed ${seed}), it is worse by more than ${(noiseThreshold * 100).toFixed(0)}% (per-metric overrides apply), and its metric and dose are worse on average across guests and directions; any candidate hang or host death fails.`);
   const regressed = c.series.filter((v) => v.status === 'regressed').length;
-  out.push(c.regressed
-    ? `verdict: FAIL — ${regressed} series regressed${c.liveness.length ? `, ${c.liveness.length} hang(s) in the candidate` : ''}`
+  const hangs = c.liveness.filter((l) => l.kind === 'hang').length;
+  // One death takes every test running on its host: each is named once, by what it was.
+  const deaths = [...new Set(c.liveness.filter((l) => l.kind === 'host').map((l) => l.message))];
+  const why = untestable(c);
+  out.push(why && !c.regressed ? `verdict: none — ${why}` : c.regressed
+    ? `verdict: FAIL — ${[
+      ...deaths.map((d) => `the candidate's ${d}`),
+      ...(hangs ? [`${hangs} hang(s) in the candidate`] : []),
+      `${regressed} series regressed`,
+    ].join('; ')}`
     : `verdict: pass — no regression in ${c.series.filter((v) => v.pValue !== undefined).length} tested series${c.series.some((v) => v.status === 'insufficient') ? ' (some series had too few samples to test)' : ''}`);
   return `${out.join('\n')}\n`;
 }
@@ -69,7 +79,8 @@ export function buildComparisonJunit(c: Comparison, name: string): string {
   }
   for (const l of c.liveness) {
     const message = `${l.test} on ${l.host}: ${l.message}`;
-    suite.testCase().className('compare.liveness').name(`no hang: ${l.test}`).time(0).failure(message, 'HangDetected').stacktrace(`${message}\nany hang in the candidate fails the gate`);
+    const [check, type] = l.kind === 'host' ? ['host survived', 'HostDied'] : ['no hang', 'HangDetected'];
+    suite.testCase().className('compare.liveness').name(`${check}: ${l.test}`).time(0).failure(message, type).stacktrace(`${message}\nany ${l.kind === 'host' ? 'host death' : 'hang'} in the candidate fails the gate`);
   }
   return builder.build();
 }

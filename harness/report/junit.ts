@@ -83,6 +83,7 @@ export function buildJunit(run: RunResult, options: Partial<JunitOptions> = {}):
       'bhyve-smoke.reproduce': t.reproduce,
       'bhyve-smoke.kept': t.kept,
       'bhyve-smoke.host-wedged': t.wedged ? `${t.host}: ${wedgedNote(t.wedged)}` : undefined,
+      'bhyve-smoke.host-died': t.hostDeath?.summary,
       'bhyve-smoke.known': t.known?.map((k) => k.id).join(', '),
     };
     for (const [k, v] of Object.entries(props)) if (v !== undefined) suite.property(k, plainText(String(v)));
@@ -156,6 +157,7 @@ function failureStory(t: TestResult, headline: string[], attachments: string[]):
     ...(t.known ?? []).map((k) => `known issue ${k.id}${k.summary ? ` (${k.summary})` : ''}: matched in ${k.where}: ${k.line}`),
     t.stuckFrames?.length ? `stuck:\n${t.stuckFrames.map((s) => `  ${s.thread} in ${s.frame}`).join('\n')}` : '',
     t.wedged ? `host ${t.host} ${wedgedNote(t.wedged)}` : '',
+    t.hostDeath?.crash?.stack?.length ? `panic stack (${t.hostDeath.crash.record}):\n${t.hostDeath.crash.stack.map((f) => `  ${f}`).join('\n')}` : '',
     tail ? `console tail${t.vm ? ` of ${t.vm}` : ''} (last ${TAIL_LINES} lines):\n${tail}` : '',
     attachments.length ? `evidence:\n${attachments.map((a) => `  ${a}`).join('\n')}` : '',
     ...(t.missingEvidence ?? []).map((m) => `missing evidence: ${m.name}: ${m.reason}`),

@@ -63,6 +63,6 @@ export class LineReporter implements Reporter {
     const s = summarize(run.tests);
     const parts = [`${s.passed} passed`, `${s.failed} failed`, `${s.error} errors`, `${s.skipped} skipped`];
     if (s.flaky) parts.push(`${s.flaky} flaky`);
-    this.print(`${run.interrupted ? `interrupted (${run.interrupted}); ` : ''}${parts.join(', ')} in ${formatDuration(run.durationMs)}`);
+    this.print(`${run.interrupted ? `interrupted (${run.interrupted}); ` : ''}${run.stopped ? `stopped (${run.stopped.reason}; ${run.stopped.notStarted} planned tests not started); ` : ''}${parts.join(', ')} in ${formatDuration(run.durationMs)}`);
   }
 }

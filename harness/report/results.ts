@@ -10,6 +10,8 @@ import type { MetricValue } from '../verdict/metrics.ts';
 import type { KnownMatch } from '../verdict/triage.ts';
 import type { ImageIdentity } from '../image/disk-image.ts';
 import type { BuildIdentity } from '../host-life/build.ts';
+import type { HostDeath } from '../host-life/vitals.ts';
+import type { CrashReading } from '../platform/types.ts';
 
 /**
  * passed; failed (a check failed or a hang); error (the harness could not do
@@ -67,7 +69,24 @@ export interface TestResult {
   wedged?: WedgedVm;
   /** Where the hung vm's threads were stuck: each one's innermost frame in the hypervisor's code, from the stack evidence. */
   stuckFrames?: Array<{ thread: string; frame: string }>;
+  /** Its host rebooted (a panic) or stopped answering under it: the `host survived` finding, with the crash record. */
+  hostDeath?: HostDeathRecord;
+  /** What it exposed its host to: what hang and panic rates are counted against (compare, the gate). */
+  exposure?: Exposure;
 }
+
+/** A test's exposure: write-lock cycles taken, guest reboots (forced resets too), and how long its vm ran. */
+export interface Exposure {
+  wrlockCycles: number;
+  guestReboots: number;
+  vmSeconds: number;
+}
+
+/** A host's death under a test (host-life/vitals.ts), as results.json keeps it: its crash record read, its files attached. */
+export type HostDeathRecord = Omit<HostDeath, 'crash'> & {
+  /** The crash record: its id, panic, stack, the first vmm or viona frame, when, the dump; or why there is none. */
+  crash?: { record?: string; missing?: string } & Partial<CrashReading>;
+};
 
 /**
  * A vm the run left on a wedged host: its write lock never returned, so it
@@ -135,6 +154,8 @@ export interface RunResult {
   finishedAt: string;
   durationMs: number;
   interrupted?: string;
+  /** A soak that ended early (--max-failures reached, --duration spent): why, and how many planned tests never started. */
+  stopped?: { reason: string; notStarted: number };
   hosts: HostSummary[];
   /** This run was one shard of a plan (`--shard i/n`). */
   shard?: { index: number; total: number };

@@ -5,8 +5,8 @@ import pLimit from 'p-limit';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { Aborted, CheckFailure, ConfigError, HangDetected, InfraError, messageOf } from '../errors.ts';
-import { parseDuration } from '../duration.ts';
+import { Aborted, CheckFailure, ConfigError, HangDetected, HostDied, InfraError, messageOf } from '../errors.ts';
+import { formatDuration, parseDuration } from '../duration.ts';
 import { BrowserSession } from '../evidence/browser.ts';
 import { Screen } from '../evidence/screen.ts';
 import { accessFor } from '../guest/adapters.ts';
@@ -14,7 +14,7 @@ import { createHost, type Host } from '../host.ts';
 import { writeJunit, type JunitOptions } from '../report/junit.ts';
 import { writeReportHtml } from '../report/html/page.ts';
 import { multiplex, type Reporter } from '../report/reporter.ts';
-import { exitCodeOf, writeResults, type RunResult, type TestResult, type TestStatus } from '../report/results.ts';
+import { exitCodeOf, writeResults, type HostDeathRecord, type RunResult, type TestResult, type TestStatus } from '../report/results.ts';
 import type { ResolvedThresholds } from '../suite.ts';
 import { Timeline } from '../timeline.ts';
 import { shQuote } from '../transport/quote.ts';
@@ -34,6 +34,8 @@ import { resolveFramebuffer, resolvePassword } from './credentials.ts';
 import { checkHostForRun, type HostHealth } from './health.ts';
 import { HostSlots } from './host-slots.ts';
 import { collectEvidence } from '../evidence/host-evidence.ts';
+import type { HostVitals } from '../host-life/vitals.ts';
+import { deathRecord, hostDeathDuring, judgeHostSurvived, raceHostDeath, watchHosts } from './host-death.ts';
 import type { PlannedTest } from './plan.ts';
 import { folderAt, newRunId, removeRecord, vmNamePrefix, wedgedNote, writeRecord, type KeptVm, type RunRecord, type WedgedVm } from './records.ts';
 
@@ -57,6 +59,10 @@ export interface RunOptions {
   labels?: Record<string, string>;
   /** Every host must run this build (--expect-build); else its own expectBuild, if any. */
   expectBuild?: string;
+  /** Start no further test once this many have failed or errored (--max-failures, -x). */
+  maxFailures?: number;
+  /** Start no further test after this long (--duration): a soak. */
+  durationMs?: number;
 }
 
 /** Everything the run has started, for teardown on abort. */
@@ -104,17 +110,28 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   report.onBegin(runId, o.tests);
   const results: TestResult[] = [];
   const kept: string[] = [];
+  let vitals = new Map<string, HostVitals>();
+  // A soak ends at its first failures or when its time is spent: no further test starts, the running ones finish.
+  let failures = 0;
+  let stopped: RunResult['stopped'];
+  const mayStart = () => {
+    const why = o.maxFailures !== undefined && failures >= o.maxFailures ? `--max-failures ${o.maxFailures} reached`
+      : o.durationMs !== undefined && Date.now() - startedAt.getTime() >= o.durationMs ? `--duration ${formatDuration(o.durationMs)} spent` : undefined;
+    if (why) stopped = { reason: stopped?.reason ?? why, notStarted: (stopped?.notStarted ?? 0) + 1 };
+    return !why;
+  };
   try {
     // 3. Each host's health, fingerprint and run folder; a host that fails is
     //    quarantined for the run and the other hosts of its pool take its tests.
     const needed = new Set(o.tests.filter((t) => !t.skip).flatMap((t) => t.hosts));
+    const guestsOn = (name: string) => [...new Set(o.tests.filter((t) => !t.skip && t.hosts.includes(name)).map((t) => t.guest))];
     await Promise.all([...needed].map(async (name) => {
-      const guests = [...new Set(o.tests.filter((t) => !t.skip && t.hosts.includes(name)).map((t) => t.guest))];
-      const h = await checkHostForRun(hosts.get(name)!, o.config, runDirs.get(name)!, guests, o.expectBuild);
+      const h = await checkHostForRun(hosts.get(name)!, o.config, runDirs.get(name)!, guestsOn(name), o.expectBuild);
       health.set(name, h);
       if (h.quarantined) report.onNote(`host ${name} ${h.wrongBuild ? '' : 'quarantined for this run: '}${h.quarantined}`);
     }));
     const finish = (result: TestResult) => {
+      if (result.status === 'failed' || result.status === 'error') failures++;
       if (result.kept) kept.push(result.kept);
       if (result.leftBehind) kept.push(result.leftBehind);
       results.push(result);
@@ -126,6 +143,13 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       const why = new InfraError(wrong.map((n) => `host ${n} ${health.get(n)!.quarantined}`).join('; '));
       for (const test of o.tests) finish(test.skip ? { ...baseResult(test, test.host, o), status: 'skipped', skipReason: test.skip } : errorResult(test, test.host, why, o));
     } else {
+      // Each healthy host's life is watched while its tests run: a reboot or a host that stops answering is a finding.
+      const watched = await watchHosts([...needed].filter((n) => !health.get(n)?.quarantined).map((n) => hosts.get(n)!), o.thresholds, (line) => report.onNote(line));
+      vitals = watched.vitals;
+      for (const [name, e] of watched.failed) {
+        health.set(name, { ...health.get(name), quarantined: `its boot id cannot be read to watch it through the run: ${messageOf(e).split('\n')[0]}` });
+        report.onNote(`host ${name} quarantined for this run: ${health.get(name)!.quarantined}`);
+      }
       // 4. Schedule: p-limit bounds each pool to its healthy hosts' capacity;
       //    the slots place each test on a free host able to run it.
       const healthy = (t: PlannedTest) => t.hosts.filter((h) => health.get(h) && !health.get(h)!.quarantined);
@@ -147,6 +171,22 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
         writeRecord(record);
         slots.retire(hostName);
         report.onNote(`host ${hostName} ${wedgedNote(w)}`);
+      };
+      // A host that died under a test (one death, however many tests saw it) stays in the run only if it came back healthy.
+      const deathsHandled = new Set<string>();
+      const hostDied = async (hostName: string, d: HostDeathRecord) => {
+        if (deathsHandled.has(`${hostName} ${d.noticedAt}`)) return;
+        deathsHandled.add(`${hostName} ${d.noticedAt}`);
+        const back = d.bootIdAfter || d.answeredAgainAt
+          ? await checkHostForRun(hosts.get(hostName)!, o.config, runDirs.get(hostName)!, guestsOn(hostName), o.expectBuild).catch((e): HostHealth => ({ quarantined: messageOf(e) }))
+          : { quarantined: 'it did not come back' } as HostHealth;
+        if (back.quarantined) {
+          health.set(hostName, { ...health.get(hostName), quarantined: `${d.summary}; out of the run: ${back.quarantined}` });
+          slots.retire(hostName);
+          report.onNote(`host ${hostName} quarantined for the rest of the run: ${health.get(hostName)!.quarantined}`);
+        } else {
+          report.onNote(`host ${hostName} came back${d.bootIdAfter ? ` on boot ${d.bootIdAfter}` : ''} and passed its health check: it takes the run's remaining tests`);
+        }
       };
       // A vm kept for inspection goes into the record at once: console, evidence and clean --run find it there.
       const keepVm = (k: KeptVm) => {
@@ -171,6 +211,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
             return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: why.join('; ') });
           }
           await poolLimit(test)(async () => {
+            if (!mayStart()) return;
             const hostName = await slots.acquire(capable, test.suite.exclusive);
             if (!hostName) {
               const why = candidates.map((h) => `host ${h} ${health.get(h)?.quarantined}`).join('; ');
@@ -179,8 +220,9 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
             try {
               finish(await runWithRetries(test, async (attempt) => {
                 if (live.abort.signal.aborted) return errorResult(test, hostName, live.abort.signal.reason, o);
-                const result = await runOnce({ o, test, attempt, runId, host: hosts.get(hostName)!, capabilities: health.get(hostName)!.capabilities!, runDir: runDirs.get(hostName)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report, keepVm });
+                const result = await runOnce({ o, test, attempt, runId, host: hosts.get(hostName)!, capabilities: health.get(hostName)!.capabilities!, runDir: runDirs.get(hostName)!, vmName: `${vmNamePrefix(o.config.prefix, runId)}${++vmCounter}`, live, report, keepVm, vitals: vitals.get(hostName) });
                 if (result.wedged) hostWedged(hostName, result.wedged);
+                if (result.hostDeath) await hostDied(hostName, result.hostDeath);
                 const { images, build } = health.get(hostName) ?? {};
                 const image = images?.[test.guest];
                 return { ...result, ...(image ? { image } : {}), ...(build ? { build: buildId(build) } : {}) };
@@ -193,6 +235,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       );
     }
   } finally {
+    for (const v of vitals.values()) v.stop();
     clearTimeout(globalTimer);
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
@@ -219,6 +262,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     version: 1, runId, config: o.configSource, ...(o.profile ? { profile: o.profile } : {}),
     startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs: finishedAt.getTime() - startedAt.getTime(),
     ...(interrupted ? { interrupted } : {}),
+    ...(stopped ? { stopped } : {}),
     hosts: hostNames.map((n) => ({
       name: n, platform: o.config.hosts[n].platform, transport: hosts.get(n)!.transport.name,
       ...(health.get(n)?.fingerprint ? { fingerprint: health.get(n)!.fingerprint } : {}),
@@ -269,9 +313,11 @@ interface OnceArgs {
   keepVm: (k: KeptVm) => void;
   /** What the host offers (its probe at the start of the run): without a framebuffer or vCPU counters the test runs without them, saying so. */
   capabilities: HostCapabilities;
+  /** The host's life, watched through the run: its death under the test is the test's finding. */
+  vitals?: HostVitals;
 }
 
-async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vmName, live, report, keepVm }: OnceArgs): Promise<TestResult> {
+async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vmName, live, report, keepVm, vitals }: OnceArgs): Promise<TestResult> {
   const base = baseResult(test, host.name, o);
   report.onTestBegin(test);
   const guest = o.config.guests[test.guest];
@@ -317,6 +363,7 @@ async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vm
   let error: unknown;
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
+  const hostRace = raceHostDeath(vitals);
   try {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -331,21 +378,29 @@ async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vm
     });
     const body = test.suite.run({ vm, host, check, metrics, timeline, thresholds: o.thresholds, log, attach, hammer, liveness });
     body.catch(() => {}); // a hang or timeout leaves the body to fail on its own once the vm is gone
-    await Promise.race([body, deadline, aborted, watchdog.tripped]);
+    await Promise.race([body, deadline, aborted, watchdog.tripped, ...hostRace.died]);
   } catch (e) {
     error = live.abort.signal.aborted ? live.abort.signal.reason : e;
   } finally {
     clearTimeout(timer);
     // One listener per test on the run's signal: a long run would pile them up.
     if (onAbort) live.abort.signal.removeEventListener('abort', onAbort);
+    hostRace.cancel();
     liveness.pause(); // the watches stop after the evidence: the vCPU sampler's last counters are part of it
+  }
+  // The host's death outweighs what it took with it (a hang, a failed command): the finding is the host's,
+  // with its crash record once it is back (run/host-death.ts).
+  const death = live.abort.signal.aborted ? undefined : await hostDeathDuring(vitals, started, hostRace.death(), !error && !check.failed);
+  if (death) {
+    error = new HostDied(death.summary);
+    judgeHostSurvived(check, death, o.thresholds);
   }
   // A hang is a failed check of its own, whatever step was running; so is a test that overran its
   // deadline (a finding: a command past its own deadline is an InfraError before that).
-  if (error instanceof HangDetected) check.that('no hang', false, { type: 'HangDetected', kind: 'liveness', message: error.message, threshold: 'heartbeat, vCPU progress and every write-lock cycle within their thresholds' });
+  if (!death && error instanceof HangDetected) check.that('no hang', false, { type: 'HangDetected', kind: 'liveness', message: error.message, threshold: 'heartbeat, vCPU progress and every write-lock cycle within their thresholds' });
   if (error instanceof TestTimeout) check.that('finishes within the test timeout', false, { type: 'Timeout', message: error.message, measured: `still running after ${o.testTimeoutMs} ms`, threshold: `${o.testTimeoutMs} ms (--timeout, testTimeout)` });
 
-  const status: TestStatus = error instanceof CheckFailure || error instanceof HangDetected || error instanceof TestTimeout || (!error && check.failed)
+  const status: TestStatus = error instanceof CheckFailure || error instanceof HangDetected || error instanceof HostDied || error instanceof TestTimeout || (!error && check.failed)
     ? 'failed'
     : error ? 'error' : check.failed ? 'failed' : 'passed';
   const result: TestResult = {
@@ -364,8 +419,12 @@ async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vm
   // Evidence before teardown, then teardown (or keep the vm for inspection).
   writeFileSync(join(testDir, 'console.log'), vm.console.tail(4 * 1024 * 1024));
   result.attachments.push({ name: 'console', path: join(testDir, 'console.log') });
-  // Not on an interrupt: the user asked to stop, and stopping must take seconds.
-  if ((status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
+  if (death) {
+    // The vm's process went with its host: the host's crash record is the evidence.
+    for (const f of death.crash?.files ?? []) attach(`crash-${f.name}`, f.content);
+    result.hostDeath = deathRecord(death);
+  } else if ((status === 'failed' || status === 'error') && !live.abort.signal.aborted) {
+    // Not on an interrupt: the user asked to stop, and stopping must take seconds.
     await vm.screen.capture(error instanceof HangDetected ? 'hang' : 'failure');
     const evidence = await collectEvidence({ host, name: vm.name, vmm: vm.vmm, id: vm.id, dir: vm.dir, mask: (t) => vm.secrets.mask(t) }, testDir, error instanceof HangDetected);
     result.attachments.push(...evidence.attachments);
@@ -377,7 +436,7 @@ async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vm
   if (missingEvidence.length) result.missingEvidence = missingEvidence;
   // The hammer stops after the evidence: a blocked bhyvectl is part of it. A
   // cycle that still has not returned after a grace has wedged the host.
-  const blocked = await hammer.stillBlocked(o.thresholds.wedgeGraceMs);
+  const blocked = death ? undefined : await hammer.stillBlocked(o.thresholds.wedgeGraceMs);
   await hammer.stop().catch(() => {});
   await liveness.stop().catch(() => {});
   if (hammer.transcript) {
@@ -400,12 +459,13 @@ async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vm
   } else {
     await vm.destroy().catch((e) => {
       // Not a pass: the vm (or what it had) may still be on the host; the run record keeps it for clean.
-      result.status = 'error';
+      if (!death) result.status = 'error';
       result.leftBehind = messageOf(e);
       result.error ??= { type: 'InfraError', message: `teardown failed: ${messageOf(e)}` };
     });
   }
   live.vms.delete(vm);
+  result.exposure = { wrlockCycles: hammer.cyclesTaken, ...vm.exposure };
   result.durationMs = Date.now() - started;
   const known = triage(result, o.config.knownIssues);
   if (known.length) result.known = known;

@@ -17,6 +17,7 @@ import type { GateConfig } from '../config/schema.ts';
 import type { RunResult, TestResult } from '../report/results.ts';
 import type { Better, MetricName } from './metrics.ts';
 import { bootMeans, bootVariance, type BootVariance } from './boots.ts';
+import { exposureOf, type SideExposure } from './exposure.ts';
 import {
   bootstrapRelativeChange, coefficientOfVariation, DEFAULT_STAT_PARAMETERS, permutationTest, smallestPValue, type StatParameters,
 } from './statistics.ts';
@@ -77,6 +78,8 @@ export interface SeriesVerdict {
 }
 
 export interface LivenessFinding {
+  /** A vm that hung, or its host that died (rebooted, panicked, stopped answering) under the test. */
+  kind: 'hang' | 'host';
   test: string;
   host: string;
   message: string;
@@ -90,8 +93,10 @@ export interface Comparison {
   parameters: StatParameters;
   familyWise: GateConfig['familyWise'];
   series: SeriesVerdict[];
-  /** Hangs and blocked write locks in the candidate: each fails the gate. */
+  /** Hangs, blocked write locks and host deaths in the candidate: each fails the gate. */
   liveness: LivenessFinding[];
+  /** What each side exposed its hosts to, and its hangs and host deaths (verdict/exposure.ts). */
+  exposure?: { base: SideExposure; cand: SideExposure };
   warnings: string[];
   regressed: boolean;
   /** Series significant and past the threshold, before the consistency filter (see inDoubt). */
@@ -166,8 +171,9 @@ export function livenessFailures(tests: readonly TestResult[]): LivenessFinding[
   const out: LivenessFinding[] = [];
   for (const t of tests) {
     const failed = t.checks.filter((c) => c.status === 'failed' && (c.kind === 'liveness' || c.type === 'HangDetected'));
-    if (failed.length) out.push({ test: t.id, host: t.host, message: failed.map((c) => c.message ?? c.name).join('; ') });
-    else if (t.error?.type === 'HangDetected') out.push({ test: t.id, host: t.host, message: t.error.message });
+    const kind = t.hostDeath || failed.some((c) => c.type === 'HostDied') ? 'host' : 'hang';
+    if (failed.length) out.push({ kind, test: t.id, host: t.host, message: failed.map((c) => c.message ?? c.name).join('; ') });
+    else if (t.error?.type === 'HangDetected') out.push({ kind, test: t.id, host: t.host, message: t.error.message });
   }
   return out;
 }
@@ -266,7 +272,8 @@ export function compareRuns(base: readonly RunResult[], cand: readonly RunResult
   if (errored.length) warnings.push(`${errored.length} candidate test(s) ended in an infrastructure error and gave fewer samples: ${errored.map((t) => t.id).join(', ')}`);
   const builds = { base: buildsOf(base), cand: buildsOf(cand) };
   if (builds.base.length > 1 || builds.cand.length > 1) warnings.push(`a side ran several builds (baseline: ${builds.base.join(', ') || 'unknown'}; candidate: ${builds.cand.join(', ') || 'unknown'}): its tests are pooled across them`);
-  return { builds, aa, parameters, familyWise: gate.familyWise, series: verdicts, liveness, warnings, regressed: liveness.length > 0 || verdicts.some((v) => v.status === 'regressed'), flagged };
+  const exposure = { base: exposureOf(base.flatMap((r) => r.tests)), cand: exposureOf(cand.flatMap((r) => r.tests)) };
+  return { builds, aa, parameters, familyWise: gate.familyWise, series: verdicts, liveness, exposure, warnings, regressed: liveness.length > 0 || verdicts.some((v) => v.status === 'regressed'), flagged };
 }
 
 /**

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { platformFor } from '../../harness/host.ts';
 import { parseFingerprint } from '../../harness/platform/fingerprint.ts';
+import { parseBuild } from '../../harness/host-life/build.ts';
 import { parseBhyvectlUsage, parseDeviceList } from '../../harness/platform/capabilities.ts';
 import { PLATFORM_KINDS, type PlatformKind } from '../../harness/platform/types.ts';
 
@@ -25,6 +26,10 @@ export function acceptRecording(dir: string, kind: PlatformKind): void {
   if (p.links) assert.ok(Array.isArray(p.links.list.parse(read('list-links.txt'))), 'the link listing parses');
   assert.ok(Object.keys(parseFingerprint(read('fingerprint.txt'))).length >= 3, `the fingerprint parses: ${read('fingerprint.txt')}`);
   assert.ok(p.bootId.parse(read('boot-id.txt')), 'the boot id parses');
+  for (const f of ['build.txt', ...(p.bootEnvironments ? ['boot-environments.txt'] : []), ...(p.crash ? ['crash-records.txt'] : [])]) assert.ok(existsSync(join(dir, f)), `${dir}: ${f}`);
+  assert.ok(parseBuild(read('build.txt')).vmm.sha256, 'the build parses');
+  if (p.bootEnvironments) assert.ok(p.bootEnvironments.list.parse(read('boot-environments.txt')).some((b) => b.active), 'the boot environments parse, one running');
+  if (p.crash) assert.ok(Array.isArray(p.crash.records.parse(read('crash-records.txt'))), 'the crash records listing parses');
   const free = Number(read('free-memory.txt').trim());
   assert.ok(Number.isInteger(free) && free > 0, `free memory in MiB: ${read('free-memory.txt')}`);
   // The capability probes read these two: each parses, and names the options and devices it lists.

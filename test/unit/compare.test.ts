@@ -101,7 +101,7 @@ describe('compare', () => {
     const hung = test(0, 550, 330, { status: 'failed', checks: [{ name: 'no hang', status: 'failed', type: 'HangDetected', kind: 'liveness', message: 'write-lock cycle 812 blocked for 2004 ms', durationMs: 0 }] });
     const c = compareRuns([run(population(20, 7))], [run([hung, ...population(19, 8)])], { gate });
     assert.equal(c.regressed, true);
-    assert.deepEqual(c.liveness, [{ test: 'wrlock-iperf/lab/linux#0', host: 'lab', message: 'write-lock cycle 812 blocked for 2004 ms' }]);
+    assert.deepEqual(c.liveness, [{ kind: 'hang', test: 'wrlock-iperf/lab/linux#0', host: 'lab', message: 'write-lock cycle 812 blocked for 2004 ms' }]);
     assert.match(buildComparisonJunit(c, 'gate'), /<failure message="wrlock-iperf\/lab\/linux#0 on lab: write-lock cycle 812 blocked for 2004 ms" type="HangDetected"/);
   });
 

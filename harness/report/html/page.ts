@@ -58,7 +58,7 @@ function runSummary(run: RunResult, tests: TestResult[], anchors: string[]): Htm
   const headline = { interrupted: '■ INTERRUPTED', failed: '✗ FAILED', error: '! INFRASTRUCTURE ERROR', passed: '✓ PASSED' }[verdict];
   const counts = [`${s.passed} passed`, s.failed && `${s.failed} failed`, s.error && `${s.error} errors`, s.flaky && `${s.flaky} flaky`, s.skipped && `${s.skipped} skipped`].filter(Boolean).join(' · ');
   return html`
-  <div class="verdict ${verdict}" role="status" data-verdict="${verdict}"><strong>${headline}</strong><span>${s.total} tests: ${counts} · exit ${run.exitCode}${run.interrupted ? ` · ${run.interrupted}` : ''}</span></div>
+  <div class="verdict ${verdict}" role="status" data-verdict="${verdict}"><strong>${headline}</strong><span>${s.total} tests: ${counts} · exit ${run.exitCode}${run.interrupted ? ` · ${run.interrupted}` : ''}${run.stopped ? ` · stopped: ${run.stopped.reason}, ${run.stopped.notStarted} planned tests not started` : ''}</span></div>
   <dl class="meta">
     <dt>run</dt><dd class="mono">${run.runId}${run.shard ? ` (shard ${run.shard.index}/${run.shard.total})` : ''}</dd>
     <dt>when</dt><dd>${run.startedAt} → ${run.finishedAt} (${formatDuration(run.durationMs)})</dd>

@@ -33,6 +33,7 @@ export function testSection(t: TestResult, anchor: string, chart: TimelineChart 
       ${t.error ? html`<dt>${t.error.type}</dt><dd class="missing">${t.error.message}</dd>` : ''}
       ${t.kept ? html`<dt>kept</dt><dd>${t.kept}</dd>` : ''}
       ${t.stuckFrames?.length ? html`<dt>stuck in</dt><dd class="mono" data-stuck>${t.stuckFrames.map((s, i) => html`${i ? html`<br>` : ''}${s.thread}: ${s.frame}`)}</dd>` : ''}
+      ${t.hostDeath ? html`<dt>host died</dt><dd class="missing" data-host-death="${t.hostDeath.kind}">${t.hostDeath.summary}${t.hostDeath.crash?.stack?.length ? html`<div class="mono">${t.hostDeath.crash.stack.map((f, i) => html`${i ? html`<br>` : ''}${f}`)}</div>` : ''}</dd>` : ''}
       ${t.wedged ? html`<dt>host wedged</dt><dd class="missing" data-wedged="${t.wedged.vm}">${wedgedNote(t.wedged)} (since ${t.wedged.since})</dd>` : ''}
       <dt>reproduce</dt><dd><code>${t.reproduce}</code></dd>
     </dl>

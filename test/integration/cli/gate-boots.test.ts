@@ -91,6 +91,21 @@ describe('the gate across boot environments, on the lab', { timeout: 1_500_000 }
     });
   });
 
+  it('a candidate whose kernel panics under the write lock fails the gate (exit 1), the panic named in the verdict; both sides\' exposure printed; the host ends on its first boot environment', async () => {
+    await inSandbox(async (box) => {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config);
+      beadm('create', '-o', 'bhyve-lab:stamp=lab-2026.12.4', '-o', 'bhyve-lab:faults=panic-at-wrlock=20', 'panicky');
+      const before = bes();
+      const r = await run(box, ['--baseline-be', 'base', '--candidate-be', 'panicky']);
+      assert.equal(r.exitCode, 1, `${r.stdout}${r.stderr}`);
+      assert.match(String(r.stdout), /^HOST DIED  hard-dose\/lab\/linux#2 on lab: host lab rebooted under the test \(boot id \S+ → \S+, noticed at \S+\): panic: bad pending MMIO state — in vmm:vmm_zsd_key\+37dddca1$/m);
+      assert.match(String(r.stdout), /^verdict: FAIL — the candidate's host lab rebooted under the test [^\n]*: panic: bad pending MMIO state — in vmm:vmm_zsd_key\+37dddca1; /m);
+      assert.match(String(r.stdout), /^exposure   base: 4 tests, [\d,]+ write-lock cycles, 0 guest reboots, [\d.]+ vm-hours; hangs 0 \(< [\d.,]+ per million write-lock cycles at 95%\); host deaths 0 \(< [\d.,]+ per vm-hour at 95%\)$/m);
+      assert.match(String(r.stdout), /^exposure   panicky: 4 tests, [\d,]+ write-lock cycles, 0 guest reboots, [\d.]+ vm-hours; hangs 0 [^\n]*; host deaths 4 /m);
+      assert.deepEqual(bes(), before);
+    });
+  });
+
   it('one build on both sides is no gate: the same boot environment is refused before anything boots (exit 2), two of one build once they boot (exit 4); the host ends where it began', async () => {
     await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config);

@@ -122,7 +122,7 @@ describe('lab faults', { timeout: 300_000 }, () => {
     const vm = startLabVm('fu1', { ...run.env, BHYVE_LAB_FAULTS: 'slow-wrlok=200' });
     const r = await vm.bhyve;
     assert.equal(r.exitCode, 4);
-    assert.match(String(r.stderr), /unknown fault "slow-wrlok=200" \(known: deadlock-on-reboot, slow-wrlock=MS, lingering-wrlock=MS, boot-hang, start-error-once=TOKEN, destroy-leaks-once, echo-password\)/);
+    assert.match(String(r.stderr), /unknown fault "slow-wrlok=200" \(known: deadlock-on-reboot, slow-wrlock=MS, lingering-wrlock=MS, boot-hang, start-error-once=TOKEN, destroy-leaks-once, echo-password, panic-at-wrlock=N, panic-on-reboot, host-hang=S@N\)/);
     assert.equal(existsSync(vm.dir), false);
     run.cleanup();
   });
