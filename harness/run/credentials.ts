@@ -26,7 +26,7 @@ function labGuestPassword(): string {
   const file = process.env.BHYVE_LAB_CONFIG ?? join(LOCAL_LAB_DIR, 'lab.json');
   try {
     const raw = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { guest?: { rootPassword?: string } }) : {};
-    return raw.guest?.rootPassword ?? 'bhyve-lab';
+    return raw.guest?.rootPassword ?? 'lab-guest-secret';
   } catch (e) {
     throw new ConfigError(`${file}: cannot read the lab config: ${(e as Error).message}`);
   }

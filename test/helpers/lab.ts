@@ -14,7 +14,7 @@ import { createHost, type Host } from '../../harness/host.ts';
 export const LAB_BIN = resolve(import.meta.dirname, '../../fixtures/lab/bin');
 export const labGuestDir = () =>
   join(process.env.BHYVE_LAB_CACHE ?? join(process.env.HOME ?? '/root', '.cache/bhyve-smoke/lab'), 'guest');
-export const LAB_PASSWORD = 'bhyve-lab';
+export const LAB_PASSWORD = 'lab-guest-secret';
 
 /** The lab's default run root (as bhyve and bhyvectl pick it), and the vms in it. */
 export const LAB_RUN_ROOT = `/tmp/bhyve-lab-${process.getuid?.() ?? 0}`;

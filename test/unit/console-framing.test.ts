@@ -73,9 +73,9 @@ describe('heartbeats on the console', () => {
 // password arrived before it turned echo off, and the console showed it.
 describe('secrets on the console', () => {
   it('masks a password the guest echoed, also when it came in pieces', async () => {
-    const { con, print } = await session(new Secrets(['bhyve-lab', undefined]));
-    await print('login: root\r\nPassword: bhy');
-    await print('ve-lab\r\n\r\n# ');
+    const { con, print } = await session(new Secrets(['lab-guest-secret', undefined]));
+    await print('login: root\r\nPassword: lab-gu');
+    await print('est-secret\r\n\r\n# ');
     assert.equal(con.tail(), 'login: root\nPassword: ********\n\n# ');
     con.close();
   });

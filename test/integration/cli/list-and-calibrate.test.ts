@@ -35,7 +35,7 @@ describe('list and calibrate', { timeout: 600_000 }, () => {
     await inSandbox(async (box) => {
       const r = await box.run(['calibrate', 'smoke', '--repeat-each', '4', '--per-side', '2', '--trials', '20', '--output', 'cal']);
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
-      assert.match(String(r.stdout), /^calibration: 4 tests of one build, 20 random A\/A splits of 2 against 2$/m);
+      assert.match(String(r.stdout), /^calibration: 4 tests of one build, 20 random A\/A splits of 2 against 2 tests$/m);
       const cal = JSON.parse(readFileSync(join(box.dir, 'cal/calibration.json'), 'utf8')) as { tests: number; series: Array<{ id: string; n: number; mean: number; cv: number }> };
       assert.equal(cal.tests, 4);
       const boot = cal.series.find((s) => s.id === 'smoke · linux · boot-time');

@@ -48,7 +48,7 @@ describe('run options and signals on the lab', { timeout: 600_000 }, () => {
       assert.equal(r.exitCode, 3, `${r.stdout}\n${r.stderr}`);
       const t = results(box.dir).tests[0];
       assert.equal(t.status, 'error');
-      assert.match(t.error?.message ?? '', new RegExp(`^teardown failed: ${t.vm} on lab: teardown left vm ${t.vm} \\(still in \`ls `));
+      assert.match(t.error?.message ?? '', new RegExp(`^teardown failed: ${t.vm} on lab: teardown left vm ${t.vm} \\(still in \`if \\[ -e "[^"]*/vmm" \\]; then ls `));
       assert.ok(labVmNames().includes(t.vm!), 'the vm is still there, as the error says');
       assert.deepEqual(runIdsIn(box.dir), [results(box.dir).runId], 'the run record keeps it');
       const clean = await box.run(['clean']);
