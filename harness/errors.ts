@@ -2,8 +2,9 @@
 // a failed check is a <failure>, everything the harness could not do is an <error>.
 
 /**
- * Exit codes, documented in the README and docs/running.md. noVerdict: a gate run ran, but its
- * data could not decide (too few tests a side, no series in common).
+ * Exit codes, documented in the README, docs/running.md and `bhyve-smoke --help`. noVerdict: a
+ * comparison (`compare`, a gate run: run --baseline/--ab, `gate`) was made, but its data cannot decide
+ * (too few tests a side, no series in common, both sides on one build without --aa); its reports are written.
  */
 export const EXIT = { passed: 0, checkFailed: 1, usage: 2, infra: 3, noVerdict: 4 } as const;
 

@@ -34,15 +34,20 @@ export const compareCommand: Command = {
       const analysis = analyzeHistory(loadHistory([String(values.history)], undefined));
       comparison.warnings.push(...staleBaselineWarnings(analysis, base, new Set(comparison.series.map((v) => v.id))));
     }
-    const why = untestable(comparison);
-    if (why) throw new ConfigError(`${basePath} against ${candPath}: ${why} (baseline: ${describeSides(comparison.series, 'base')}; candidate: ${describeSides(comparison.series, 'cand')})`);
     process.stdout.write(formatComparison(comparison));
     const output = resolve(String(values.output ?? 'reports/compare'));
     const written = writeComparison(output, comparison, inputs);
     writeReportHtml(join(output, 'report.html'), { comparison: { result: comparison, labels: { base: basePath, cand: candPath } }, dir: output });
     written.unshift(join(output, 'report.html'));
     process.stdout.write(`reports: ${written.join(', ')}\n`);
-    return comparison.regressed ? EXIT.checkFailed : EXIT.passed;
+    if (comparison.regressed) return EXIT.checkFailed;
+    // The data cannot decide (no series tested, or one build on both sides): no verdict, as a gate run says it.
+    const why = untestable(comparison);
+    if (why) {
+      process.stderr.write(`bhyve-smoke compare: no verdict: ${basePath} against ${candPath}: ${why} (baseline: ${describeSides(comparison.series, 'base')}; candidate: ${describeSides(comparison.series, 'cand')})\n`);
+      return EXIT.noVerdict;
+    }
+    return EXIT.passed;
   },
 };
 

@@ -1,5 +1,6 @@
-// bhyve-smoke: the command line. Exit codes: 0 passed, 1 a check failed,
-// 2 usage or config error, 3 infrastructure error; 130/143 when interrupted.
+// bhyve-smoke: the command line. Exit codes (EXIT in errors.ts): 0 passed, 1 a check
+// failed or a regression, 2 usage or config error, 3 infrastructure error, 4 no verdict
+// (compare or a gate whose data cannot decide); 130/143 when interrupted.
 import { parseArgs } from 'node:util';
 import { ConfigError, EXIT, exitCodeFor, messageOf } from '../errors.ts';
 import { calibrateCommand } from './calibrate.ts';
@@ -20,7 +21,9 @@ export const COMMANDS: Command[] = [runCommand, gateCommand, compareCommand, cal
 const mainHelp = () =>
   `usage: bhyve-smoke COMMAND [options]\n\nCommands:\n${COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`).join('\n')}\n\n` +
   'bhyve-smoke COMMAND --help shows its options. With no config file, the built-in lab host and guest are used.\n' +
-  'Exit codes: 0 passed, 1 a check failed, 2 usage or config error, 3 infrastructure error, 130/143 interrupted.\n';
+  'Exit codes: 0 passed; 1 a check failed or a vm hung (compare, gate runs and history: a regression); 2 usage or config error;\n' +
+  '3 infrastructure error; 4 no verdict: compare or a gate ran but its data cannot decide (too few tests, no series in common,\n' +
+  'one build on both sides without --aa); 130/143 interrupted by SIGINT/SIGTERM.\n';
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
