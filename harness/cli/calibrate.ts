@@ -25,34 +25,44 @@ export const calibrateCommand: Command = {
   options: {
     config: CONFIG_OPTION,
     from: { type: 'string', help: 'results.json (file or folder) of repeated runs of one build: calibrate without running' },
-    host: { type: 'string', help: 'run on this host or pool' },
-    guest: { type: 'string', help: 'only this guest' },
+    host: { type: 'string', help: 'run on this configured host or pool (with --be: one configured host)' },
+    guest: { type: 'string', help: 'only this configured guest' },
+    profile: { type: 'string', help: 'a profile from the config for the tests calibrate runs, as run takes it: its thresholds, stress, timeouts and retries (not its repeatEach: --repeat-each, or --runs-per-boot with --be)' },
     'repeat-each': { type: 'string', help: 'runs per test to collect (default 40: two sides of 20)' },
-    'per-side': { type: 'string', help: 'tests on each side of a split (default: half of them, at most 20)' },
+    'per-side': { type: 'string', help: 'tests on each side of a split, or boots where the tests ran in boots (default: half of them, at most 20)' },
     trials: { type: 'string', help: 'random A/A splits (default 1000)' },
-    output: { type: 'string', help: 'report folder (default: reports/calibrate)' },
+    output: { type: 'string', help: 'report folder: the run\'s reports and calibration.json (default: reports/calibrate)' },
     be: { type: 'string', help: 'calibrate across reboots: boot this boot environment of --host again and again (--boots, --runs-per-boot), splitting by boot' },
-    boots: { type: 'string', help: 'with --be: boots in all (default 12)' },
+    boots: { type: 'string', help: 'with --be: boots in all, at least 4, half a side (default 12; an odd number boots one fewer)' },
     'runs-per-boot': { type: 'string', help: 'with --be: tests of each suite in every boot (default 3)' },
-    ...GATE_OPTIONS,
+    significance: GATE_OPTIONS.significance,
+    'noise-threshold': GATE_OPTIONS['noise-threshold'],
+    seed: { type: 'string', help: 'seed of the random splits and of each split\'s permutation test (default: gate.seed)' },
   },
   async run(values, positionals) {
     const output = resolve(String(values.output ?? 'reports/calibrate'));
     const trials = intOption(values.trials as string | undefined, '--trials', 10) ?? 1000;
+    const given = (...names: string[]) => names.filter((n) => values[n] !== undefined).map((n) => `--${n}`);
     let runs: RunResult[];
     if (values.from !== undefined) {
       if (positionals.length || values.be !== undefined) throw new ConfigError('calibrate: give suites to run, or --from earlier results, not both');
+      const runOnly = given('host', 'guest', 'profile', 'repeat-each', 'boots', 'runs-per-boot');
+      if (runOnly.length) throw new ConfigError(`calibrate: ${runOnly.join(', ')} choose${runOnly.length === 1 ? 's' : ''} the tests calibrate runs; --from reads earlier results`);
       runs = readResults([String(values.from)]);
     } else if (values.be !== undefined) {
+      if (values['repeat-each'] !== undefined) throw new ConfigError('calibrate: with --be, --runs-per-boot says how many tests every boot runs, not --repeat-each');
       // One boot environment against itself across reboots: the gate's own boot cycle, as an A/A.
       const boots = intOption(values.boots as string | undefined, '--boots', 4) ?? 12;
-      const args = { config: values.config, host: values.host, guest: values.guest, 'baseline-be': values.be, 'candidate-be': values.be, aa: true, boots: String(Math.max(2, Math.floor(boots / 2))), 'runs-per-boot': values['runs-per-boot'], output };
+      const args = { config: values.config, host: values.host, guest: values.guest, profile: values.profile, 'baseline-be': values.be, 'candidate-be': values.be, aa: true, boots: String(Math.max(2, Math.floor(boots / 2))), 'runs-per-boot': values['runs-per-boot'], output };
       const code = await gateCommand.run(args, positionals);
       if (code === EXIT.usage || code === EXIT.infra || code >= 128) return code;
       runs = readResults([output]);
     } else {
+      const beOnly = given('boots', 'runs-per-boot');
+      if (beOnly.length) throw new ConfigError(`calibrate: ${beOnly.join(' and ')} ${beOnly.length === 1 ? 'goes' : 'go'} with --be (calibrating across reboots)`);
       const repeat = intOption(values['repeat-each'] as string | undefined, '--repeat-each', 4) ?? 40;
-      const args = { config: values.config, host: values.host, guest: values.guest, 'repeat-each': String(repeat), output, profile: undefined };
+      // The profile applies as on run; --repeat-each (given, or calibrate's 40) outranks its repeatEach, as a command line does.
+      const args = { config: values.config, host: values.host, guest: values.guest, profile: values.profile, 'repeat-each': String(repeat), output };
       const code = await runCommand.run(args, positionals);
       if (code === EXIT.usage) return code;
       runs = readResults([output]);
