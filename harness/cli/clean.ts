@@ -1,12 +1,13 @@
 // bhyve-smoke clean: reaps what dead runs left behind (vms, links, host
 // folders), and reports hosts they left wedged instead of hanging on them.
+import { EXIT } from '../errors.ts';
 import { corruptNote, reapDeadRuns, reapRun } from '../run/reap.ts';
 import { recordOf, recordsDir } from '../run/records.ts';
 import type { Command } from './command.ts';
 
 export const cleanCommand: Command = {
   name: 'clean',
-  summary: 'destroy the vms and folders left by runs that died (killed, crashed, or --keep-on-failure); report wedged hosts',
+  summary: 'destroy the vms, links, disk clones and folders left by runs that died (killed, crashed, or --keep-on-failure); report wedged hosts (exit 3 while anything is left: a wedged host, an unreadable run record, a failed destroy)',
   usage: 'bhyve-smoke clean [--run ID] [--reset-lab]',
   options: {
     run: { type: 'string', help: 'only this run (its kept vms too); the others are left as they are' },
@@ -25,6 +26,6 @@ export const cleanCommand: Command = {
       for (const w of r.wedged) process.stdout.write(`run ${r.runId}: ${w}\n`);
       for (const e of r.errors) process.stdout.write(`run ${r.runId}: could not clean ${e}\n`);
     }
-    return corrupt.length || reaped.some((r) => r.errors.length || r.wedged.length) ? 3 : 0;
+    return corrupt.length || reaped.some((r) => r.errors.length || r.wedged.length) ? EXIT.infra : EXIT.passed;
   },
 };

@@ -1,6 +1,6 @@
 // bhyve-smoke doctor: checks that each host can run tests (run/health.ts) and
 // prints each finding.
-import { ConfigError } from '../errors.ts';
+import { ConfigError, EXIT } from '../errors.ts';
 import { createHost } from '../host.ts';
 import { doctorHost } from '../run/health.ts';
 import { join, resolve } from 'node:path';
@@ -12,7 +12,7 @@ import { CONFIG_OPTION, KNOWN_HOSTS_OPTION, loadWithHost } from './context.ts';
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'check that hosts are ready (reachable, platform, bhyve, network, memory, images) and what they offer (wrlock hook, vCPU counters, framebuffer)',
+  summary: 'check that hosts are ready (reachable, not left wedged, platform, bhyve and its tools, vm network, memory, images) and what they offer (wrlock hook, vCPU counters, framebuffer, links); exit 3 when one is not',
   usage: 'bhyve-smoke doctor [options]',
   options: {
     config: CONFIG_OPTION,
@@ -47,7 +47,7 @@ export const doctorCommand: Command = {
       }
       await host.close();
     }
-    return healthy ? 0 : 3;
+    return healthy ? EXIT.passed : EXIT.infra;
   },
 };
 

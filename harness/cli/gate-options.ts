@@ -4,8 +4,8 @@ import { ConfigError } from '../errors.ts';
 import { intOption } from './context.ts';
 
 export const GATE_OPTIONS = {
-  significance: { type: 'string', help: 'p-value below which a series is significant (default: gate.significance, 0.01)' },
-  'noise-threshold': { type: 'string', help: 'relative change a significant series must exceed, e.g. 0.05 (default: gate.noiseThreshold)' },
+  significance: { type: 'string', help: 'significance level: a series is significant when its p is below it, held over all series under gate.familyWise holm (default: gate.significance, 0.01; a metric\'s gate.overrides entry still wins)' },
+  'noise-threshold': { type: 'string', help: 'relative change a significant series must exceed, e.g. 0.05 (default: gate.noiseThreshold, 0.05; a metric\'s gate.overrides entry still wins)' },
   seed: { type: 'string', help: 'seed of the permutation test and bootstrap (default: gate.seed)' },
   aa: { type: 'boolean', help: 'an A/A comparison: both sides may run the same build (otherwise that is no gate, and no verdict)' },
 } as const;

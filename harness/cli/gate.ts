@@ -35,17 +35,29 @@ const bootFolder = (b: { index: number; be: string }) => `boot-${String(b.index 
 const DEFAULT_REBOOT_TIMEOUT = '20m';
 const DOWN_WITHIN_MS = 5 * 60_000;
 
+/**
+ * run's options as the gate takes them: --host is one configured host (no pool, no ssh://, so no
+ * --known-hosts); the profile's repeatEach gives way to --runs-per-boot; and no --expect-build: every
+ * boot expects the build its boot environment booted.
+ */
+const { 'known-hosts': _knownHosts, 'expect-build': _expectBuild, ...RUN_OPTIONS_KEPT } = RUN_OPTIONS;
+const GATE_RUN_OPTIONS = {
+  ...RUN_OPTIONS_KEPT,
+  host: { type: 'string', help: 'the configured host whose boot environments are compared (one host: not a pool, not ssh://)' },
+  profile: { type: 'string', help: 'a profile from the config: its thresholds, stress, timeouts and retries (its repeatEach gives way to --runs-per-boot)' },
+} as const;
+
 export const gateCommand: Command = {
   name: 'gate',
   summary: 'the lock-change gate on one host: boot environments A and B in turn, B compared against A',
   usage: 'bhyve-smoke gate SUITE... --host H --baseline-be A --candidate-be B [--boots N] [--runs-per-boot K] [options]',
   options: {
-    ...RUN_OPTIONS,
+    ...GATE_RUN_OPTIONS,
     'baseline-be': { type: 'string', help: 'the boot environment of the baseline build' },
     'candidate-be': { type: 'string', help: 'the boot environment of the candidate build' },
     boots: { type: 'string', help: 'boots a side, in the order A B B A A B … (default 6: what a permutation over boot means needs for p < 0.01 over up to 9 series)' },
-    'runs-per-boot': { type: 'string', help: 'tests of each suite in every boot (default 3)' },
-    'reboot-timeout': { type: 'string', help: `how long a host may take to come back from a reboot (default ${DEFAULT_REBOOT_TIMEOUT})` },
+    'runs-per-boot': { type: 'string', help: 'runs of each test (suite and guest) in every boot (default 3)' },
+    'reboot-timeout': { type: 'string', help: `how long a host may take to go down and come back at each reboot (default ${DEFAULT_REBOOT_TIMEOUT}; going down, at most 5m)` },
     ...GATE_OPTIONS,
     ...RECORD_OPTIONS,
   },

@@ -60,10 +60,10 @@ export const consoleCommand: Command = {
 export const evidenceCommand: Command = {
   name: 'evidence',
   summary: "take a kept vm's host-side evidence (stacks, bhyvectl stats, bhyve's log) again, now",
-  usage: 'bhyve-smoke evidence VM_OR_RUN [--output DIR]',
+  usage: 'bhyve-smoke evidence VM_OR_RUN [--output DIR] [--hung]',
   options: {
     output: { type: 'string', help: 'folder for the evidence files (default: evidence-VM)' },
-    hung: { type: 'boolean', help: 'the vm is hung: name the vmm function each of its threads is stuck in' },
+    hung: { type: 'boolean', help: 'the vm is hung: read its stacks and print, per thread, the innermost frame in the hypervisor\'s code (a vmm or viona function; on the lab a QEMU function of a vCPU thread)' },
   },
   async run(values, positionals) {
     const { kept, host } = keptHost(positionals[0], 'evidence');
@@ -74,6 +74,12 @@ export const evidenceCommand: Command = {
       const e = await collectEvidence({ host, name: kept.vm, vmm: kept.vmm, id: kept.id, dir: kept.dir, mask: (t) => t }, folder, Boolean(values.hung));
       for (const a of e.attachments) process.stdout.write(`${a.name}: ${a.path}\n`);
       for (const s of e.stuckFrames ?? []) process.stdout.write(`stuck: ${s.thread} in ${s.frame}\n`);
+      if (values.hung && !e.stuckFrames) {
+        // Said, not left out: stacks the parser cannot read, a platform without a stack reading, or no thread in the hypervisor.
+        process.stdout.write(e.stacksUnread ? `stuck: the stacks could not be read: ${e.stacksUnread}\n`
+          : host.platform.stacks ? `stuck: no thread of ${kept.vm} has a frame in the hypervisor's code (${host.platform.stacks.evidence}.txt)\n`
+            : `stuck: a ${host.platform.kind} host's stacks are not read\n`);
+      }
     } finally {
       await host.close();
     }

@@ -7,11 +7,11 @@ import { CONFIG_OPTION, loadWithHost } from './context.ts';
 
 export const listCommand: Command = {
   name: 'list',
-  summary: 'list the tests (suite/host/guest) the config yields, and why any would be skipped',
+  summary: 'list the suites and where each comes from, the tests (suite/host/guest) the config yields, and why any would be skipped',
   usage: 'bhyve-smoke list [SUITE...] [options]',
   options: {
     config: CONFIG_OPTION,
-    host: { type: 'string', help: 'only this configured host' },
+    host: { type: 'string', help: 'only this configured host or pool' },
     guest: { type: 'string', help: 'only this configured guest' },
   },
   async run(values, positionals) {

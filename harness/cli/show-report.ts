@@ -16,8 +16,8 @@ const DEFAULT_PORT = 9323;
 
 export const showReportCommand: Command = {
   name: 'show-report',
-  summary: 'serve a report folder (report.html and its evidence) on 127.0.0.1',
-  usage: 'bhyve-smoke show-report [DIR] [--port N]',
+  summary: 'serve a report folder (report.html and its evidence) on 127.0.0.1; a folder without report.html gets one from its results.json or compare.json',
+  usage: 'bhyve-smoke show-report [DIR] [--port N] [--render]   (DIR: a report folder, default reports)',
   options: {
     port: { type: 'string', help: `port on 127.0.0.1 (default: ${DEFAULT_PORT}, or a free one when it is taken)` },
     render: { type: 'boolean', help: 'write report.html again from results.json (and compare.json) first' },
