@@ -12,12 +12,25 @@ export const describeRun = (r: RunRef) => `${r.runId} (${r.startedAt.slice(0, 10
 /** The builds on each side of a change point, in words: a change of build, or none (the change is not the build's). */
 const describeBuilds = (b?: { before: string; after: string }) => (!b ? '' : b.before === b.after ? `; on one build (${b.before})` : `; build ${b.before} → ${b.after}`);
 
-/** A change point in a line: size, significance, the first run after it, the builds on each side. */
-export const describeChange = (s: HistorySeries, c: HistorySeries['changePoints'][number]) =>
-  `${num(c.before)} → ${num(c.after)} ${s.unit} (${pct(c.change)}), p=${c.p < 0.0001 ? '<0.0001' : c.p.toFixed(4)}, from run ${describeRun(c.run)}${describeBuilds(c.builds)}`;
+const describeP = (p: number) => (p < 0.0001 ? '<0.0001' : p.toFixed(4));
+
+/**
+ * A change point in a line: size, significance, the first run after it, the
+ * builds on each side; a fresh one says so first, against how many runs, and
+ * that it is provisional.
+ */
+export const describeChange = (s: HistorySeries, c: HistorySeries['changePoints'][number]) => c.fresh
+  ? `fresh: the last ${c.fresh.runs} run${c.fresh.runs === 1 ? '' : 's'} against the ${c.point - c.fresh.from} before them, ${num(c.before)} → ${num(c.after)} ${s.unit} (${pct(c.change)}), one-sided p=${c.p < 0.0001 ? c.p.toExponential(1) : c.p.toFixed(4)}, from run ${describeRun(c.run)}${describeBuilds(c.builds)}; provisional until E-Divisive confirms it`
+  : `${num(c.before)} → ${num(c.after)} ${s.unit} (${pct(c.change)}), p=${describeP(c.p)}, from run ${describeRun(c.run)}${describeBuilds(c.builds)}`;
+
+/** The methods in words, for the first line of the output and the trend page. */
+export const describeMethod = (a: HistoryAnalysis) =>
+  `change points by E-Divisive means (Mann–Whitney p < ${a.parameters.pValue}, change ≥ ${(a.parameters.minEffect * 100).toFixed(0)}%, ≥ ${a.parameters.minSegment} runs a side)${a.fresh.maxRuns > 0
+    ? `; a fresh step: the newest 1–${a.fresh.maxRuns} runs against the ≥ ${a.fresh.minReference} stable runs before them (one-sided exact Mann–Whitney p < ${a.fresh.pValue})`
+    : '; no fresh check'}`;
 
 export function formatHistory(a: HistoryAnalysis, recent: number): string {
-  const out = [`${a.runs.length} runs, ${a.series.length} series; change points by E-Divisive means (p < ${a.parameters.pValue}, change ≥ ${(a.parameters.minEffect * 100).toFixed(0)}%, ≥ ${a.parameters.minSegment} runs a side)`];
+  const out = [`${a.runs.length} runs, ${a.series.length} series; ${describeMethod(a)}`];
   const changed = a.series.filter((s) => s.changePoints.length);
   for (const s of changed) {
     out.push(`${s.id}  (${s.points.length} runs)`);
@@ -29,8 +42,9 @@ export function formatHistory(a: HistoryAnalysis, recent: number): string {
   for (const s of a.series) for (const b of s.buildChanges) builds.set(`${s.key.host} ${b.run.runId}`, `build changed on ${s.key.host} at run ${describeRun(b.run)}: ${b.from} → ${b.to}`);
   out.push(...builds.values());
   const red = recentRegressions(a, recent);
+  const fresh = red.filter((r) => r.changePoint.fresh).length;
   out.push(red.length
-    ? `verdict: FAIL — ${red.length} series regressed within the last ${recent} runs`
+    ? `verdict: FAIL — ${red.length} series regressed within the last ${recent} runs${fresh ? ` (${fresh} a fresh step, provisional)` : ''}`
     : `verdict: pass — no regression within the last ${recent} runs`);
   return `${out.join('\n')}\n`;
 }

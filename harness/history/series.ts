@@ -1,9 +1,12 @@
 // Series across runs: per suite, guest, metric, dose, direction and host (or
 // pool), one value per run (the mean of that run's tests, as the gate takes a
-// test's), and the change points found in them.
+// test's), and the change points found in them: E-Divisive's for the past,
+// and a fresh step in the newest runs (fresh.ts), provisional until
+// E-Divisive confirms it.
 import type { Better } from '../verdict/metrics.ts';
 import { collectSeries, seriesId, type SeriesKey } from '../verdict/compare.ts';
 import { changePoints, DEFAULT_CHANGE_POINT_PARAMETERS, type ChangePointParameters } from './e-divisive.ts';
+import { DEFAULT_FRESH_PARAMETERS, freshChange, type FreshParameters } from './fresh.ts';
 import type { HistoryRun } from './store.ts';
 
 export interface RunRef {
@@ -34,6 +37,15 @@ export interface HistorySeries {
     regression: boolean;
     /** The builds on each side of the change: the run before it and the first after (the same build twice: the change is not the build's). */
     builds?: { before: string; after: string };
+    /**
+     * Found by the fresh check, not E-Divisive: the newest `runs` runs are
+     * worse than the stable segment before them (from point `from`, the
+     * latest change point E-Divisive found, or the first run). Always the
+     * latest change point, always a regression; provisional: E-Divisive
+     * confirms it, or not, once enough runs follow. `p` is the one-sided
+     * exact rank test's.
+     */
+    fresh?: { runs: number; from: number };
   }>;
 }
 
@@ -41,6 +53,8 @@ export interface HistoryAnalysis {
   runs: RunRef[];
   series: HistorySeries[];
   parameters: ChangePointParameters;
+  /** The fresh check's parameters (maxRuns 0: it was off). */
+  fresh: FreshParameters;
 }
 
 export const runRef = (h: HistoryRun): RunRef => ({
@@ -48,8 +62,18 @@ export const runRef = (h: HistoryRun): RunRef => ({
   ...(h.run.labels ? { labels: h.run.labels } : {}), ...(h.report ? { report: h.report } : {}),
 });
 
+/**
+ * A series' change points: E-Divisive's, then a fresh step in its newest runs
+ * against the segment since the latest of them, if the fresh check finds one.
+ */
+export function seriesChangePoints(xs: readonly number[], better: Better, parameters: ChangePointParameters = DEFAULT_CHANGE_POINT_PARAMETERS, fresh: FreshParameters = DEFAULT_FRESH_PARAMETERS) {
+  const past = changePoints(xs, parameters).map((c) => ({ ...c, regression: better === 'higher' ? c.change < 0 : c.change > 0 }));
+  const f = freshChange(xs, past.at(-1)?.index ?? 0, better, parameters.minEffect, fresh);
+  return f ? [...past, { index: f.index, before: f.before, after: f.after, change: f.change, p: f.p, regression: true, fresh: { runs: f.runs, from: f.from } }] : past;
+}
+
 /** Every series of the runs (in the order given), and its change points. */
-export function analyzeHistory(runs: readonly HistoryRun[], parameters: ChangePointParameters = DEFAULT_CHANGE_POINT_PARAMETERS): HistoryAnalysis {
+export function analyzeHistory(runs: readonly HistoryRun[], parameters: ChangePointParameters = DEFAULT_CHANGE_POINT_PARAMETERS, fresh: FreshParameters = DEFAULT_FRESH_PARAMETERS): HistoryAnalysis {
   const refs = runs.map(runRef);
   const byId = new Map<string, Omit<HistorySeries, 'changePoints' | 'buildChanges'>>();
   runs.forEach((h, run) => {
@@ -76,19 +100,24 @@ export function analyzeHistory(runs: readonly HistoryRun[], parameters: ChangePo
       const from = s.points.slice(0, i).reverse().find((q) => q.build)?.build;
       return p.build && from && p.build !== from ? [{ point: i, run: refs[p.run], from, to: p.build }] : [];
     }),
-    changePoints: changePoints(s.points.map((p) => p.value), parameters).map((c) => {
+    changePoints: seriesChangePoints(s.points.map((p) => p.value), s.better, parameters, fresh).map((c) => {
       const [before, after] = [s.points[c.index - 1]?.build, s.points[c.index].build];
       return {
         point: c.index, run: refs[s.points[c.index].run], before: c.before, after: c.after, change: c.change, p: c.p,
-        regression: s.better === 'higher' ? c.change < 0 : c.change > 0,
+        regression: c.regression,
         ...(before && after ? { builds: { before, after } } : {}),
+        ...('fresh' in c ? { fresh: c.fresh } : {}),
       };
     }),
   }));
-  return { runs: refs, series, parameters };
+  return { runs: refs, series, parameters, fresh };
 }
 
-/** Regressions whose first run after the change is among the last `recent` runs: what turns a nightly job red. */
+/**
+ * Regressions whose first run after the change is among the last `recent`
+ * runs: what turns a nightly job red. A fresh step counts as any change point
+ * does (its newest `runs` runs: within the last `recent` when runs ≤ recent).
+ */
 export function recentRegressions(a: HistoryAnalysis, recent: number) {
   const since = a.runs.length - recent;
   return a.series.flatMap((s) => {
