@@ -21,6 +21,8 @@ export interface ResolvedThresholds {
   hostUnresponsiveMs: number;
   hostReturnMs: number;
   crashRecordWaitMs: number;
+  /** A host lease not renewed for this long is stale (run/host-leases.ts). */
+  leaseStaleMs: number;
   heartbeatGapMs: number;
   heartbeatIntervalMs: number;
   reboots: number;

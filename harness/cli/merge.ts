@@ -7,12 +7,12 @@ import { labelsOf, RECORD_OPTIONS, recordRun } from './history.ts';
 import { writeReportHtml } from '../report/html/page.ts';
 import { mergeRuns } from '../report/merge.ts';
 import { readResultsFile, resultsFilesAt } from '../report/read-results.ts';
-import { summarize, writeResults } from '../report/results.ts';
+import { failingSkipsAndFlakes, summarize, writeResults } from '../report/results.ts';
 import type { Command } from './command.ts';
 
 export const mergeCommand: Command = {
   name: 'merge',
-  summary: "combine shards' results.json into one results.json and JUnit",
+  summary: "combine shards' results.json into one results.json and JUnit; a missing shard is named and fails the merge (exit 3)",
   usage: 'bhyve-smoke merge FILE_OR_DIR... --output DIR',
   options: {
     output: { type: 'string', help: 'folder for the merged results.json, junit.xml and report.html (required)' },
@@ -33,7 +33,10 @@ export const mergeCommand: Command = {
     writeReportHtml(`${out}/report.html`, { run: merged, dir: out });
     recordRun(values, merged, `${out}/report.html`);
     const s = summarize(merged.tests);
-    process.stdout.write(`merged ${files.length} result file(s), ${s.total} tests: ${s.passed} passed, ${s.failed} failed, ${s.error} errors, ${s.skipped} skipped${s.flaky ? `, ${s.flaky} flaky` : ''}\nreports: ${out}/report.html, ${out}/junit.xml, ${out}/results.json\n`);
+    process.stdout.write(`merged ${files.length} result file(s), ${s.total} tests: ${s.passed} passed, ${s.failed} failed, ${s.error} errors, ${s.skipped} skipped${s.flaky ? `, ${s.flaky} flaky` : ''}\n`);
+    for (const m of merged.missingShards ?? []) process.stdout.write(`MISSING shard ${m.index}/${m.total}: no results.json of it among the inputs; its tests are not in this report\n`);
+    for (const t of failingSkipsAndFlakes(merged.tests, merged.failOn)) process.stdout.write(t.status === 'skipped' ? `--fail-on-skip: ${t.id} was skipped — ${t.skipReason}\n` : `--fail-on-flaky-tests: ${t.id} passed only on a retry\n`);
+    process.stdout.write(`reports: ${out}/report.html, ${out}/junit.xml, ${out}/results.json\n`);
     return merged.exitCode;
   },
 };

@@ -1,7 +1,9 @@
 // What `run` and `gate` share: the options that choose and run tests, read
 // and checked before anything starts (a bad value is exit 2, not a lost
 // hour), the plan, and how a run's options are made for a set of planned tests.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readResultsFile } from '../report/read-results.ts';
 import { ConfigError } from '../errors.ts';
 import { platformFor } from '../host.ts';
 import { checkBootable } from '../image/clone.ts';
@@ -25,7 +27,10 @@ export const RUN_OPTIONS = {
   host: { type: 'string', help: 'a configured host or pool, or ssh://[user@]host[:port] for a one-off run' },
   'known-hosts': KNOWN_HOSTS_OPTION,
   guest: { type: 'string', help: 'only this configured guest' },
-  grep: { type: 'string', help: 'only tests whose id (suite/host/guest) matches this regex' },
+  grep: { type: 'string', short: 'g', help: 'only tests whose id (suite/host/guest) matches this regex' },
+  'grep-invert': { type: 'string', help: 'leave out tests whose id matches this regex' },
+  'host-label': { type: 'string', help: 'only hosts carrying this label (hosts.X.labels); several, comma-separated, must all be carried' },
+  'last-failed': { type: 'boolean', help: 'only the tests that failed or errored in the last run written to --output (its results.json)' },
   profile: { type: 'string', help: 'a profile from the config (quick, nightly, gate, ...)' },
   retries: { type: 'string', help: 'retry a test N times after an infrastructure error (never after a failure or hang)' },
   timeout: { type: 'string', help: 'per-test timeout, e.g. 10m' },
@@ -34,6 +39,9 @@ export const RUN_OPTIONS = {
   ...JUNIT_OPTIONS,
   'keep-on-failure': { type: 'boolean', help: 'leave a failed or hung vm running and print how to reach it' },
   'expect-build': { type: 'string', help: 'every host must run this build (its platform build as printed, or vmm:HEX): another is an infrastructure error before any test' },
+  'fail-on-skip': { type: 'boolean', help: 'a skipped test fails the run (exit 1), listing the skips: a host that lost a capability goes red (profile: failOnSkip)' },
+  'fail-on-flaky-tests': { type: 'boolean', help: 'a test that passed only on a retry fails the run (exit 1) (profile: failOnFlakyTests)' },
+  'no-wait': { type: 'boolean', help: 'a host another process holds (its lease) fails the run at once, naming the holder, instead of being waited for' },
 } as const;
 
 export interface RunSetup {
@@ -57,12 +65,8 @@ export async function setUpRun(values: Values, positionals: string[], o: { repea
   const bad = reporters.filter((r) => !(REPORTERS as readonly string[]).includes(r));
   if (bad.length) throw new ConfigError(`--reporter: unknown ${bad.join(', ')} (known: ${REPORTERS.join(', ')})`);
   const junit = junitOptionsOf(values);
-  let grep: RegExp | undefined;
-  try {
-    grep = values.grep ? new RegExp(String(values.grep)) : undefined;
-  } catch (e) {
-    throw new ConfigError(`--grep: ${(e as Error).message}`);
-  }
+  const grep = regexOption(values.grep, '--grep');
+  const grepInvert = regexOption(values['grep-invert'], '--grep-invert');
   const cli = {
     timeout: values.timeout as string | undefined,
     retries: intOption(values.retries as string | undefined, '--retries', 0),
@@ -74,7 +78,13 @@ export async function setUpRun(values: Values, positionals: string[], o: { repea
   const suiteArg = new Map(positionals.filter(isSuiteFile).map((p) => [resolve(p), p]));
   const suiteArgOf = (s: PlannedTest['suite']) => suiteArg.get((s as LoadedSuite).source ?? '') ?? s.name;
   const settings = resolveSettings(loaded.config, values.profile as string | undefined, cli);
-  const filter: PlanFilter = { suites: names, host: loaded.host, ab: o.ab, guest: values.guest as string | undefined, grep, repeatEach: settings.repeatEach };
+  const output = resolve(String(values.output ?? 'reports'));
+  const filter: PlanFilter = {
+    suites: names, host: loaded.host, ab: o.ab, guest: values.guest as string | undefined, grep, repeatEach: settings.repeatEach,
+    ...(grepInvert ? { grepInvert } : {}),
+    ...(values['host-label'] !== undefined ? { hostLabels: labelList(String(values['host-label'])) } : {}),
+    ...(values['last-failed'] ? { only: lastFailed(output) } : {}),
+  };
   const tests = planTests(loaded.config, suites, filter);
   for (const t of tests) {
     if (t.skip) continue;
@@ -86,7 +96,7 @@ export async function setUpRun(values: Values, positionals: string[], o: { repea
       checkBootable(platformFor(host.config.platform as PlatformKind, host.config), host, { name: t.guest, bootrom: guest.image.bootrom, image: diskImageFor(guest, name, host.config.pool) });
     }
   }
-  const output = resolve(String(values.output ?? 'reports'));
+  const profile = values.profile !== undefined ? loaded.config.profiles[String(values.profile)] : undefined;
   const wants = { junit: reporters.includes('junit'), json: reporters.includes('json'), html: reporters.includes('html') };
   const runOptions = (planned: PlannedTest[], out: string, extra: Partial<RunOptions> = {}): RunOptions => ({
     config: loaded.config,
@@ -100,6 +110,11 @@ export async function setUpRun(values: Values, positionals: string[], o: { repea
     globalTimeoutMs: settings.globalTimeoutMs,
     thresholds: settings.thresholds,
     keepOnFailure: Boolean(values['keep-on-failure']),
+    noWait: Boolean(values['no-wait']),
+    failOn: {
+      skip: Boolean(values['fail-on-skip'] ?? profile?.failOnSkip),
+      flaky: Boolean(values['fail-on-flaky-tests'] ?? profile?.failOnFlakyTests),
+    },
     ...(values['expect-build'] !== undefined ? { expectBuild: String(values['expect-build']) } : {}),
     reproduce: (t, host) => shJoin([
       'npx', 'bhyve-smoke', 'run', suiteArgOf(t.suite),
@@ -118,4 +133,34 @@ export async function setUpRun(values: Values, positionals: string[], o: { repea
 export function printReportPaths(output: string, wants: { junit: boolean; json: boolean; html: boolean }, more: string[] = []): void {
   const paths = [wants.html && `${output}/report.html`, wants.junit && `${output}/junit.xml`, wants.json && `${output}/results.json`, ...more].filter(Boolean);
   if (paths.length) process.stdout.write(`reports: ${paths.join(', ')}\n`);
+}
+
+function regexOption(value: string | boolean | undefined, option: string): RegExp | undefined {
+  if (value === undefined || value === '') return undefined;
+  try {
+    return new RegExp(String(value));
+  } catch (e) {
+    throw new ConfigError(`${option}: ${(e as Error).message}`);
+  }
+}
+
+const labelList = (value: string) => {
+  const labels = value.split(',').map((l) => l.trim());
+  if (labels.some((l) => !l)) throw new ConfigError(`--host-label: expected LABEL[,LABEL...], got ${JSON.stringify(value)}`);
+  return labels;
+};
+
+/**
+ * --last-failed: the ids that failed or errored in the last run written to
+ * the output folder (as Playwright's --last-failed reads its last run). None
+ * to read is a usage error; a last run with none failed plans no test.
+ */
+function lastFailed(output: string): Set<string> {
+  const file = join(output, 'results.json');
+  if (!existsSync(file)) throw new ConfigError(`--last-failed: no last run in ${output} (no results.json there; --output names the folder of the run to follow)`);
+  const last = readResultsFile(file);
+  const failed = last.tests.filter((t) => t.status === 'failed' || t.status === 'error').map((t) => t.id);
+  if (failed.length === 0) throw new ConfigError(`--last-failed: nothing failed in the last run (${file}, run ${last.runId}): no test to run again`);
+  // A test repeated last time (`#2`) is also found by its plain id, for a rerun without --repeat-each.
+  return new Set(failed.flatMap((id) => [id, id.replace(/#\d+$/, '')]));
 }

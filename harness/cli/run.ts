@@ -111,7 +111,7 @@ export async function reapBeforeRun(): Promise<void> {
   for (const r of dead.keptBy) process.stderr.write(`bhyve-smoke: run ${r.runId} keeps ${r.kept!.map((k) => `${k.vm} on ${k.host}`).join(', ')} for inspection; \`npx bhyve-smoke clean --run ${r.runId}\` removes them\n`);
   for (const c of dead.corrupt) process.stderr.write(`bhyve-smoke: ${corruptNote(c)}\n`);
   for (const reaped of dead.reaped) {
-    process.stderr.write(`bhyve-smoke: reaped dead run ${reaped.runId}: ${reaped.vms.join(', ') || 'no vms left'}${reaped.errors.length ? `; errors: ${reaped.errors.join('; ')}` : ''}\n`);
+    process.stderr.write(`bhyve-smoke: reaped dead run ${reaped.runId}: ${reaped.vms.join(', ') || 'no vms left'}${reaped.leases.length ? `; let go of its leases (${reaped.leases.join(', ')})` : ''}${reaped.errors.length ? `; errors: ${reaped.errors.join('; ')}` : ''}\n`);
     for (const w of reaped.wedged) process.stderr.write(`bhyve-smoke: dead run ${reaped.runId}: ${w}\n`);
   }
 }

@@ -170,6 +170,12 @@ export const thresholdsSchema = z.strictObject({
   hostReturn: duration.default('10m'),
   /** Once it is back, how long its crash record is waited for (savecore saves the dump at boot, and fmd diagnoses after). */
   crashRecordWait: duration.default('5m'),
+  /**
+   * A lease on a host's slot not renewed for this long is stale: its run died
+   * (run/host-leases.ts). The next process that finds it breaks it; a run
+   * renews its own every quarter of this.
+   */
+  leaseStale: duration.default('60s'),
   /** Silence between guest heartbeats; a longer one is a hang. Keep it near 3 heartbeat intervals. */
   heartbeatGap: duration.default('3s'),
   /** Throughput under each hammer dose, as a fraction of the same run's unstressed phase (paired). */
@@ -256,6 +262,10 @@ export const profileSchema = z.strictObject({
   globalTimeout: duration.optional(),
   repeatEach: z.number().int().min(1).optional(),
   retries: z.number().int().min(0).optional(),
+  /** A skipped test fails the run (exit 1), as --fail-on-skip: a nightly whose host lost a capability goes red. */
+  failOnSkip: z.boolean().optional(),
+  /** A test that passed only on a retry fails the run (exit 1), as --fail-on-flaky-tests. */
+  failOnFlakyTests: z.boolean().optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -100,6 +100,7 @@ export const freebsdPlatform = (): Platform => ({
   freeMemoryMiB: 'echo $(( $(sysctl -n vm.stats.vm.v_free_count) * $(sysctl -n hw.pagesize) / 1048576 ))',
   bootId: FREEBSD_BOOT_ID,
   workRoot: '/var/tmp/bhyve-smoke',
+  leaseRoot: '/var/tmp/bhyve-smoke-leases',
   plan: (host, vm) => supervisedPlan(host, vm, freebsdBhyveArgv),
   // A tap takes one open: a tap per vm, on the bridge hosts.X.nic names.
   links: tapLinks,

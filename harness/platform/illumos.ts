@@ -148,6 +148,7 @@ export const illumosBase = {
   reboot: ILLUMOS_REBOOT,
   freeMemoryMiB: "echo $(( $(kstat -p unix:0:system_pages:freemem | awk '{ print $2 }') * $(pagesize) / 1048576 ))",
   workRoot: '/var/tmp/bhyve-smoke',
+  leaseRoot: '/var/tmp/bhyve-smoke-leases',
   // illumos has no setsid(1); nohup keeps a detached process alive when the session ends.
   detach: (command: string) => `nohup ${command} </dev/null >/dev/null 2>&1 &`,
   sha256File: 'digest -a sha256 "$f"',

@@ -62,6 +62,8 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string, wrl
     // A lab panic's record, in FMA's shapes (fixtures/lab/bin/fmdump, dumpadm); the lab saves no dump, so no mdb.
     crash: illumosCrash({ fmdump: `${labDir}/bin/fmdump`, dumpadm: `${labDir}/bin/dumpadm` }),
     workRoot: '/tmp/bhyve-smoke',
+    // The lab host's leases live with its other state, so each lab run root is a host of its own.
+    leaseRoot: `${LAB_RUN_ROOT}/leases`,
     // Faults reach the lab's bhyve through its environment (fixtures/lab/README.md).
     plan: (host, vm) => supervisedPlan(host, vm, (launch: VmLaunch) => [...(faults ? ['env', `BHYVE_LAB_FAULTS=${faults}`] : []), `${labDir}/bin/bhyve`, ...illumosBhyveArgv(launch).slice(1)]),
     links: vnics,

@@ -260,6 +260,12 @@ export interface Platform {
   readonly freeMemoryMiB: string;
   /** Root of the harness's folders on the host; one sub-folder per run. */
   readonly workRoot: string;
+  /**
+   * Where runs keep their leases on the host's slots (run/host-leases.ts): a
+   * folder every process reaching the host sees, that outlives a reboot (a
+   * gate reboots the host under its lease). A shell word, used in double quotes.
+   */
+  readonly leaseRoot: string;
   /** How a vm is made, started and removed here; throws a ConfigError for what this host cannot do (its image kind). */
   plan(host: Host, vm: VmRequest): VmPlan;
   /** A vm's serial console: what bhyve's `-l com1,…` gets, and how the harness attaches. */

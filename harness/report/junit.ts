@@ -21,6 +21,7 @@ import type { CheckResult } from '../verdict/checks.ts';
 import { extend, newBuilder, type CaseExtras, type Rerun } from './junit-builder.ts';
 import type { Attachment, RunResult, TestResult } from './results.ts';
 import { wedgedNote, writeFileAtomic } from './results.ts';
+import { MISSING_SHARD_SUITE } from './merge.ts';
 
 export interface JunitOptions {
   /** 'strict': valid against the Jenkins xunit plugin's junit-10.xsd (no testcase properties or file). */
@@ -41,6 +42,7 @@ const testName = (t: TestResult) => `${t.suite} · ${t.host} · ${t.guest}${t.re
 /** Jenkins splits a classname at its last dot: package = suite, class = host/guest. A dot inside a name would move that split. */
 const classNameOf = (t: TestResult) => `${t.suite.replaceAll('.', '_')}.${t.host.replaceAll('.', '_')}/${t.guest.replaceAll('.', '_')}`;
 const suiteFile = (t: TestResult) => `suites/${t.suite}.ts`;
+
 
 /** Evidence first for a failure: stacks, the screen at the hang, host state; the console (quoted in the body) last. */
 function rankAttachment(a: Attachment): number {
@@ -92,7 +94,7 @@ export function buildJunit(run: RunResult, options: Partial<JunitOptions> = {}):
     const repeat = t.repeat > 0 ? ` [repeat ${t.repeat}]` : '';
     const newCase = (name: string, ms: number) => {
       const tc = suite.testCase().className(className).name(uniqueName(className, `${name}${repeat}`)).time(seconds(ms));
-      if (!strict) tc.file(suiteFile(t));
+      if (!strict && t.suite !== MISSING_SHARD_SUITE) tc.file(suiteFile(t));
       return { tc, extras: extend(tc) };
     };
     // A known issue leads the failure message: what a CI page shows first.

@@ -2,7 +2,7 @@
 // terminal a live line showing what each running test is doing.
 import { formatDuration } from '../duration.ts';
 import type { Reporter, TestRef } from './reporter.ts';
-import { summarize, wedgedNote, type RunResult, type TestResult } from './results.ts';
+import { failingSkipsAndFlakes, summarize, wedgedNote, type RunResult, type TestResult } from './results.ts';
 
 const MARK: Record<TestResult['status'], string> = { passed: 'ok  ', flaky: 'FLKY', failed: 'FAIL', error: 'ERR ', skipped: 'skip' };
 
@@ -64,5 +64,8 @@ export class LineReporter implements Reporter {
     const parts = [`${s.passed} passed`, `${s.failed} failed`, `${s.error} errors`, `${s.skipped} skipped`];
     if (s.flaky) parts.push(`${s.flaky} flaky`);
     this.print(`${run.interrupted ? `interrupted (${run.interrupted}); ` : ''}${run.stopped ? `stopped (${run.stopped.reason}; ${run.stopped.notStarted} planned tests not started); ` : ''}${parts.join(', ')} in ${formatDuration(run.durationMs)}`);
+    for (const t of failingSkipsAndFlakes(run.tests, run.failOn)) {
+      this.print(t.status === 'skipped' ? `--fail-on-skip: ${t.id} was skipped — ${t.skipReason}` : `--fail-on-flaky-tests: ${t.id} passed only on attempt ${(t.attempt ?? 0) + 1}`);
+    }
   }
 }

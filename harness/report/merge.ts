@@ -1,7 +1,9 @@
 // Merging shards: the results of several runs of one plan become one
 // results.json (and from it one JUnit), as if one run had done them all. A
-// test found in two inputs, or a shard set with a gap, is a usage error: the
-// merged report would lie about what ran.
+// test found in two inputs is a usage error: the merged report would lie about
+// what ran. A shard set with a gap (a CI job lost, its artifact never
+// uploaded) still makes the night's report: each missing shard is named, as
+// an error test of its own, so the merge exits non-zero and JUnit shows it.
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError } from '../errors.ts';
@@ -19,6 +21,7 @@ export function mergeRuns(inputs: Array<{ source: string; run: RunResult }>): Ru
     }
   }
   const shards = inputs.filter((i) => i.run.shard);
+  let missing: Array<{ index: number; total: number }> = [];
   if (shards.length) {
     const totals = new Set(shards.map((i) => i.run.shard!.total));
     if (totals.size > 1 || shards.length !== inputs.length) {
@@ -27,7 +30,7 @@ export function mergeRuns(inputs: Array<{ source: string; run: RunResult }>): Ru
     const total = [...totals][0];
     const indexes = new Set(shards.map((i) => i.run.shard!.index));
     const absent = Array.from({ length: total }, (_, i) => i + 1).filter((i) => !indexes.has(i));
-    if (absent.length) throw new ConfigError(`merge: shard${absent.length > 1 ? 's' : ''} ${absent.map((i) => `${i}/${total}`).join(', ')} missing: the merged report would leave tests out`);
+    missing = absent.map((index) => ({ index, total }));
   }
   const runs = inputs.map((i) => i.run);
   const hosts = new Map<string, HostSummary>();
@@ -45,10 +48,14 @@ export function mergeRuns(inputs: Array<{ source: string; run: RunResult }>): Ru
   const startedAt = runs.map((r) => r.startedAt).sort()[0];
   const finishedAt = runs.map((r) => r.finishedAt).sort().at(-1)!;
   const interrupted = runs.filter((r) => r.interrupted).map((r) => `${r.runId}: ${r.interrupted}`);
-  const tests = inputs.flatMap(({ source, run }) => run.tests.map((t) => withAttachmentsAt(t, dirname(source)))).sort(byIdThenRepeat);
+  const tests = [
+    ...inputs.flatMap(({ source, run }) => run.tests.map((t) => withAttachmentsAt(t, dirname(source)))).sort(byIdThenRepeat),
+    ...missing.map((m) => missingShardResult(m, startedAt)),
+  ];
   const interruptedBy = runs.find((r) => r.exitCode === 130 || r.exitCode === 143);
   const configs = [...new Set(runs.map((r) => r.config))];
   const profiles = [...new Set(runs.map((r) => r.profile).filter(Boolean))];
+  const failOn = { skip: runs.some((r) => r.failOn?.skip), flaky: runs.some((r) => r.failOn?.flaky) };
   return {
     version: 1,
     runId: runs.map((r) => r.runId).join('+'),
@@ -61,8 +68,10 @@ export function mergeRuns(inputs: Array<{ source: string; run: RunResult }>): Ru
     hosts: [...hosts.values()],
     ...(labelsOf(runs) ? { labels: labelsOf(runs) } : {}),
     merged: inputs.map(({ source, run }) => ({ runId: run.runId, source, ...(run.shard ? { shard: run.shard } : {}) })),
+    ...(missing.length ? { missingShards: missing } : {}),
+    ...(failOn.skip || failOn.flaky ? { failOn } : {}),
     tests,
-    exitCode: interruptedBy ? interruptedBy.exitCode : exitCodeOf(tests),
+    exitCode: interruptedBy ? interruptedBy.exitCode : exitCodeOf(tests, undefined, failOn),
   };
 }
 
@@ -94,3 +103,22 @@ function labelsOf(runs: RunResult[]): Record<string, string> | undefined {
   const agreed = Object.entries(first).filter(([k, v]) => runs.every((r) => r.labels?.[k] === v));
   return agreed.length ? Object.fromEntries(agreed) : undefined;
 }
+
+/**
+ * A shard that never arrived, as an error test of its own: JUnit shows it, the
+ * exit code is an infrastructure error's (3), and nothing pretends its tests passed.
+ */
+export function missingShardResult(m: { index: number; total: number }, at: string): TestResult {
+  const message = `shard ${m.index}/${m.total} missing: no results.json of it among the inputs (its CI job lost, or its artifact never uploaded): its tests are not in this report`;
+  return {
+    id: `shard ${m.index}/${m.total}`, suite: MISSING_SHARD_SUITE, host: 'all', guest: `shard-${m.index}-of-${m.total}`, repeat: 0,
+    status: 'error', attempt: 0, attempts: [], startedAt: at, durationMs: 0,
+    checks: [{ name: `shard ${m.index}/${m.total} arrived`, status: 'error', type: 'InfraError', message, durationMs: 0 }],
+    attachments: [], timeline: { samples: [], events: [] },
+    error: { type: 'InfraError', message },
+    reproduce: `npx bhyve-smoke run ... --shard ${m.index}/${m.total} (the shard's own command line)`,
+  };
+}
+
+/** The suite name of a missing shard's error test: no suite file of its own. */
+export const MISSING_SHARD_SUITE = 'merge';

@@ -165,6 +165,10 @@ export interface RunResult {
   boots?: BootRecord[];
   /** This file merges the results of several runs (shards). */
   merged?: Array<{ runId: string; source: string; shard?: { index: number; total: number } }>;
+  /** Shards of the plan whose results never reached the merge: each is also an error test (`shard I/N`). */
+  missingShards?: Array<{ index: number; total: number }>;
+  /** What failed the run besides failed checks: skips, flaky passes (merge applies it to the whole night). */
+  failOn?: FailOn;
   tests: TestResult[];
   exitCode: number;
 }
@@ -183,17 +187,29 @@ export const summarize = (tests: TestResult[]) => {
   return { total: tests.length, passed: count('passed'), failed: count('failed'), error: count('error'), skipped: count('skipped'), flaky: count('flaky') };
 };
 
+/** What fails a run besides failed checks (--fail-on-skip, --fail-on-flaky-tests, or a profile's failOnSkip, failOnFlakyTests). */
+export interface FailOn {
+  skip?: boolean;
+  flaky?: boolean;
+}
+
 /**
  * 0 all passed (flaky counts as passed), 1 a check failed, 2 a test could not
  * run because of the config (a guest its host cannot boot), 3 infrastructure
- * error; 130/143 interrupted.
+ * error; 130/143 interrupted. With `failOn`, a skipped or a flaky test is
+ * exit 1 too, where nothing worse happened.
  */
-export function exitCodeOf(tests: TestResult[], signal?: NodeJS.Signals): number {
+export function exitCodeOf(tests: TestResult[], signal?: NodeJS.Signals, failOn: FailOn = {}): number {
   if (signal === 'SIGINT') return 130;
   if (signal === 'SIGTERM') return 143;
   const s = summarize(tests);
   if (s.failed) return EXIT.checkFailed;
   if (tests.some((t) => t.status === 'error' && t.error?.type === 'ConfigError')) return EXIT.usage;
   if (s.error) return EXIT.infra;
+  if (failingSkipsAndFlakes(tests, failOn).length) return EXIT.checkFailed;
   return EXIT.passed;
 }
+
+/** The tests that fail the run only because of `failOn`: its skips (--fail-on-skip) and flaky passes (--fail-on-flaky-tests). */
+export const failingSkipsAndFlakes = (tests: TestResult[], failOn: FailOn = {}): TestResult[] =>
+  tests.filter((t) => (failOn.skip && t.status === 'skipped') || (failOn.flaky && t.status === 'flaky'));

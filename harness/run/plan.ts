@@ -30,6 +30,12 @@ export interface PlanFilter {
   ab?: [string, string];
   guest?: string;
   grep?: RegExp;
+  /** Leave out tests whose id matches (--grep-invert). */
+  grepInvert?: RegExp;
+  /** Only hosts carrying every one of these labels (hosts.X.labels; --host-label). */
+  hostLabels?: string[];
+  /** Only these test ids (--last-failed: the ones that failed or errored in the last run). */
+  only?: ReadonlySet<string>;
   repeatEach: number;
   /** The first repeat index (a gate run's further iterations number on). */
   firstRepeat?: number;
@@ -52,6 +58,18 @@ function resolveTarget(config: Config, pools: Map<string, string[]>, target: str
   throw new ConfigError(`${option}: unknown host or pool "${target}" (hosts: ${Object.keys(config.hosts).join(', ')}; pools: ${[...pools.keys()].join(', ')}; or ssh://user@host[:port])`);
 }
 
+/** The targets' hosts that carry every label; a target left with none is dropped, and none left at all is a usage error naming the labels there are. */
+function withLabels(config: Config, targets: Array<[string, string[]]>, labels: string[]): Array<[string, string[]]> {
+  if (labels.length === 0) return targets;
+  const carries = (h: string) => labels.every((l) => config.hosts[h].labels.includes(l));
+  const kept = targets.map(([t, members]): [string, string[]] => [t, members.filter(carries)]).filter(([, members]) => members.length > 0);
+  if (kept.length === 0) {
+    const known = Object.entries(config.hosts).map(([n, h]) => `${n}: ${h.labels.join(', ') || 'none'}`).join('; ');
+    throw new ConfigError(`--host-label ${labels.join(',')}: no ${targets.length === 1 ? `host of ${targets[0][0]}` : 'host'} carries ${labels.length > 1 ? 'all of them' : 'it'} (hosts' labels: ${known})`);
+  }
+  return kept;
+}
+
 export function planTests(config: Config, suites: Map<string, SuiteDefinition>, filter: PlanFilter): PlannedTest[] {
   for (const name of filter.suites) {
     if (!suites.has(name)) throw new ConfigError(`unknown suite "${name}" (known: ${[...suites.keys()].join(', ')})`);
@@ -61,9 +79,10 @@ export function planTests(config: Config, suites: Map<string, SuiteDefinition>, 
   }
   const pools = poolsOf(config);
   if (filter.ab && filter.ab[0] === filter.ab[1]) throw new ConfigError(`--ab: compare two different hosts, got ${filter.ab[0]} twice`);
-  const targets: Array<[string, string[]]> = filter.ab
+  const chosenTargets: Array<[string, string[]]> = filter.ab
     ? filter.ab.map((h) => resolveTarget(config, pools, h, '--ab'))
     : filter.host ? [resolveTarget(config, pools, filter.host, '--host')] : [...pools.entries()];
+  const targets = withLabels(config, chosenTargets, filter.hostLabels ?? []);
   const chosen = filter.suites.length ? filter.suites.map((n) => suites.get(n)!) : [...suites.values()];
   const first = filter.firstRepeat ?? 0;
   const numbered = first > 0 || filter.repeatEach > 1;
@@ -82,6 +101,8 @@ export function planTests(config: Config, suites: Map<string, SuiteDefinition>, 
     for (const [[target, members], guestName, repeat] of slots) {
       const id = `${suite.name}/${target}/${guestName}${numbered ? `#${repeat}` : ''}`;
       if (filter.grep && !filter.grep.test(id)) continue;
+      if (filter.grepInvert?.test(id)) continue;
+      if (filter.only && !filter.only.has(id)) continue;
       const hosts = members.filter(capable);
       const needs = suite.needs.join(', ');
       const skip = !suite.guests.includes(config.guests[guestName].os)
@@ -94,7 +115,7 @@ export function planTests(config: Config, suites: Map<string, SuiteDefinition>, 
       tests.push({ id, suite, host: target, hosts, guest: guestName, repeat, ...(skip ? { skip } : {}) });
     }
   }
-  if (tests.length === 0) throw new ConfigError('no test matches the given suites, --host, --guest and --grep');
+  if (tests.length === 0) throw new ConfigError('no test matches the given suites, --host, --host-label, --guest, --grep and --grep-invert');
   // A guest reached over ssh has one address: two of its vms at once would answer for each other.
   for (const t of tests.filter((t) => !t.skip && config.guests[t.guest].access === 'ssh')) {
     const wide = t.hosts.find((h) => config.hosts[h].capacity > 1);

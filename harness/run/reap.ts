@@ -8,6 +8,7 @@ import { InfraError, messageOf } from '../errors.ts';
 import { readBootId } from '../host-life/boot-id.ts';
 import { deadRuns, folderAt, removeRecord, vmNamePrefix, wedgedNote, type CorruptRecord, type RunRecord } from './records.ts';
 import { shQuote } from '../transport/quote.ts';
+import { releaseLeasesOf } from './host-leases.ts';
 import { cloneDataset, destroyCloneDataset } from '../image/clone.ts';
 import { DESTROY_MS } from '../platform/teardown.ts';
 import type { ListedVm, Platform } from '../platform/types.ts';
@@ -20,6 +21,8 @@ export interface Reaped {
   wedged: string[];
   /** Wedged lab hosts reset (clean --reset-lab). */
   reset: string[];
+  /** Hosts where the run's leases were let go (run/host-leases.ts): no one waits for them to go stale. */
+  leases: string[];
 }
 
 export interface ReapOptions {
@@ -34,7 +37,7 @@ export const ownedVms = (platform: Platform, listing: string, owned: string): Li
   platform.listVms.parse(listing).filter((vm) => vm.name.startsWith(owned));
 
 export async function reapRun(record: RunRecord, opts: ReapOptions = {}): Promise<Reaped> {
-  const reaped: Reaped = { runId: record.runId, vms: [], errors: [], wedged: [], reset: [] };
+  const reaped: Reaped = { runId: record.runId, vms: [], errors: [], wedged: [], reset: [], leases: [] };
   const owned = vmNamePrefix(record.prefix, record.runId);
   // Wedged hosts first: their vms are never destroyed, also where another host name lists them (two names, one machine).
   const untouchable = { vms: new Set<string>(), dirs: new Set<string>() };
@@ -75,6 +78,9 @@ export async function reapRun(record: RunRecord, opts: ReapOptions = {}): Promis
         }
       }
       if (!untouchable.dirs.has(folderAt(config, runDir))) await host.exec(`rm -rf ${shQuote(runDir)}`, { doing: `removing ${runDir}` });
+      // Its vms gone, the slots it held are free: its leases go now rather than when they turn stale.
+      const released = await releaseLeasesOf(host, record.runId);
+      if (released) reaped.leases.push(`${released} slot${released > 1 ? 's' : ''} on ${name}`);
     } catch (e) {
       reaped.errors.push(`${name}: ${messageOf(e)}`);
     } finally {

@@ -33,6 +33,8 @@ import { buildId } from '../host-life/build.ts';
 import { resolveFramebuffer, resolvePassword } from './credentials.ts';
 import { checkHostForRun, type HostHealth } from './health.ts';
 import { HostSlots } from './host-slots.ts';
+import { HostLeases, ownerOfThisRun } from './host-leases.ts';
+import { HostBusy, placeTest } from './placement.ts';
 import { collectEvidence } from '../evidence/host-evidence.ts';
 import type { HostVitals } from '../host-life/vitals.ts';
 import { deathRecord, hostDeathDuring, judgeHostSurvived, raceHostDeath, watchHosts } from './host-death.ts';
@@ -63,6 +65,10 @@ export interface RunOptions {
   maxFailures?: number;
   /** Start no further test after this long (--duration): a soak. */
   durationMs?: number;
+  /** A host another process holds fails the run at once instead of being waited for (--no-wait). */
+  noWait?: boolean;
+  /** What fails the run besides failures: a skipped test (--fail-on-skip), a flaky one (--fail-on-flaky-tests). */
+  failOn?: { skip?: boolean; flaky?: boolean };
 }
 
 /** Everything the run has started, for teardown on abort. */
@@ -88,6 +94,9 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     hosts: Object.fromEntries(hostNames.map((n) => [n, { config: o.config.hosts[n], runDir: runDirs.get(n)! }])),
   };
   writeRecord(record);
+  // Each host's slots are leased on the host itself while a test uses them: other processes see them (run/host-leases.ts).
+  const owner = ownerOfThisRun(runId);
+  const leases = new Map(hostNames.map((n) => [n, new HostLeases(hosts.get(n)!, owner, o.thresholds.leaseStaleMs, (line) => report.onNote(line))]));
   const health = new Map<string, HostHealth>();
   /** Hosts a test left wedged: out of the run, their wedged vm left as it is, the record kept for clean. */
   const wedged = new Map<string, WedgedVm>();
@@ -114,9 +123,11 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   // A soak ends at its first failures or when its time is spent: no further test starts, the running ones finish.
   let failures = 0;
   let stopped: RunResult['stopped'];
+  /** Why the run starts nothing more, whatever its soak says (--no-wait met a held host). */
+  let halted: string | undefined;
   const mayStart = () => {
-    const why = o.maxFailures !== undefined && failures >= o.maxFailures ? `--max-failures ${o.maxFailures} reached`
-      : o.durationMs !== undefined && Date.now() - startedAt.getTime() >= o.durationMs ? `--duration ${formatDuration(o.durationMs)} spent` : undefined;
+    const why = halted ?? (o.maxFailures !== undefined && failures >= o.maxFailures ? `--max-failures ${o.maxFailures} reached`
+      : o.durationMs !== undefined && Date.now() - startedAt.getTime() >= o.durationMs ? `--duration ${formatDuration(o.durationMs)} spent` : undefined);
     if (why) stopped = { reason: stopped?.reason ?? why, notStarted: (stopped?.notStarted ?? 0) + 1 };
     return !why;
   };
@@ -154,6 +165,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       //    the slots place each test on a free host able to run it.
       const healthy = (t: PlannedTest) => t.hosts.filter((h) => health.get(h) && !health.get(h)!.quarantined);
       const slots = new HostSlots(new Map(hostNames.map((n) => [n, o.config.hosts[n].capacity])));
+      const placement = { slots, leases, capacityOf: (h: string) => o.config.hosts[h].capacity, noWait: Boolean(o.noWait), note: (line: string) => report.onNote(line), signal: live.abort.signal };
       const pools = new Map<string, ReturnType<typeof pLimit>>();
       const poolLimit = (t: PlannedTest) => {
         if (!pools.has(t.host)) {
@@ -212,11 +224,20 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
           }
           await poolLimit(test)(async () => {
             if (!mayStart()) return;
-            const hostName = await slots.acquire(capable, test.suite.exclusive);
-            if (!hostName) {
+            let placed;
+            try {
+              placed = await placeTest(placement, capable, Boolean(test.suite.exclusive));
+            } catch (e) {
+              // --no-wait met a host another process holds: this test is the error that says whose, and nothing more starts.
+              if (e instanceof HostBusy) halted = e.message;
+              return finish(errorResult(test, test.host, e, o));
+            }
+            if (!placed) {
+              if (live.abort.signal.aborted) return finish(errorResult(test, test.host, live.abort.signal.reason, o));
               const why = candidates.map((h) => `host ${h} ${health.get(h)?.quarantined}`).join('; ');
               return finish({ ...baseResult(test, test.host, o), status: 'skipped', skipReason: `no host left to run it: ${why}` });
             }
+            const hostName = placed.host;
             try {
               finish(await runWithRetries(test, async (attempt) => {
                 if (live.abort.signal.aborted) return errorResult(test, hostName, live.abort.signal.reason, o);
@@ -228,6 +249,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
                 return { ...result, ...(image ? { image } : {}), ...(build ? { build: buildId(build) } : {}) };
               }, o.retries).catch((e) => errorResult(test, hostName, e, o)));
             } finally {
+              await leases.get(hostName)!.release(placed.lease).catch((e) => report.onNote(`the lease on ${hostName} could not be released (it goes stale): ${messageOf(e).split('\n')[0]}`));
               slots.release(hostName, test.suite.exclusive);
             }
           });
@@ -236,6 +258,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     }
   } finally {
     for (const v of vitals.values()) v.stop();
+    await Promise.all([...leases.values()].map((l) => l.releaseAll()));
     clearTimeout(globalTimer);
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
@@ -273,8 +296,9 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     })),
     ...(o.shard ? { shard: o.shard } : {}),
     ...(o.labels && Object.keys(o.labels).length ? { labels: o.labels } : {}),
+    ...(o.failOn && (o.failOn.skip || o.failOn.flaky) ? { failOn: o.failOn } : {}),
     tests: results,
-    exitCode: exitCodeOf(results, abortedBy?.signal),
+    exitCode: exitCodeOf(results, abortedBy?.signal, o.failOn),
   };
   if (o.reporters.json) writeResults(join(o.output, 'results.json'), run);
   if (o.reporters.junit) writeJunit(join(o.output, 'junit.xml'), run, o.reporters.junit);

@@ -90,10 +90,20 @@ describe('merge', () => {
     }
   });
 
-  it('refuses a test found twice, a missing shard and mixed shardings', () => {
+  it('merges what arrived of a shard set with a gap: each missing shard named, an error test of its own, exit 3', () => {
+    const a = runOf('a', [result('smoke/lab/linux')], { index: 1, total: 3 });
+    const m = mergeRuns([{ source: 'x', run: a }]);
+    assert.deepEqual(m.missingShards, [{ index: 2, total: 3 }, { index: 3, total: 3 }]);
+    assert.deepEqual(m.tests.map((t) => [t.id, t.status]), [['smoke/lab/linux', 'passed'], ['shard 2/3', 'error'], ['shard 3/3', 'error']]);
+    assert.match(m.tests[1].error!.message, /^shard 2\/3 missing: no results\.json of it among the inputs/);
+    assert.equal(m.exitCode, 3, 'a lost shard is never a green night');
+    const xml = buildJunit(m, {});
+    assert.match(xml, /<testcase classname="merge\.all\/shard-2-of-3" name="shard 2\/3 arrived" time="0">\s*<error message="shard 2\/3 missing/);
+  });
+
+  it('refuses a test found twice and mixed shardings', () => {
     const a = runOf('a', [result('smoke/lab/linux')], { index: 1, total: 2 });
     assert.throws(() => mergeRuns([{ source: 'x', run: a }, { source: 'y', run: a }]), /test smoke\/lab\/linux is in both x and y/);
-    assert.throws(() => mergeRuns([{ source: 'x', run: a }]), /shard 2\/2 missing/);
     const c = runOf('c', [result('wrlock/lab/linux')], { index: 2, total: 3 });
     assert.throws(() => mergeRuns([{ source: 'x', run: a }, { source: 'z', run: c }]), /different shardings \(x: 1\/2, z: 2\/3\)/);
   });

@@ -41,6 +41,28 @@ describe('host capabilities', { timeout: 300_000 }, () => {
       const report = readFileSync(join(box.dir, 'out/report.html'), 'utf8');
       assert.match(report, /<div class="missing" data-capability="wrlock"[^>]*>no wrlock: [^<]*usage lists no --wrlock-cycle<\/div>/);
       assert.ok((report.match(/host lab has no wrlock capability/g)?.length ?? 0) >= STRESS.length, 'each skipped test gives the reason in the report');
+
+      // The nightly that would be green on such a host goes red with --fail-on-skip, listing the skips.
+      const red = await box.run(['run', ...STRESS, '--fail-on-skip', '--output', 'red']);
+      assert.equal(red.exitCode, 1, `${red.stdout}${red.stderr}`);
+      for (const suite of STRESS) assert.match(String(red.stdout), new RegExp(`^--fail-on-skip: ${suite}/lab/linux was skipped — host lab has no wrlock capability`, 'm'));
+      const redResults: RunResult = JSON.parse(readFileSync(join(box.dir, 'red/results.json'), 'utf8'));
+      assert.deepEqual([redResults.exitCode, redResults.failOn], [1, { skip: true, flaky: false }]);
+    });
+  });
+
+  it('a profile with failOnSkip fails a run with a skip, as --fail-on-skip does; merge of its shards too', async () => {
+    await inSandbox(async (box) => {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({
+        ...BUILTIN_CONFIG,
+        hosts: { lab: { ...BUILTIN_CONFIG.hosts.lab, labWrlockHook: false } },
+        profiles: { ...BUILTIN_CONFIG.profiles, strict: { failOnSkip: true } },
+      }));
+      const shards = await Promise.all(['1/2', '2/2'].map(async (s) => box.run(['run', 'wrlock-iperf', 'wrlock-reboot', '--profile', 'strict', '--shard', s, '--output', `shard-${s[0]}`])));
+      assert.deepEqual(shards.map((r) => r.exitCode), [1, 1], shards.map((r) => `${r.stdout}${r.stderr}`).join('\n'));
+      const merged = await box.run(['merge', 'shard-1', 'shard-2', '--output', 'night']);
+      assert.equal(merged.exitCode, 1, `${merged.stdout}${merged.stderr}`);
+      assert.equal(String(merged.stdout).match(/^--fail-on-skip: /gm)?.length, 2, String(merged.stdout));
     });
   });
 });

@@ -1,0 +1,83 @@
+// Where a test runs, across processes: a slot of this run (HostSlots, its own
+// capacity bookkeeping), then the host's lease (run/host-leases.ts), which
+// other processes reaching the same host respect too. A host another process
+// holds is passed over for a free one of the test's candidates, else waited
+// for, saying for whom — or, with --no-wait, not waited for at all.
+import { InfraError } from '../errors.ts';
+import { describeLease, type HostLeases } from './host-leases.ts';
+import type { HostSlots } from './host-slots.ts';
+
+/** How often a host another process holds is asked again. */
+export const LEASE_POLL_MS = 2_000;
+
+/** --no-wait and the host is held: the run starts nothing more. */
+export class HostBusy extends InfraError {}
+
+export interface Placement {
+  host: string;
+  /** The slots leased on it, given back with release(). */
+  lease: number[];
+}
+
+export interface PlacementDeps {
+  slots: HostSlots;
+  leases: ReadonlyMap<string, HostLeases>;
+  capacityOf: (host: string) => number;
+  noWait: boolean;
+  note: (line: string) => void;
+  signal: AbortSignal;
+}
+
+/** The last holders told per host, so a wait is said once per change of holder, not every poll. */
+const told = new WeakMap<PlacementDeps, Map<string, string>>();
+
+/** A placed test, or undefined when no candidate is left (all retired) or the run was aborted while waiting. */
+export async function placeTest(d: PlacementDeps, candidates: readonly string[], exclusive: boolean): Promise<Placement | undefined> {
+  if (!told.has(d)) told.set(d, new Map());
+  const said = told.get(d)!;
+  const busy = new Set<string>();
+  for (;;) {
+    if (d.signal.aborted) return undefined;
+    const open = candidates.filter((h) => !busy.has(h));
+    const host = open.length ? await d.slots.acquire(open, exclusive) : undefined;
+    if (!host) {
+      if (busy.size === 0) return undefined;
+      await sleep(LEASE_POLL_MS, d.signal);
+      busy.clear();
+      continue;
+    }
+    let got;
+    try {
+      got = await d.leases.get(host)!.take(d.capacityOf(host), exclusive);
+    } catch (e) {
+      d.slots.release(host, exclusive);
+      throw e;
+    }
+    for (const b of got.broke) d.note(`host ${host}: broke a stale lease on slot ${b.slot}, not renewed for ${b.ageS} s: ${describeLease(b)} (its run died; a vm it left is \`bhyve-smoke clean\`'s on the machine it ran on)`);
+    if (got.taken) {
+      said.delete(host);
+      return { host, lease: got.taken };
+    }
+    d.slots.release(host, exclusive);
+    const holders = got.heldBy.map(describeLease).join('; ');
+    if (d.noWait) throw new HostBusy(`host ${host} is held by another process and --no-wait does not wait: ${holders}`);
+    const key = got.heldBy.map((l) => l.owner.run).join(' ');
+    if (said.get(host) !== key) {
+      said.set(host, key);
+      d.note(`waiting for host ${host}${exclusive ? ' (the whole host: an exclusive test)' : ''}, held by ${holders}`);
+    }
+    busy.add(host);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
