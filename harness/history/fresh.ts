@@ -2,9 +2,10 @@
 // before them? E-Divisive (e-divisive.ts) looks at the past: it keeps a
 // change point only with at least `minSegment` runs after it and a rank test
 // between whole segments, so a step in the last nights waits many runs before
-// it is found. Incremental change-point tools (Otava's incremental mode,
-// MongoDB's CI) test the newest points against the segment they extend; so
-// does this check, beside E-Divisive and without changing it:
+// it is found, and the nightly, red only for a change point among the last
+// runs, may never go red for it. Online change-point detection tests the
+// newest points against the segment they extend; so does this check, beside
+// E-Divisive and without changing it:
 //  1. the reference is the stable segment: the runs since the latest change
 //     point E-Divisive found (all runs when none), up to the newest k;
 //  2. for k = 1..`maxRuns`, the newest k runs against that reference, by an
@@ -14,10 +15,12 @@
 //     than the reference's by at least `minEffect`; of the k that pass, the
 //     one whose split has the largest energy divergence (E-Divisive's own
 //     measure of where a change is) is reported: "fresh: the last k runs".
-// Its p-value is exact (the tail of the Mann–Whitney U distribution, not the
-// normal approximation, which is far off in the tail at k ≤ 7), so a single
-// bad night can never pass (k = 1 against 35 runs gives p ≥ 1/36), and the
-// several k tried are held by `pValue` itself, chosen so that a nightly check
+// Its p-value is exact (the tail of the Mann–Whitney U distribution; the
+// normal approximation is far off there: for the 5 newest runs below all 35
+// before them it says 1.9e-4, the exact p is 1.5e-6). So at p < 0.0002 one
+// bad night never passes (k = 1 against n runs: p ≥ 1/(n + 1)), nor two
+// against fewer than 99 runs (p ≥ 2/((n + 1)(n + 2))); and the several k
+// tried are held by `pValue` itself, chosen so that a nightly check
 // over a 40-night history raises at most about one false alert in a hundred
 // series (npm run bench -- history; docs/history.md). Provisional: the same
 // step is confirmed, placed and sized by E-Divisive once enough runs follow it.
