@@ -62,6 +62,7 @@ export const runCommand: Command = {
     const { loaded, suites, filter, settings, output, wants, junit } = setup;
     const gate = gateWithOptions(loaded.config.gate, values);
     const tests = shard ? shardOf(setup.tests, shard, durations) : setup.tests;
+    if (shard) process.stdout.write(`shard ${shard.index}/${shard.total}: ${tests.length} of the plan's ${setup.tests.length} tests, ${durations ? `balanced by the durations of ${durations.size} tests in ${values.durations}` : 'each test weighing the same (--durations balances by an earlier run\'s)'}\n`);
     const runOptions = (planned: PlannedTest[], out: string) => setup.runOptions(planned, out, { ...(shard ? { shard } : {}), ...(labels ? { labels } : {}), ...soak.options });
     if (soak.repeatEach) process.stdout.write(`soak: each test again and again for ${formatDuration(soak.durationMs!)} (at most ${soak.repeatEach} times)${soak.options.maxFailures ? `, until ${soak.options.maxFailures} failure(s)` : ''}\n`);
 
