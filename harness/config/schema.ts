@@ -255,9 +255,20 @@ export const knownIssueSchema = z.strictObject({
   summary: z.string().optional(),
 });
 
+/**
+ * A profile's overrides of a section: each key optional and none defaulted,
+ * so a key the profile leaves out keeps the config's value (`partial()` would
+ * fill the schema's default in over it: a profile naming bootReady put the
+ * lab's throughputUnderHammer back to 0.5).
+ */
+function overridesOf<S extends z.ZodRawShape>(section: z.ZodObject<S>) {
+  const shape = Object.fromEntries(Object.entries(section.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional()]));
+  return z.strictObject(shape) as unknown as ReturnType<z.ZodObject<S>['partial']>;
+}
+
 export const profileSchema = z.strictObject({
-  thresholds: thresholdsSchema.partial().optional(),
-  stress: stressSchema.partial().optional(),
+  thresholds: overridesOf(thresholdsSchema).optional(),
+  stress: overridesOf(stressSchema).optional(),
   testTimeout: duration.optional(),
   globalTimeout: duration.optional(),
   repeatEach: z.number().int().min(1).optional(),

@@ -96,6 +96,25 @@ describe('plan', () => {
     assert.throws(() => resolveSettings(config, 'nope', {}), /--profile: unknown profile "nope"/);
   });
 
+  it('a profile changes only the thresholds and stress it names: the rest keep the config\'s, not the defaults', () => {
+    const lab = validate(BUILTIN_CONFIG, 'builtin');
+    const quick = resolveSettings(lab, 'quick', {}).thresholds;
+    assert.equal(quick.bootReadyMs, 60_000, 'what the profile names');
+    assert.equal(quick.throughputUnderHammer, 0.3, 'the lab config\'s own, not the default 0.5');
+    assert.equal(quick.leaseStaleMs, 20_000);
+    const withStress = validate({ ...BUILTIN_CONFIG, stress: { iperfPhase: '4s', reboots: 5 }, profiles: { p: { stress: { reboots: 2 } } } }, 'c.yaml');
+    const t = resolveSettings(withStress, 'p', {}).thresholds;
+    assert.deepEqual([t.reboots, t.iperfPhaseMs], [2, 4_000]);
+  });
+
+  it('plans by host labels, --grep-invert and the ids of the last run\'s failures', () => {
+    const labelled = validate({ ...config, hosts: { ...config.hosts, lab: { ...config.hosts.lab, labels: ['nightly', 'fast'] } } } as never, 'c.yaml');
+    assert.deepEqual([...new Set(planTests(labelled, suites, { suites: [], hostLabels: ['nightly'], repeatEach: 1 }).map((t) => t.host))], ['lab']);
+    assert.throws(() => planTests(labelled, suites, { suites: [], hostLabels: ['nightly', 'slow'], repeatEach: 1 }), /--host-label nightly,slow: no host carries all of them \(hosts' labels: lab: nightly, fast;/);
+    assert.deepEqual(planTests(config, suites, { suites: [], host: 'lab', grepInvert: /^wrlock/, repeatEach: 1 }).map((t) => t.id), ['smoke/lab/linux', 'smoke/lab/win']);
+    assert.deepEqual(planTests(config, suites, { suites: [], host: 'lab', only: new Set(['wrlock/lab/win']), repeatEach: 1 }).map((t) => t.id), ['wrlock/lab/win']);
+  });
+
   it('parses ssh destinations', () => {
     assert.deepEqual(parseSshDestination('ssh://root@10.1.2.3:2222'), { user: 'root', host: '10.1.2.3', port: 2222 });
     assert.deepEqual(parseSshDestination('bhyve1'), { user: undefined, host: 'bhyve1', port: undefined });
