@@ -17,6 +17,7 @@ import { runAcrossBoots, SameBuild } from '../run/boots.ts';
 import { planTests } from '../run/plan.ts';
 import { executeRun } from '../run/runner.ts';
 import { newRunId } from '../run/records.ts';
+import { HostLeases, ownerOfThisRun } from '../run/host-leases.ts';
 import { seriesReachable } from '../verdict/boots.ts';
 import { smallestPValue } from '../verdict/statistics.ts';
 import { compareRuns } from '../verdict/compare.ts';
@@ -40,11 +41,16 @@ const DOWN_WITHIN_MS = 5 * 60_000;
  * --known-hosts); the profile's repeatEach gives way to --runs-per-boot; and no --expect-build: every
  * boot expects the build its boot environment booted.
  */
-const { 'known-hosts': _knownHosts, 'expect-build': _expectBuild, ...RUN_OPTIONS_KEPT } = RUN_OPTIONS;
+// Nor what chooses hosts or judges a run apart from the verdict: --host-label, --last-failed, --fail-on-skip, --fail-on-flaky-tests.
+const {
+  'known-hosts': _knownHosts, 'expect-build': _expectBuild, 'host-label': _hostLabel, 'last-failed': _lastFailed,
+  'fail-on-skip': _failOnSkip, 'fail-on-flaky-tests': _failOnFlaky, ...RUN_OPTIONS_KEPT
+} = RUN_OPTIONS;
 const GATE_RUN_OPTIONS = {
   ...RUN_OPTIONS_KEPT,
   host: { type: 'string', help: 'the configured host whose boot environments are compared (one host: not a pool, not ssh://)' },
   profile: { type: 'string', help: 'a profile from the config: its thresholds, stress, timeouts and retries (its repeatEach gives way to --runs-per-boot)' },
+  'no-wait': { type: 'boolean', help: 'a host another process holds fails the gate at once, naming the holder, instead of being waited for (the gate holds the whole host for all its boots)' },
 } as const;
 
 export const gateCommand: Command = {
@@ -111,12 +117,16 @@ export const gateCommand: Command = {
       for (const be of [baselineBe, candidateBe]) if (!bes.includes(be)) throw new ConfigError(`gate: host ${hostName} has no boot environment ${be} (it has ${bes.join(', ')})`);
       await reapBeforeRun();
       const started = Date.now();
+      // The whole host for the whole gate, through its reboots: stale only once a reboot and its restore could not explain the silence.
+      const leaseStaleMs = setup.settings.thresholds.leaseStaleMs;
+      const lease = new HostLeases(host, { ...ownerOfThisRun(`gate-${newRunId()}`), stale: Math.ceil((leaseStaleMs + 2 * rebootMs) / 1000) }, leaseStaleMs, (line) => status.line(line));
       const cycle = await runAcrossBoots({
         host, baseline: baselineBe, candidate: candidateBe, boots, status, signal: abort.signal, aa: Boolean(values.aa),
+        lease, noWait: Boolean(values['no-wait']),
         bounds: { downWithinMs: Math.min(DOWN_WITHIN_MS, rebootMs), upWithinMs: rebootMs },
         runTests: async (boot) => {
           const tests = planTests(loaded.config, suites, { ...filter, firstRepeat: boot.index * perBoot });
-          const run = await executeRun(setup.runOptions(tests, join(output, bootFolder(boot)), { expectBuild: boot.build, labels: { be: boot.be, side: boot.side } }));
+          const run = await executeRun(setup.runOptions(tests, join(output, bootFolder(boot)), { expectBuild: boot.build, labels: { be: boot.be, side: boot.side }, heldHosts: [hostName] }));
           return { ...run, tests: run.tests.map((t) => ({ ...t, boot: boot.index })) };
         },
       });

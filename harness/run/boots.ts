@@ -5,6 +5,9 @@
 // order (A B B A A B …), so drift over the hours of a gate falls on both sides
 // alike. Whatever happens — a failure, Ctrl-C — the host ends on the boot
 // environment it ran when the gate began, booted into it again if need be.
+// The gate holds the whole host for all of it (an exclusive lease, kept
+// through the reboots): no other process starts a vm on a host whose boot
+// environment is being switched under it.
 import { InfraError, messageOf } from '../errors.ts';
 import type { Host } from '../host.ts';
 import { activateBootEnvironment, listBootEnvironments, runningAndNext } from '../host-life/boot-environments.ts';
@@ -12,6 +15,8 @@ import { buildId, readBuild } from '../host-life/build.ts';
 import { rebootHost, waitUntilUp, type RebootBounds } from '../host-life/reboot.ts';
 import type { StatusLine } from '../report/status-line.ts';
 import type { BootRecord, RunResult } from '../report/results.ts';
+import { describeLease, type HostLeases } from './host-leases.ts';
+import { HostBusy, LEASE_POLL_MS } from './placement.ts';
 
 export type Side = BootRecord['side'];
 
@@ -34,6 +39,10 @@ export interface BootCycleOptions {
   signal: AbortSignal;
   /** Both sides may be one build (an A/A gate). */
   aa: boolean;
+  /** The host's leases for this gate: it takes them all before the first boot and lets go after restoring. */
+  lease: HostLeases;
+  /** Fail at once when another process holds the host, instead of waiting (--no-wait). */
+  noWait: boolean;
   /** Runs one boot's tests on the host as it now is. */
   runTests(boot: { index: number; be: string; side: Side; build: string; bootId: string }): Promise<RunResult>;
 }
@@ -54,6 +63,33 @@ export class SameBuild extends Error {
 }
 
 export async function runAcrossBoots(o: BootCycleOptions): Promise<BootCycle> {
+  const { host } = o;
+  const held = await holdWholeHost(o);
+  try {
+    return await cycle(o);
+  } finally {
+    await o.lease.release(held).catch((e) => o.status.line(`the gate's lease on ${host.name} could not be released (it goes stale): ${messageOf(e).split('\n')[0]}`));
+  }
+}
+
+/** Every slot of the host, waited for (saying for whom) unless noWait; throws a HostBusy with the holder's name. */
+async function holdWholeHost(o: BootCycleOptions): Promise<number[]> {
+  let told = '';
+  for (;;) {
+    const got = await o.lease.take(1, true);
+    for (const b of got.broke) o.status.line(`host ${o.host.name}: broke a stale lease on slot ${b.slot}, not renewed for ${b.ageS} s: ${describeLease(b)}`);
+    if (got.taken) return got.taken;
+    const holders = got.heldBy.map(describeLease).join('; ');
+    if (o.noWait) throw new HostBusy(`host ${o.host.name} is held by another process and --no-wait does not wait: ${holders}`);
+    const key = got.heldBy.map((l) => l.owner.run).join(' ');
+    if (key !== told) o.status.line(`waiting for host ${o.host.name} (the whole host, for every boot of the gate), held by ${holders}`);
+    told = key;
+    if (o.signal.aborted) throw o.signal.reason;
+    await new Promise((r) => setTimeout(r, LEASE_POLL_MS));
+  }
+}
+
+async function cycle(o: BootCycleOptions): Promise<BootCycle> {
   const { host } = o;
   const start = runningAndNext(host.name, await listBootEnvironments(host));
   const runs: RunResult[] = [];

@@ -29,6 +29,12 @@ export interface LeaseOwner {
   where: string;
   /** When it took the lease (ISO). */
   since: string;
+  /**
+   * Seconds without renewal after which this lease is stale, where longer than
+   * the breaker's own: a gate holds its host through reboots, when no renewal
+   * reaches it.
+   */
+  stale?: number;
 }
 
 /** A lease found on a host: its slot, its owner (fields as read: a lease may be half written) and seconds since it was last renewed. */
@@ -45,7 +51,7 @@ export function ownerOfThisRun(run: string, argv = process.argv.slice(2)): Lease
 }
 
 const ownerFile = (o: LeaseOwner) =>
-  (Object.keys(o) as Array<keyof LeaseOwner>).map((k) => `${k}=${String(o[k]).replace(/[\n\t\r]/g, ' ')}`).join('\n');
+  (Object.keys(o) as Array<keyof LeaseOwner>).filter((k) => o[k] !== undefined).map((k) => `${k}=${String(o[k]).replace(/[\n\t\r]/g, ' ')}`).join('\n');
 
 /** One line for a person: whose lease, from where, since when. */
 export function describeLease(l: FoundLease): string {
@@ -67,15 +73,16 @@ const slotRange = (n: number) => Array.from({ length: n }, (_, i) => i).join(' '
 const breakStale = (root: string, slots: string, staleS: number) => `
 now=$(date +%s)
 age() { a=$(cat "$1/alive" 2>/dev/null) || a=; case "$a" in ''|*[!0-9]*) a=0;; esac; echo $(( $(date +%s) - a )); }
+limit() { l=$(sed -n 's/^stale=//p' "$1/owner" 2>/dev/null); case "$l" in ''|*[!0-9]*) l=0;; esac; [ "$l" -gt ${staleS} ] && echo "$l" || echo ${staleS}; }
 for s in ${slots}; do
   d="${root}/slot-$s"
   [ -d "$d" ] || continue
-  [ "$(age "$d")" -gt ${staleS} ] || continue
+  [ "$(age "$d")" -gt "$(limit "$d")" ] || continue
   if [ -d "$d.break" ]; then b=$(cat "$d.break/at" 2>/dev/null) || b=0; case "$b" in ''|*[!0-9]*) b=0;; esac; [ $((now - b)) -gt 60 ] && rm -rf "$d.break"; fi
   mkdir "$d.break" 2>/dev/null || continue
   echo "$now" > "$d.break/at"
   [ -f "$d/alive" ] || sleep 1
-  if [ -d "$d" ] && [ "$(age "$d")" -gt ${staleS} ]; then
+  if [ -d "$d" ] && [ "$(age "$d")" -gt "$(limit "$d")" ]; then
     printf 'broke\\t%s\\t%s\\t' "$s" "$(age "$d")"; tr '\\n' '\\t' < "$d/owner" 2>/dev/null; echo
     rm -rf "$d"
   fi
@@ -131,6 +138,8 @@ export interface TakeResult {
 export class HostLeases {
   private readonly held = new Set<number>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Renewals are failing (a host rebooting or away): said once, not every quarter of the stale time. */
+  private renewalFailing = false;
   private timer?: NodeJS.Timeout;
   private readonly root: string;
 
@@ -214,7 +223,13 @@ export class HostLeases {
   private startRenewing() {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      this.renew().catch((e) => this.note(`renewing the leases on ${this.host.name} failed (retried in ${Math.round(this.staleMs / 4000)} s): ${messageOf(e).split('\n')[0]}`));
+      this.renew().then(() => {
+        if (this.renewalFailing) this.note(`the leases on ${this.host.name} are renewed again`);
+        this.renewalFailing = false;
+      }, (e) => {
+        if (!this.renewalFailing) this.note(`renewing the leases on ${this.host.name} failed (tried again every ${Math.round(this.staleMs / 4000)} s): ${messageOf(e).split('\n')[0]}`);
+        this.renewalFailing = true;
+      });
     }, Math.max(500, this.staleMs / 4));
     this.timer.unref();
   }

@@ -46,9 +46,12 @@ export async function placeTest(d: PlacementDeps, candidates: readonly string[],
       busy.clear();
       continue;
     }
+    // A host the caller holds whole (a gate's, across its boots) needs no lease of the run's own.
+    const leases = d.leases.get(host);
+    if (!leases) return { host, lease: [] };
     let got;
     try {
-      got = await d.leases.get(host)!.take(d.capacityOf(host), exclusive);
+      got = await leases.take(d.capacityOf(host), exclusive);
     } catch (e) {
       d.slots.release(host, exclusive);
       throw e;

@@ -67,6 +67,8 @@ export interface RunOptions {
   durationMs?: number;
   /** A host another process holds fails the run at once instead of being waited for (--no-wait). */
   noWait?: boolean;
+  /** Hosts the caller holds whole across this run and others (a gate across boots leases its host for all of them). */
+  heldHosts?: string[];
   /** What fails the run besides failures: a skipped test (--fail-on-skip), a flaky one (--fail-on-flaky-tests). */
   failOn?: { skip?: boolean; flaky?: boolean };
 }
@@ -96,7 +98,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   writeRecord(record);
   // Each host's slots are leased on the host itself while a test uses them: other processes see them (run/host-leases.ts).
   const owner = ownerOfThisRun(runId);
-  const leases = new Map(hostNames.map((n) => [n, new HostLeases(hosts.get(n)!, owner, o.thresholds.leaseStaleMs, (line) => report.onNote(line))]));
+  const leases = new Map(hostNames.filter((n) => !o.heldHosts?.includes(n)).map((n) => [n, new HostLeases(hosts.get(n)!, owner, o.thresholds.leaseStaleMs, (line) => report.onNote(line))]));
   const health = new Map<string, HostHealth>();
   /** Hosts a test left wedged: out of the run, their wedged vm left as it is, the record kept for clean. */
   const wedged = new Map<string, WedgedVm>();
@@ -249,7 +251,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
                 return { ...result, ...(image ? { image } : {}), ...(build ? { build: buildId(build) } : {}) };
               }, o.retries).catch((e) => errorResult(test, hostName, e, o)));
             } finally {
-              await leases.get(hostName)!.release(placed.lease).catch((e) => report.onNote(`the lease on ${hostName} could not be released (it goes stale): ${messageOf(e).split('\n')[0]}`));
+              await leases.get(hostName)?.release(placed.lease).catch((e) => report.onNote(`the lease on ${hostName} could not be released (it goes stale): ${messageOf(e).split('\n')[0]}`));
               slots.release(hostName, test.suite.exclusive);
             }
           });

@@ -77,6 +77,18 @@ describe('host leases', () => {
     await next.release([0]);
   });
 
+  it('a lease that says it outlives a longer silence (a gate\'s, held through reboots) is not stale at the breaker\'s own time', async () => {
+    const gate = new HostLeases(host, { ...owner('gate0000'), stale: 120 }, 10_000, () => {});
+    assert.deepEqual((await gate.take(1, false)).taken, [0]);
+    assert.match(readFileSync(`${slotDir(0)}/owner`, 'utf8'), /^stale=120$/m);
+    ageLease(0, 30);
+    const other = await leasesOf('dddd4444', 10_000).take(1, false);
+    assert.deepEqual([other.taken, other.broke, other.heldBy.map((l) => l.owner.run)], [undefined, [], ['gate0000']]);
+    ageLease(0, 130);
+    assert.deepEqual((await leasesOf('dddd4444', 10_000).take(1, false)).broke.map((l) => l.owner.run), ['gate0000'], 'past its own time it is');
+    await releaseLeasesOf(host, 'dddd4444');
+  });
+
   it('a holder that lives renews its lease: a stale time of 2 s passes and it is still held', async () => {
     const a = leasesOf('aaaa1111', 2_000);
     await a.take(1, false);
