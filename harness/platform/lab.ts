@@ -3,7 +3,7 @@
 // lab's own paths.
 import { LINUX_FINGERPRINT } from './fingerprint.ts';
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Platform, VmLaunch } from './types.ts';
 import { illumosCrash } from './illumos-crash.ts';
 import { beadmBootEnvironments, illumosBhyveArgv, socketConsole, unixFramebuffer } from './illumos.ts';
@@ -18,7 +18,8 @@ import { oneLine } from './host-output.ts';
 
 /** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
 // Real path: the compiled CLI (dist/) reaches fixtures/ through a link, and paths of the lab are compared and passed on.
-export const LOCAL_LAB_DIR = realpathSync(resolve(import.meta.dirname, '../../fixtures/lab'));
+// From the sources (harness/platform/) or compiled (dist/harness/platform/): a package installed from npm pack or git holds no dist/fixtures link.
+export const LOCAL_LAB_DIR = realpathSync(resolve(import.meta.dirname, basename(resolve(import.meta.dirname, '../..')) === 'dist' ? '../../..' : '../..', 'fixtures/lab'));
 const LINUX_FREE_MIB = "awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo";
 /** The lab's run root, as bhyve, bhyvectl and dladm choose it: its stand-in for the host's kernel state (vms, links, the vmm lock). */
 export const LAB_RUN_ROOT = '${BHYVE_LAB_RUNDIR:-/tmp/bhyve-lab-$(id -u)}';

@@ -36,7 +36,6 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
       writeFileSync(join(box.dir, 'other.json'), JSON.stringify({ version: 1, runId: 'x', startedAt: 'a', finishedAt: 'b', hosts: [], tests: [], exitCode: 0 }));
       const cases: Array<[string[], RegExp]> = [
         [['compare', 'corrupt.json', 'other.json'], /corrupt\.json: not a readable results\.json/],
-        [['compare', 'other.json', 'other.json'], /other\.json against other\.json: the two sides have no series in common \(baseline: no metrics at all; candidate: no metrics at all\)/],
         [['compare', 'other.json'], /compare takes two paths, BASE and CAND, got 1/],
         [['compare', 'other.json', 'other.json', '--significance', '2'], /--significance: expected a fraction between 0 and 1, got "2"/],
         [['run', 'smoke', '--shard', '3/2'], /--shard 3\/2: the index must be between 1 and 2/],
@@ -52,6 +51,11 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
         assert.equal(r.exitCode, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
         assert.match(String(r.stderr), message, args.join(' '));
       }
+      // Data that cannot decide is no usage error: compare says why, writes its reports and exits 4, as the gate does.
+      const undecided = await box.run(['compare', 'other.json', 'other.json']);
+      assert.equal(undecided.exitCode, 4, `${undecided.stdout}${undecided.stderr}`);
+      assert.match(String(undecided.stderr), /bhyve-smoke compare: no verdict: other\.json against other\.json: the two sides have no series in common \(baseline: no metrics at all; candidate: no metrics at all\)/);
+      assert.ok(existsSync(join(box.dir, 'reports/compare/compare.json')));
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({ ...BUILTIN_CONFIG, gate: { overrides: { thruput: { noiseThreshold: 0.1 } } } }));
       const r = await box.run(['compare', 'other.json', 'other.json']);
       assert.equal(r.exitCode, 2);

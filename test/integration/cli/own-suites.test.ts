@@ -16,7 +16,7 @@ const PACKAGE = resolve(import.meta.dirname, '../../..');
 /** The documentation's example in a project folder of the sandbox, bhyve-smoke installed in it. */
 function project(dir: string): string {
   const root = join(dir, 'my-suites');
-  cpSync(EXAMPLES, root, { recursive: true });
+  cpSync(EXAMPLES, root, { recursive: true, filter: (src) => !/\/node_modules(\/|$)/.test(src) });
   mkdirSync(join(root, 'node_modules'));
   symlinkSync(PACKAGE, join(root, 'node_modules', 'bhyve-smoke'));
   return root;
