@@ -106,6 +106,10 @@ describe('host leases across processes', { timeout: 400_000 }, () => {
       assert.match(refused.tests[0].error?.message ?? '', new RegExp(`^host lab is held by another process and --no-wait does not wait: run ${runA} \\(\`bhyve-smoke run smoke --output out\``));
       assert.ok(Date.parse(refused.finishedAt) - Date.parse(refused.startedAt) < 15_000, 'at once, not after a wait');
 
+      // clean on the other machine tells the lease, still fresh, and leaves it.
+      const told = await b.run(['clean']);
+      assert.match(String(told.stdout), new RegExp(`^host lab: slot 0 leased by run ${runA} \\(\`bhyve-smoke run smoke --output out\`.*\\(live: left as it is\\)$`, 'm'), `${told.stdout}${told.stderr}`);
+
       const after = await b.run(['run', 'smoke', '--output', 'after']);
       assert.equal(after.exitCode, 0, `${after.stdout}${after.stderr}`);
       assert.match(String(after.stdout), new RegExp(`^note waiting for host lab, held by run ${runA} `, 'm'));
