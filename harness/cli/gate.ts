@@ -25,7 +25,7 @@ import type { Command } from './command.ts';
 import { intOption } from './context.ts';
 import { gateWithOptions, GATE_OPTIONS } from './gate-options.ts';
 import { finishGate } from './gate-report.ts';
-import { RECORD_OPTIONS } from './history.ts';
+import { labelsOf, RECORD_OPTIONS } from './history.ts';
 import { reapBeforeRun } from './run.ts';
 import { RUN_OPTIONS, setUpRun } from './run-setup.ts';
 
@@ -126,7 +126,7 @@ export const gateCommand: Command = {
         bounds: { downWithinMs: Math.min(DOWN_WITHIN_MS, rebootMs), upWithinMs: rebootMs },
         runTests: async (boot) => {
           const tests = planTests(loaded.config, suites, { ...filter, firstRepeat: boot.index * perBoot });
-          const run = await executeRun(setup.runOptions(tests, join(output, bootFolder(boot)), { expectBuild: boot.build, labels: { be: boot.be, side: boot.side }, heldHosts: [hostName] }));
+          const run = await executeRun(setup.runOptions(tests, join(output, bootFolder(boot)), { expectBuild: boot.build, labels: { ...labelsOf(values), be: boot.be, side: boot.side }, heldHosts: [hostName] }));
           return { ...run, tests: run.tests.map((t) => ({ ...t, boot: boot.index })) };
         },
       });

@@ -90,7 +90,7 @@ export const historyCommand: Command = {
 /** run and merge: add the run to a store, with labels to order it by. */
 export const RECORD_OPTIONS = {
   history: { type: 'string', help: 'add this run to the history store in DIR (read it with bhyve-smoke history DIR)' },
-  label: { type: 'string', help: 'labels kept with the run in results.json and the store, KEY=VALUE[,KEY=VALUE] (e.g. build=1234), to order by with history --order-by KEY (run and merge; the gate ignores it)' },
+  label: { type: 'string', help: 'labels kept with the run in results.json and the store, KEY=VALUE[,KEY=VALUE] (e.g. build=1234), to order by with history --order-by KEY (run, merge and gate; the boots of a gate also carry be= and side=)' },
 } as const;
 
 export function labelsOf(values: Record<string, string | boolean | undefined>): Record<string, string> | undefined {
