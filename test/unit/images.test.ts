@@ -115,4 +115,14 @@ describe('a config asking what a host cannot do', () => {
     assert.equal(exitCodeOf([t('failed', 'HangDetected'), t('error', 'ConfigError')]), 1);
     assert.equal(exitCodeOf([t('error', 'InfraError')]), 3);
   });
+
+  it('a skip or a flaky pass fails the run only when asked (--fail-on-skip, --fail-on-flaky-tests), and never over a worse exit', () => {
+    const t = (status: TestResult['status'], type?: string) => ({ status, ...(type ? { error: { type, message: '' } } : {}) }) as TestResult;
+    assert.equal(exitCodeOf([t('passed'), t('skipped'), t('flaky')]), 0);
+    assert.equal(exitCodeOf([t('passed'), t('skipped')], undefined, { skip: true }), 1);
+    assert.equal(exitCodeOf([t('passed'), t('skipped')], undefined, { flaky: true }), 0);
+    assert.equal(exitCodeOf([t('flaky')], undefined, { flaky: true }), 1);
+    assert.equal(exitCodeOf([t('skipped'), t('error', 'InfraError')], undefined, { skip: true }), 3);
+    assert.equal(exitCodeOf([t('skipped')], 'SIGINT', { skip: true }), 130);
+  });
 });

@@ -51,6 +51,25 @@ describe('host capabilities', { timeout: 300_000 }, () => {
     });
   });
 
+  it('--last-failed runs again only what failed or errored in the last run written to --output; nothing failed is said', async () => {
+    await inSandbox(async (box) => {
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({ ...BUILTIN_CONFIG, hosts: { lab: { ...BUILTIN_CONFIG.hosts.lab, labWrlockHook: false } } }));
+      const first = await box.run(['run', 'wrlock-iperf', 'wrlock-dose', '--output', 'out']);
+      assert.equal(first.exitCode, 0, `${first.stdout}${first.stderr}`);
+      const none = await box.run(['run', '--last-failed', '--output', 'out']);
+      assert.equal(none.exitCode, 2);
+      assert.match(String(none.stderr), /--last-failed: nothing failed in the last run \(\S+out\/results\.json, run \S+\): no test to run again/);
+      // The last run as a night that failed wrlock-dose: only that runs again.
+      const last: RunResult = JSON.parse(readFileSync(join(box.dir, 'out/results.json'), 'utf8'));
+      last.tests = last.tests.map((t) => (t.suite === 'wrlock-dose' ? { ...t, status: 'failed' } : t));
+      writeFileSync(join(box.dir, 'out/results.json'), JSON.stringify(last));
+      const again = await box.run(['run', '--last-failed', '--output', 'out']);
+      assert.equal(again.exitCode, 0, `${again.stdout}${again.stderr}`);
+      const rerun: RunResult = JSON.parse(readFileSync(join(box.dir, 'out/results.json'), 'utf8'));
+      assert.deepEqual(rerun.tests.map((t) => t.id), ['wrlock-dose/lab/linux']);
+    });
+  });
+
   it('a profile with failOnSkip fails a run with a skip, as --fail-on-skip does; merge of its shards too', async () => {
     await inSandbox(async (box) => {
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({
