@@ -73,7 +73,7 @@ function check({ where, line }: Shown): string | undefined {
   } catch (e) {
     return `${where}: \`${line}\`: ${(e as Error).message}`;
   }
-  const profile = parsed.values.profile;
+  const profile = (parsed.values as Record<string, unknown>).profile;
   if (typeof profile === 'string' && !PROFILES.has(profile)) return `${where}: \`${line}\`: no config the docs give has the profile "${profile}" (they have: ${[...PROFILES].join(', ')})`;
   if (['run', 'list', 'calibrate', 'gate'].includes(name)) {
     const unknown = parsed.positionals.filter((p) => !/[./]/.test(p) && !/^[A-Z_]+$/.test(p) && !SUITES.includes(p));
