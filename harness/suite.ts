@@ -5,7 +5,7 @@ import type { GuestOs } from './guest/adapter.ts';
 import type { Host } from './host.ts';
 import type { Timeline } from './timeline.ts';
 import type { Checks } from './verdict/checks.ts';
-import type { Metrics } from './verdict/metrics.ts';
+import type { MetricDefinition, Metrics } from './verdict/metrics.ts';
 import type { Vm } from './vm.ts';
 import type { WrlockHammer } from './disturbance/wrlock-hammer.ts';
 import type { LivenessWatch } from './watch/liveness.ts';
@@ -73,6 +73,14 @@ export interface SuiteDefinition {
    * capacity 2, sharing tripled the run-to-run noise of iperf3 throughput.
    */
   exclusive?: boolean;
+  /**
+   * The suite's own metrics, beside the built-in ones (verdict/metrics.ts
+   * METRICS): name → unit, which way is better, one line of what. What it
+   * records under them the gate, history, calibrate, JUnit and the report
+   * treat as the built-in ones; recording a metric neither built in nor
+   * declared here is an error naming the suite and the metric.
+   */
+  metrics?: Readonly<Record<string, MetricDefinition>>;
   run(ctx: SuiteContext): Promise<void>;
 }
 

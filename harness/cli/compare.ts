@@ -1,6 +1,9 @@
 // bhyve-smoke compare BASE CAND: the gate's verdict over two sets of results.
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load.ts';
+import { checkGateMetrics } from '../config/schema.ts';
+import { suitesFor } from '../run/suites.ts';
+import { knownMetricNames } from '../verdict/metrics.ts';
 import { ConfigError, EXIT } from '../errors.ts';
 import { formatComparison, writeComparison } from '../report/comparison.ts';
 import { writeReportHtml } from '../report/html/page.ts';
@@ -25,11 +28,16 @@ export const compareCommand: Command = {
   async run(values, positionals) {
     if (positionals.length !== 2) throw new ConfigError(`compare takes two paths, BASE and CAND, got ${positionals.length}`);
     const [basePath, candPath] = positionals;
-    const { config } = await loadConfig(values.config as string | undefined);
-    const gate = gateWithOptions(config.gate, values);
+    const { config, source } = await loadConfig(values.config as string | undefined);
     const inputs = { base: resultsFilesAt(basePath), cand: resultsFilesAt(candPath) };
     const base = readResults(inputs.base);
-    const comparison = compareRuns(base, readResults(inputs.cand), { gate, aa: Boolean(values.aa) });
+    const cand = readResults(inputs.cand);
+    // The gate section may name the metrics of the config's suites and any the two sides recorded.
+    const { suites } = await suitesFor(config, source, []);
+    const recorded = [...base, ...cand].flatMap((r) => r.tests.flatMap((t) => t.metrics?.map((m) => m.metric) ?? []));
+    checkGateMetrics(config.gate, source, new Set([...knownMetricNames(suites.values()), ...recorded]));
+    const gate = gateWithOptions(config.gate, values);
+    const comparison = compareRuns(base, cand, { gate, aa: Boolean(values.aa) });
     if (values.history !== undefined) {
       const analysis = analyzeHistory(loadHistory([String(values.history)], undefined));
       comparison.warnings.push(...staleBaselineWarnings(analysis, base, new Set(comparison.series.map((v) => v.id))));

@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readResultsFile } from '../report/read-results.ts';
 import { ConfigError } from '../errors.ts';
+import { checkGateMetrics } from '../config/schema.ts';
+import { knownMetricNames } from '../verdict/metrics.ts';
 import { platformFor } from '../host.ts';
 import { checkBootable } from '../image/clone.ts';
 import { diskImageFor } from '../image/disk-image.ts';
@@ -74,6 +76,7 @@ export async function setUpRun(values: Values, positionals: string[], o: { repea
   };
   const loaded = await loadWithHost(values.config as string | undefined, values.host as string | undefined, values['known-hosts'] as string | undefined);
   const { suites, names } = await suitesFor(loaded.config, loaded.source, positionals);
+  checkGateMetrics(loaded.config.gate, loaded.source, knownMetricNames(suites.values()));
   // A suite named by its file on the command line is reproduced by that file.
   const suiteArg = new Map(positionals.filter(isSuiteFile).map((p) => [resolve(p), p]));
   const suiteArgOf = (s: PlannedTest['suite']) => suiteArg.get((s as LoadedSuite).source ?? '') ?? s.name;

@@ -358,7 +358,7 @@ async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vm
   });
   const log = (line: string) => report.onProgress(test, vm.secrets.mask(line));
   const check = new Checks(live.abort.signal, log);
-  const metrics = new Metrics();
+  const metrics = new Metrics(test.suite.metrics, test.suite.name);
   const watchdog = new Watchdog(timeline);
   const hammer = new WrlockHammer(host, vm, watchdog, timeline, o.thresholds.wrlockCycleMs);
   const heldByUs = (from: number, to: number) => hammer.heldMs(from, to);

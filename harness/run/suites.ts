@@ -7,6 +7,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, messageOf } from '../errors.ts';
 import type { SuiteDefinition } from '../suite.ts';
+import { checkDeclaredMetrics } from '../verdict/metrics.ts';
 
 /** The package's suites: suites/, or dist/suites when the CLI runs compiled. */
 export const SUITES_DIR = resolve(import.meta.dirname, '../../suites');
@@ -52,7 +53,10 @@ async function load(file: string, named: boolean): Promise<SuiteDefinition | und
     throw new ConfigError(`${file}: cannot load the suite: ${messageOf(e).split('\n')[0]}${hint}`);
   }
   const s = ((mod.default as { default?: unknown })?.default ?? mod.default) as SuiteDefinition | undefined;
-  if (s?.name && typeof s.run === 'function') return s;
+  if (s?.name && typeof s.run === 'function') {
+    checkDeclaredMetrics(s.name, file, s.metrics);
+    return s;
+  }
   // A helper module beside the suites is fine; a file named as a suite that holds none is not.
   if (named) throw new ConfigError(`${file}: its default export is not a suite (export default suite({ name, description, guests, needs, run }))`);
   return undefined;

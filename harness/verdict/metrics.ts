@@ -3,7 +3,7 @@
 // noise, not the one-second interval. compare keys each metric into a series
 // by its dimensions (suite, guest, dose, direction) and tests baseline against
 // candidate.
-import { InfraError } from '../errors.ts';
+import { ConfigError, InfraError } from '../errors.ts';
 
 export type Better = 'higher' | 'lower';
 
@@ -26,8 +26,32 @@ export const METRICS = {
   'wrlock-cycle-rate': { unit: 'cycles/s', better: 'higher', description: 'write-lock cycles the hammer completed per second at a dose (wrlock-dose)' },
 } as const satisfies Record<string, MetricDefinition>;
 
-export type MetricName = keyof typeof METRICS;
-export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
+/** A built-in metric. */
+export type BuiltInMetric = keyof typeof METRICS;
+export const METRIC_NAMES = Object.keys(METRICS) as BuiltInMetric[];
+/** A metric's name: a built-in one, or one a suite declares (SuiteDefinition.metrics). */
+export type MetricName = BuiltInMetric | (string & {});
+
+/** A name a suite may give a metric of its own: lower-case words joined by '-', not a built-in one's. */
+export const OWN_METRIC_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+
+/**
+ * A suite's own metrics, checked when the suite loads: each a name of its own
+ * (no built-in one's), a unit, which way is better and a description.
+ */
+export function checkDeclaredMetrics(suite: string, source: string, declared: unknown): Record<string, MetricDefinition> {
+  if (declared === undefined) return {};
+  const where = `${source}: suite ${suite}: metrics`;
+  if (typeof declared !== 'object' || declared === null || Array.isArray(declared)) throw new ConfigError(`${where}: expected an object of metric name → { unit, better, description }`);
+  for (const [name, d] of Object.entries(declared as Record<string, Partial<MetricDefinition>>)) {
+    if (!OWN_METRIC_NAME.test(name)) throw new ConfigError(`${where}.${name}: a metric name is lower-case words joined by "-" (e.g. guest-uptime)`);
+    if ((METRIC_NAMES as string[]).includes(name)) throw new ConfigError(`${where}.${name}: a built-in metric of that name exists (${METRICS[name as BuiltInMetric].description}): record it as it is, or name yours otherwise`);
+    if (typeof d?.unit !== 'string' || !d.unit) throw new ConfigError(`${where}.${name}.unit: a unit is required (e.g. "ms", "Mbit/s", "count")`);
+    if (d.better !== 'higher' && d.better !== 'lower') throw new ConfigError(`${where}.${name}.better: "higher" or "lower", got ${JSON.stringify(d.better)}`);
+    if (typeof d.description !== 'string' || !d.description) throw new ConfigError(`${where}.${name}.description: one line saying what is measured is required`);
+  }
+  return declared as Record<string, MetricDefinition>;
+}
 
 /** Dimensions beyond suite and guest: the dose (phase) and the traffic direction. */
 export type MetricDims = { dose?: string; direction?: string };
@@ -50,12 +74,23 @@ export interface MetricValue {
 export class Metrics {
   readonly values: MetricValue[] = [];
 
+  /** `declared`: the suite's own metrics, beside the built-in ones; `suite` names it in errors. */
+  constructor(private readonly declared: Readonly<Record<string, MetricDefinition>> = {}, private readonly suite?: string) {}
+
   record(metric: MetricName, value: number, dims: MetricDims = {}): void {
+    const of = this.suite ? `suite ${this.suite}: ` : '';
+    const definition = Object.hasOwn(this.declared, metric) ? this.declared[metric] : (METRICS as Record<string, MetricDefinition>)[metric];
+    if (!definition) {
+      throw new ConfigError(`${of}metric ${metric} is neither built in nor declared by the suite (its metrics: ${Object.keys(this.declared).join(', ') || 'none'}; built in: ${METRIC_NAMES.join(', ')})`);
+    }
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       const where = Object.entries(dims).map(([k, v]) => `${k} ${v}`).join(', ');
-      throw new InfraError(`metric ${metric}${where ? ` (${where})` : ''}: ${String(value)} is not a measurement (a finite number)`);
+      throw new InfraError(`${of}metric ${metric}${where ? ` (${where})` : ''}: ${String(value)} is not a measurement (a finite number)`);
     }
-    const { unit, better } = METRICS[metric];
-    this.values.push({ metric, value, unit, better, dims });
+    this.values.push({ metric, value, unit: definition.unit, better: definition.better, dims });
   }
 }
+
+/** The metric names a config's gate section may name: the built-in ones and every loaded suite's own. */
+export const knownMetricNames = (suites: Iterable<{ metrics?: Record<string, MetricDefinition> }>): Set<string> =>
+  new Set<string>([...METRIC_NAMES, ...[...suites].flatMap((s) => Object.keys(s.metrics ?? {}))]);

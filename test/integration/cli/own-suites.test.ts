@@ -62,6 +62,49 @@ describe('suites of your own', { timeout: 600_000 }, () => {
       const hostKernel = t.attachments.find((a) => a.name === 'host-kernel.txt');
       assert.ok(hostKernel, 'the attachment is kept');
       assert.match(readFileSync(hostKernel.path, 'utf8'), /^Linux \d/);
+
+      // The suite's own metric, recorded as the suite declared it, its value a real time.
+      const own = t.metrics!.filter((m) => m.metric === 'login-after-reboot');
+      assert.equal(own.length, 2, 'one a reboot');
+      for (const m of own) assert.ok(m.unit === 'ms' && m.better === 'lower' && Number.isFinite(m.value) && m.value > 0 && m.value < 120_000, JSON.stringify(m));
+      const junit = readFileSync(join(root, 'out', 'junit.xml'), 'utf8');
+      assert.match(junit, /login-after-reboot/, 'JUnit carries it');
+
+      // Two recorded nights of six tests each from this run, the candidate's login 20% slower: compare flags it.
+      const night = (runId: string, factor: number): RunResult => ({
+        ...results, runId,
+        tests: Array.from({ length: 6 }, (_, i) => ({
+          ...t, id: `${t.id}#${i}`, repeat: i,
+          metrics: t.metrics!.map((m) => ({ ...m, value: m.value * (m.metric === 'login-after-reboot' ? factor : 1) * (1 + (i - 2.5) / 100) })),
+        })),
+      });
+      writeFileSync(join(root, 'base.json'), JSON.stringify(night('base0001', 1)));
+      writeFileSync(join(root, 'cand.json'), JSON.stringify(night('cand0001', 1.2)));
+      const compared = await box.run(['compare', 'base.json', 'cand.json', '--output', 'cmp'], { cwd: root });
+      assert.equal(compared.exitCode, 1, `${compared.stdout}${compared.stderr}`);
+      assert.match(String(compared.stdout), /^REGRESSED\s+reboot-twice · linux · login-after-reboot\s/m);
+      assert.match(String(compared.stdout), /^ok\s+reboot-twice · linux · reboot-time\s/m, 'and only it');
+
+      // The config may name it (the example's gate override does); a name no suite declares is a usage error.
+      writeFileSync(join(root, 'bhyve-smoke.config.yaml'), readFileSync(join(root, 'bhyve-smoke.config.yaml'), 'utf8').replace('login-after-reboot: {', 'login-after-reboots: {'));
+      const misspelt = await box.run(['compare', 'base.json', 'cand.json', '--output', 'cmp'], { cwd: root });
+      assert.equal(misspelt.exitCode, 2, `${misspelt.stdout}${misspelt.stderr}`);
+      assert.match(String(misspelt.stderr), /bhyve-smoke\.config\.yaml: gate\.overrides\.login-after-reboots: unknown metric "login-after-reboots" \(known: throughput, .*login-after-reboot/);
+    });
+  });
+
+  it('refuses a suite that records a metric it did not declare, naming the suite and the metric, and a declaration without a unit', async () => {
+    await inSandbox(async (box) => {
+      const root = project(box.dir);
+      writeFileSync(join(root, 'suites', 'undeclared.ts'), "import { suite } from 'bhyve-smoke/suite';\nexport default suite({ name: 'undeclared', description: 'x', guests: ['linux'], needs: [], async run({ metrics }) { metrics.record('guest-mood', 1); } });\n");
+      const r = await box.run(['run', 'undeclared', '--output', 'out'], { cwd: root });
+      assert.equal(r.exitCode, 2, `${r.stdout}${r.stderr}`);
+      const results: RunResult = JSON.parse(readFileSync(join(root, 'out', 'results.json'), 'utf8'));
+      assert.match(results.tests[0].error?.message ?? '', /^suite undeclared: metric guest-mood is neither built in nor declared by the suite \(its metrics: none; built in: throughput, /);
+      writeFileSync(join(root, 'suites', 'undeclared.ts'), "import { suite } from 'bhyve-smoke/suite';\nexport default suite({ name: 'undeclared', description: 'x', guests: ['linux'], needs: [], metrics: { 'guest-mood': { better: 'higher', description: 'how it feels' } }, async run() {} });\n");
+      const list = await box.run(['list'], { cwd: root });
+      assert.equal(list.exitCode, 2);
+      assert.match(String(list.stderr), /undeclared\.ts: suite undeclared: metrics\.guest-mood\.unit: a unit is required/);
     });
   });
 });
