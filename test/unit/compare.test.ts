@@ -7,14 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { validateXML } from 'xmllint-wasm';
-import { gateSchema } from '../../harness/config/schema.ts';
+import { checkGateMetrics, gateSchema } from '../../harness/config/schema.ts';
+import { BUILTIN_CONFIG } from '../../harness/config/defaults.ts';
+import { validate } from '../../harness/config/load.ts';
 import { buildComparisonJunit, formatComparison } from '../../harness/report/comparison.ts';
 import { readResults } from '../../harness/report/read-results.ts';
 import type { RunResult, TestResult } from '../../harness/report/results.ts';
 import { seriesNoise, splitTrials } from '../../harness/verdict/calibrate.ts';
 import { compareRuns, inDoubt, untestable } from '../../harness/verdict/compare.ts';
 import { seededRandom } from '../../harness/verdict/statistics.ts';
-import { Metrics } from '../../harness/verdict/metrics.ts';
+import { checkDeclaredMetrics, knownMetricNames, Metrics } from '../../harness/verdict/metrics.ts';
 
 // The gate's defaults, without the lab config's ignore list.
 const gate = gateSchema.parse({});
@@ -247,5 +249,30 @@ describe('metrics as a test records them', () => {
         (e: Error) => e.name === 'InfraError' && e.message === `metric throughput-ratio (dose hard, direction host-to-guest): ${bad} is not a measurement (a finite number)`);
     }
     assert.deepEqual(m.values.map((v) => v.value), [512.5]);
+  });
+
+  it('a suite\'s own metric takes its declared unit and direction; one neither built in nor declared names the suite and the metric', () => {
+    const m = new Metrics({ 'login-after-reboot': { unit: 'ms', better: 'lower', description: 'x' } }, 'reboot-twice');
+    m.record('login-after-reboot', 812);
+    assert.deepEqual(m.values.map((v) => [v.metric, v.unit, v.better]), [['login-after-reboot', 'ms', 'lower']]);
+    assert.throws(() => m.record('guest-mood', 1), /^ConfigError: suite reboot-twice: metric guest-mood is neither built in nor declared by the suite \(its metrics: login-after-reboot; built in: throughput, /);
+    assert.throws(() => m.record('login-after-reboot', Number.NaN), /^InfraError: suite reboot-twice: metric login-after-reboot: NaN is not a measurement/);
+  });
+
+  it('a declaration is checked when the suite loads: its own name, a unit, which way is better, a description', () => {
+    const ok = { unit: 'ms', better: 'lower', description: 'what' };
+    assert.deepEqual(checkDeclaredMetrics('s', 'f.ts', { 'my-time': ok }), { 'my-time': ok });
+    assert.throws(() => checkDeclaredMetrics('s', 'f.ts', { throughput: ok }), /f\.ts: suite s: metrics\.throughput: a built-in metric of that name exists/);
+    assert.throws(() => checkDeclaredMetrics('s', 'f.ts', { My_Time: ok }), /metrics\.My_Time: a metric name is lower-case words joined by "-"/);
+    assert.throws(() => checkDeclaredMetrics('s', 'f.ts', { 'my-time': { ...ok, better: 'up' } }), /metrics\.my-time\.better: "higher" or "lower", got "up"/);
+    assert.throws(() => checkDeclaredMetrics('s', 'f.ts', { 'my-time': { unit: 'ms', better: 'lower' } }), /metrics\.my-time\.description: one line/);
+  });
+});
+
+describe('the gate section names metrics there are', () => {
+  it('built in or a loaded suite\'s own; any other is a usage error naming where', () => {
+    const gate = validate({ ...BUILTIN_CONFIG, gate: { overrides: { 'login-after-reboot': { noiseThreshold: 0.1 } }, ignore: [{ metric: 'boot-time', reason: 'r' }] } }, 'c.yaml').gate;
+    assert.doesNotThrow(() => checkGateMetrics(gate, 'c.yaml', knownMetricNames([{ metrics: { 'login-after-reboot': { unit: 'ms', better: 'lower', description: 'x' } } }])));
+    assert.throws(() => checkGateMetrics(gate, 'c.yaml', knownMetricNames([])), /^ConfigError: c\.yaml: gate\.overrides\.login-after-reboot: unknown metric "login-after-reboot" \(known: throughput, /);
   });
 });
