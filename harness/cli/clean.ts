@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.ts';
 import { parseDuration } from '../duration.ts';
 import { EXIT, messageOf } from '../errors.ts';
 import { createHost } from '../host.ts';
-import { describeLease, inspectLeases } from '../run/host-leases.ts';
+import { describeLease, entryName, inspectLeases } from '../run/host-leases.ts';
 import { CONFIG_OPTION } from './context.ts';
 import { corruptNote, reapDeadRuns, reapRun } from '../run/reap.ts';
 import { recordOf, recordsDir } from '../run/records.ts';
@@ -48,11 +48,11 @@ async function tellLeases(configFile: string | undefined): Promise<number> {
     const host = createHost(name, hostConfig);
     try {
       const { held, broke } = await inspectLeases(host, staleMs);
-      for (const l of broke) process.stdout.write(`host ${name}: broke a stale lease on slot ${l.slot}: ${describeLease(l)}\n`);
-      // An exclusive run holds every slot: one line a run.
+      for (const l of broke) process.stdout.write(`host ${name}: broke a stale lease on ${entryName(l.slot)}: ${describeLease(l)}\n`);
+      // A run with several tests there holds several slots: one line a run.
       for (const run of new Set(held.map((l) => l.owner.run))) {
         const its = held.filter((l) => l.owner.run === run);
-        process.stdout.write(`host ${name}: ${its.length === 1 ? `slot ${its[0].slot}` : `${its.length} slots`} leased by ${describeLease(its[0])} (live: left as it is)\n`);
+        process.stdout.write(`host ${name}: ${its.length === 1 ? entryName(its[0].slot) : `${its.length} slots`} leased by ${describeLease(its[0])} (live: left as it is)\n`);
       }
     } catch (e) {
       errors++;

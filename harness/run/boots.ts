@@ -15,7 +15,7 @@ import { buildId, readBuild } from '../host-life/build.ts';
 import { rebootHost, waitUntilUp, type RebootBounds } from '../host-life/reboot.ts';
 import type { StatusLine } from '../report/status-line.ts';
 import type { BootRecord, RunResult } from '../report/results.ts';
-import { describeLease, type HostLeases } from './host-leases.ts';
+import { describeLease, entryName, type HostLeases } from './host-leases.ts';
 import { HostBusy, LEASE_POLL_MS } from './placement.ts';
 
 export type Side = BootRecord['side'];
@@ -73,11 +73,11 @@ export async function runAcrossBoots(o: BootCycleOptions): Promise<BootCycle> {
 }
 
 /** Every slot of the host, waited for (saying for whom) unless noWait; throws a HostBusy with the holder's name. */
-async function holdWholeHost(o: BootCycleOptions): Promise<number[]> {
+async function holdWholeHost(o: BootCycleOptions): Promise<string[]> {
   let told = '';
   for (;;) {
     const got = await o.lease.take(1, true);
-    for (const b of got.broke) o.status.line(`host ${o.host.name}: broke a stale lease on slot ${b.slot}, not renewed for ${b.ageS} s: ${describeLease(b)}`);
+    for (const b of got.broke) o.status.line(`host ${o.host.name}: broke a stale lease on ${entryName(b.slot)}, not renewed for ${b.ageS} s: ${describeLease(b)}`);
     if (got.taken) return got.taken;
     const holders = got.heldBy.map(describeLease).join('; ');
     if (o.noWait) throw new HostBusy(`host ${o.host.name} is held by another process and --no-wait does not wait: ${holders}`);

@@ -7,16 +7,14 @@
 // renewed for thresholds.leaseStale is stale — its run died — and the next
 // process that finds it breaks it, saying whose it was.
 //
-// Slots are numbered from 0: a test takes one of 0..capacity-1; an exclusive
-// test (a measurement) takes every slot there can be (0..MAX_CAPACITY-1), so
-// it holds the whole host against processes whatever capacity they think it has.
+// Slots are numbered from 0: a test takes one of slot-0..slot-(capacity-1); an
+// exclusive test (a measurement) or a gate takes `whole`, which no slot may be
+// taken beside, so it holds the whole host against every process, whatever
+// capacity each thinks the host has.
 import { hostname, userInfo } from 'node:os';
 import { InfraError, messageOf } from '../errors.ts';
 import type { Host } from '../host.ts';
 import { shQuote } from '../transport/quote.ts';
-
-/** The most slots a host can have (hosts.X.capacity's bound): an exclusive lease takes all of them. */
-export const MAX_CAPACITY = 64;
 
 /** Who holds a lease, as written in its `owner` file. */
 export interface LeaseOwner {
@@ -37,9 +35,9 @@ export interface LeaseOwner {
   stale?: number;
 }
 
-/** A lease found on a host: its slot, its owner (fields as read: a lease may be half written) and seconds since it was last renewed. */
+/** A lease found on a host: its entry (`slot-N`, `whole`), its owner (fields as read: a lease may be half written) and seconds since it was last renewed. */
 export interface FoundLease {
-  slot: number;
+  slot: LeaseEntry;
   ageS: number;
   owner: Partial<Record<keyof LeaseOwner, string>>;
 }
@@ -61,21 +59,24 @@ export function describeLease(l: FoundLease): string {
   return `${who}${detail ? ` (${detail})` : ''}, renewed ${l.ageS} s ago`;
 }
 
-const slotRange = (n: number) => Array.from({ length: n }, (_, i) => i).join(' ');
+/** The entries a taker of up to `capacity` slots looks at: the whole host's and its slots'. */
+const entriesUpTo = (capacity: number) => ['whole', ...Array.from({ length: capacity }, (_, i) => `slot-${i}`)].join(' ');
+/** Every entry there is (an exclusive taker's, and clean's): the whole host's and every slot folder present. */
+const EVERY_ENTRY = (root: string) => `whole $(cd "${root}" 2>/dev/null && ls -d slot-* 2>/dev/null | grep -v '[.]break$')`;
 
 /**
- * The shell that breaks the stale leases among `slots`: under a break lock
- * (`slot-N.break`, itself stale after a minute), re-read and removed only if
+ * The shell that breaks the stale leases among `entries`: under a break lock
+ * (`NAME.break`, itself stale after a minute), re-read and removed only if
  * still stale, so two processes breaking at once cannot remove a lease one
  * of them has just taken. A lease with no `alive` yet is being written: it is
  * read again a second later before it counts as stale.
  */
-const breakStale = (root: string, slots: string, staleS: number) => `
+const breakStale = (root: string, entries: string, staleS: number) => `
 now=$(date +%s)
 age() { a=$(cat "$1/alive" 2>/dev/null) || a=; case "$a" in ''|*[!0-9]*) a=0;; esac; echo $(( $(date +%s) - a )); }
 limit() { l=$(sed -n 's/^stale=//p' "$1/owner" 2>/dev/null); case "$l" in ''|*[!0-9]*) l=0;; esac; [ "$l" -gt ${staleS} ] && echo "$l" || echo ${staleS}; }
-for s in ${slots}; do
-  d="${root}/slot-$s"
+for s in ${entries}; do
+  d="${root}/$s"
   [ -d "$d" ] || continue
   [ "$(age "$d")" -gt "$(limit "$d")" ] || continue
   if [ -d "$d.break" ]; then b=$(cat "$d.break/at" 2>/dev/null) || b=0; case "$b" in ''|*[!0-9]*) b=0;; esac; [ $((now - b)) -gt 60 ] && rm -rf "$d.break"; fi
@@ -83,49 +84,65 @@ for s in ${slots}; do
   echo "$now" > "$d.break/at"
   [ -f "$d/alive" ] || sleep 1
   if [ -d "$d" ] && [ "$(age "$d")" -gt "$(limit "$d")" ]; then
-    printf 'broke\\t%s\\t%s\\t' "$s" "$(age "$d")"; tr '\\n' '\\t' < "$d/owner" 2>/dev/null; echo
+    printf 'broke\t%s\t%s\t' "$s" "$(age "$d")"; tr '\n' '\t' < "$d/owner" 2>/dev/null; echo
     rm -rf "$d"
   fi
   rm -rf "$d.break"
 done`;
 
-/** Lists the leases among `slots`: one `held` line each. */
-const listHeld = (root: string, slots: string) => `
-for s in ${slots}; do
-  d="${root}/slot-$s"
+/** Lists the leases among `entries`: one `held` line each. */
+const listHeld = (root: string, entries: string) => `
+for s in ${entries}; do
+  d="${root}/$s"
   [ -d "$d" ] || continue
-  printf 'held\\t%s\\t%s\\t' "$s" "$(age "$d")"; tr '\\n' '\\t' < "$d/owner" 2>/dev/null; echo
+  printf 'held\t%s\t%s\t' "$s" "$(age "$d")"; tr '\n' '\t' < "$d/owner" 2>/dev/null; echo
 done`;
 
-/** Takes one free slot of `slots`, or (exclusive) all of them or none. Prints `took\tS...`. */
-const takeSlots = (root: string, slots: string, owner: string, exclusive: boolean) => exclusive ? `
-made=
-for s in ${slots}; do
-  if mkdir "${root}/slot-$s" 2>/dev/null; then made="$made $s"; printf '%s\\n' ${owner} > "${root}/slot-$s/owner"; date +%s > "${root}/slot-$s/alive"
-  else for m in $made; do rm -rf "${root}/slot-$m"; done; made=; break; fi
-done
-if [ -n "$made" ]; then echo "took	$made"; exit 0; fi` : `
-for s in ${slots}; do
-  if mkdir "${root}/slot-$s" 2>/dev/null; then printf '%s\\n' ${owner} > "${root}/slot-$s/owner"; date +%s > "${root}/slot-$s/alive"; echo "took	$s"; exit 0; fi
+/**
+ * Takes a slot of `capacity`, or (exclusive) the whole host. Each side makes
+ * its folder first and then looks for the other's, so of two that race at
+ * least one sees the other and lets go: a slot taker backs off from a
+ * \`whole\` folder, the whole-host taker from any slot folder. Prints \`took\tNAME\`.
+ */
+const takeEntry = (root: string, capacity: number, owner: string, exclusive: boolean) => {
+  const make = (name: string) => `mkdir "${root}/${name}" 2>/dev/null && { printf '%s\\n' ${owner} > "${root}/${name}/owner"; date +%s > "${root}/${name}/alive"; }`;
+  return exclusive ? `
+if ${make('whole')}; then
+  if [ -z "$(cd "${root}" && ls -d slot-* 2>/dev/null | grep -v '[.]break$')" ]; then echo "took	whole"; exit 0; fi
+  rm -rf "${root}/whole"
+fi` : `
+for s in ${Array.from({ length: capacity }, (_, i) => `slot-${i}`).join(' ')}; do
+  if ${make('$s')}; then
+    [ -d "${root}/whole" ] || { echo "took	$s"; exit 0; }
+    rm -rf "${root}/$s"
+    break
+  fi
 done`;
+};
 
-/** Parses `broke`/`held` lines: TAG, slot, age, then the owner's key=value fields. */
+/** A lease's folder: `slot-N`, or `whole` (an exclusive test's, or a gate's). */
+export type LeaseEntry = string;
+
+/** How a person reads an entry. */
+export const entryName = (entry: LeaseEntry) => (entry === 'whole' ? 'the whole host' : entry.replace(/^slot-/, 'slot '));
+
+/** Parses `broke`/`held`/`lost` lines: TAG, entry, age, then the owner's key=value fields. */
 export function parseLeaseLines(output: string, tag: 'broke' | 'held' | 'lost'): FoundLease[] {
   return output.split('\n').filter((l) => l.startsWith(`${tag}\t`)).map((line) => {
-    const [, slot, age, ...fields] = line.split('\t');
-    if (!/^\d+$/.test(slot) || !/^-?\d+$/.test(age)) throw new InfraError(`a lease line that is not "${tag} SLOT AGE FIELDS…": ${JSON.stringify(line)}`);
+    const [, entry, age, ...fields] = line.split('\t');
+    if (!/^(?:whole|slot-\d+)$/.test(entry) || !/^-?\d+$/.test(age)) throw new InfraError(`a lease line that is not "${tag} ENTRY AGE FIELDS…": ${JSON.stringify(line)}`);
     const owner: FoundLease['owner'] = {};
     for (const f of fields) {
       const eq = f.indexOf('=');
       if (eq > 0) (owner as Record<string, string>)[f.slice(0, eq)] = f.slice(eq + 1);
     }
-    return { slot: Number(slot), ageS: Number(age), owner };
+    return { slot: entry, ageS: Number(age), owner };
   });
 }
 
 /** The slots taken, or (none taken) who holds them; and the stale leases broken on the way. */
 export interface TakeResult {
-  taken?: number[];
+  taken?: LeaseEntry[];
   heldBy: FoundLease[];
   broke: FoundLease[];
 }
@@ -136,7 +153,7 @@ export interface TakeResult {
  * quarter of the stale time.
  */
 export class HostLeases {
-  private readonly held = new Set<number>();
+  private readonly held = new Set<LeaseEntry>();
   private queue: Promise<unknown> = Promise.resolve();
   /** Renewals are failing (a host rebooting or away): said once, not every quarter of the stale time. */
   private renewalFailing = false;
@@ -163,15 +180,15 @@ export class HostLeases {
     return next;
   }
 
-  /** Tries once to take a slot of 0..capacity-1 (exclusive: every slot), breaking stale leases first. */
+  /** Tries once to take a slot of 0..capacity-1 (exclusive: the whole host), breaking stale leases first. */
   take(capacity: number, exclusive: boolean): Promise<TakeResult> {
     return this.serial(async () => {
-      const slots = slotRange(exclusive ? MAX_CAPACITY : capacity);
+      const entries = exclusive ? EVERY_ENTRY(this.root) : entriesUpTo(capacity);
       const script = [
         `mkdir -p "${this.root}" || exit 1`,
-        breakStale(this.root, slots, this.staleS),
-        takeSlots(this.root, slots, shQuote(ownerFile(this.owner)), exclusive),
-        listHeld(this.root, slots),
+        breakStale(this.root, entries, this.staleS),
+        takeEntry(this.root, capacity, shQuote(ownerFile(this.owner)), exclusive),
+        listHeld(this.root, entries),
       ].join('\n');
       const r = await this.host.exec(script, { doing: `taking a lease on ${this.host.name} (${this.root})` });
       const broke = parseLeaseLines(r.stdout, 'broke');
@@ -182,14 +199,14 @@ export class HostLeases {
         if (heldBy.length === 0) throw new InfraError(`no lease could be taken on ${this.host.name} though no slot is held: cannot make a folder in ${this.root}\n${r.stdout}${r.stderr}`);
         return { heldBy, broke };
       }
-      const taken = took.slice(5).trim().split(/\s+/).map(Number);
+      const taken = [took.slice(5).trim()];
       for (const s of taken) this.held.add(s);
       this.startRenewing();
       return { taken, heldBy: [], broke };
     });
   }
 
-  release(slots: number[]): Promise<void> {
+  release(slots: LeaseEntry[]): Promise<void> {
     return this.serial(async () => {
       for (const s of slots) this.held.delete(s);
       if (this.held.size === 0) this.stopRenewing();
@@ -210,14 +227,14 @@ export class HostLeases {
         { doing: `renewing the leases on ${this.host.name}` });
       for (const lost of parseLeaseLines(r.stdout, 'lost')) {
         this.held.delete(lost.slot);
-        this.note(`lease on ${this.host.name} slot ${lost.slot} was broken by another process${lost.owner.run ? ` and is now ${describeLease(lost)}` : ''}: this run's leases were not renewed within ${this.staleS} s`);
+        this.note(`lease on ${this.host.name} (${entryName(lost.slot)}) was broken by another process${lost.owner.run ? ` and is now ${describeLease(lost)}` : ''}: this run's leases were not renewed within ${this.staleS} s`);
       }
     });
   }
 
   /** A command for each of `slots` that are still ours (their owner names this run): `ours`, else `theirs`. */
-  private forEachOurs(slots: number[], ours: string, theirs: string) {
-    return `for s in ${slots.join(' ')}; do d="${this.root}/slot-$s"; if grep -qx ${shQuote(`run=${this.owner.run}`)} "$d/owner" 2>/dev/null; then ${ours}; ${theirs ? `else ${theirs}; ` : ''}fi; done; true`;
+  private forEachOurs(slots: LeaseEntry[], ours: string, theirs: string) {
+    return `for s in ${slots.join(' ')}; do d="${this.root}/$s"; if grep -qx ${shQuote(`run=${this.owner.run}`)} "$d/owner" 2>/dev/null; then ${ours}; ${theirs ? `else ${theirs}; ` : ''}fi; done; true`;
   }
 
   private startRenewing() {
@@ -244,15 +261,14 @@ export class HostLeases {
 export async function inspectLeases(host: Host, staleMs: number): Promise<{ held: FoundLease[]; broke: FoundLease[] }> {
   const root = host.platform.leaseRoot;
   const staleS = Math.max(1, Math.round(staleMs / 1000));
-  const slots = slotRange(MAX_CAPACITY);
-  const r = await host.exec(`[ -d "${root}" ] || exit 0\n${breakStale(root, slots, staleS)}\n${listHeld(root, slots)}`, { doing: `reading the leases on ${host.name} (${root})` });
+  const r = await host.exec(`[ -d "${root}" ] || exit 0\n${breakStale(root, EVERY_ENTRY(root), staleS)}\n${listHeld(root, EVERY_ENTRY(root))}`, { doing: `reading the leases on ${host.name} (${root})` });
   return { held: parseLeaseLines(r.stdout, 'held'), broke: parseLeaseLines(r.stdout, 'broke') };
 }
 
 /** Breaks the leases a dead run left (clean's reaping of that run): only those naming it. */
 export async function releaseLeasesOf(host: Host, run: string): Promise<number> {
   const root = host.platform.leaseRoot;
-  const r = await host.exec(`[ -d "${root}" ] || exit 0; n=0; for d in "${root}"/slot-*; do [ -d "$d" ] || continue; if grep -qx ${shQuote(`run=${run}`)} "$d/owner" 2>/dev/null; then rm -rf "$d"; n=$((n + 1)); fi; done; echo "$n"`,
+  const r = await host.exec(`[ -d "${root}" ] || exit 0; n=0; for d in "${root}"/whole "${root}"/slot-*; do [ -d "$d" ] || continue; if grep -qx ${shQuote(`run=${run}`)} "$d/owner" 2>/dev/null; then rm -rf "$d"; n=$((n + 1)); fi; done; echo "$n"`,
     { doing: `releasing the leases of run ${run} on ${host.name}` });
   const n = Number(r.stdout.trim());
   if (!Number.isInteger(n)) throw new InfraError(`releasing the leases of run ${run} on ${host.name} printed ${JSON.stringify(r.stdout)}, not a count`);

@@ -4,7 +4,7 @@
 // holds is passed over for a free one of the test's candidates, else waited
 // for, saying for whom — or, with --no-wait, not waited for at all.
 import { InfraError } from '../errors.ts';
-import { describeLease, type HostLeases } from './host-leases.ts';
+import { describeLease, entryName, type HostLeases, type LeaseEntry } from './host-leases.ts';
 import type { HostSlots } from './host-slots.ts';
 
 /** How often a host another process holds is asked again. */
@@ -16,7 +16,7 @@ export class HostBusy extends InfraError {}
 export interface Placement {
   host: string;
   /** The slots leased on it, given back with release(). */
-  lease: number[];
+  lease: LeaseEntry[];
 }
 
 export interface PlacementDeps {
@@ -56,7 +56,7 @@ export async function placeTest(d: PlacementDeps, candidates: readonly string[],
       d.slots.release(host, exclusive);
       throw e;
     }
-    for (const b of got.broke) d.note(`host ${host}: broke a stale lease on slot ${b.slot}, not renewed for ${b.ageS} s: ${describeLease(b)} (its run died; a vm it left is \`bhyve-smoke clean\`'s on the machine it ran on)`);
+    for (const b of got.broke) d.note(`host ${host}: broke a stale lease on ${entryName(b.slot)}, not renewed for ${b.ageS} s: ${describeLease(b)} (its run died; a vm it left is \`bhyve-smoke clean\`'s on the machine it ran on)`);
     if (got.taken) {
       said.delete(host);
       return { host, lease: got.taken };

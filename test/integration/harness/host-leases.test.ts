@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHost, type Host } from '../../../harness/host.ts';
-import { HostLeases, inspectLeases, MAX_CAPACITY, releaseLeasesOf, type LeaseOwner } from '../../../harness/run/host-leases.ts';
+import { HostLeases, inspectLeases, releaseLeasesOf, type LeaseOwner } from '../../../harness/run/host-leases.ts';
 import { labRunRoot } from '../../helpers/lab.ts';
 
 const owner = (run: string): LeaseOwner => ({ run, pid: 4242, command: `bhyve-smoke run smoke --shard ${run}`, where: 'ci@worker-3', since: '2026-12-05T10:00:00.000Z' });
@@ -15,9 +15,9 @@ describe('host leases', () => {
   let host: Host;
   const notes: string[] = [];
   const leasesOf = (run: string, staleMs = 60_000) => new HostLeases(host, owner(run), staleMs, (l) => notes.push(`${run}: ${l}`));
-  const slotDir = (n: number) => `${lab.root}/leases/slot-${n}`;
+  const slotDir = (n: number | 'whole') => `${lab.root}/leases/${n === 'whole' ? 'whole' : `slot-${n}`}`;
   /** What a run that died left: its lease last renewed `ageS` seconds ago, by the host's clock. */
-  const ageLease = (n: number, ageS: number) => writeFileSync(`${slotDir(n)}/alive`, `${Math.floor(Date.now() / 1000) - ageS}\n`);
+  const ageLease = (n: number | 'whole', ageS: number) => writeFileSync(`${slotDir(n)}/alive`, `${Math.floor(Date.now() / 1000) - ageS}\n`);
 
   before(() => {
     process.env.BHYVE_LAB_RUNDIR = lab.root;
@@ -32,54 +32,56 @@ describe('host leases', () => {
   it('a slot one process holds is held for another, which is told who holds it; released, it is the other\'s', async () => {
     const a = leasesOf('aaaa1111');
     const b = leasesOf('bbbb2222');
-    assert.deepEqual((await a.take(1, false)).taken, [0]);
+    assert.deepEqual((await a.take(1, false)).taken, ['slot-0']);
     assert.match(readFileSync(`${slotDir(0)}/owner`, 'utf8'), /^run=aaaa1111\npid=4242\ncommand=bhyve-smoke run smoke --shard aaaa1111\nwhere=ci@worker-3\nsince=/);
     const held = await b.take(1, false);
     assert.equal(held.taken, undefined);
-    assert.deepEqual(held.heldBy?.map((l) => [l.slot, l.owner.run, l.owner.where, l.owner.pid]), [[0, 'aaaa1111', 'ci@worker-3', '4242']]);
+    assert.deepEqual(held.heldBy?.map((l) => [l.slot, l.owner.run, l.owner.where, l.owner.pid]), [['slot-0', 'aaaa1111', 'ci@worker-3', '4242']]);
     assert.ok(held.heldBy![0].ageS >= 0 && held.heldBy![0].ageS < 5, `renewed just now: ${held.heldBy![0].ageS} s`);
     // A second slot of a host with capacity 2 is free for b.
-    assert.deepEqual((await b.take(2, false)).taken, [1]);
-    await a.release([0]);
+    assert.deepEqual((await b.take(2, false)).taken, ['slot-1']);
+    await a.release(['slot-0']);
     assert.ok(!existsSync(slotDir(0)), 'released: the slot folder is gone');
-    await b.release([1]);
+    await b.release(['slot-1']);
   });
 
-  it('an exclusive lease takes every slot there can be, so no process gets in whatever capacity it thinks the host has', async () => {
+  it('an exclusive lease holds the whole host: taken only with no slot held, and no slot is taken beside it, whatever capacity a process thinks the host has', async () => {
     const a = leasesOf('aaaa1111');
     const b = leasesOf('bbbb2222');
-    assert.deepEqual((await a.take(2, false)).taken, [0]);
+    assert.deepEqual((await a.take(2, false)).taken, ['slot-0']);
     const refused = await b.take(1, true);
-    assert.equal(refused.taken, undefined, 'all or nothing: slot 0 is a\'s');
-    assert.ok(!existsSync(slotDir(1)), 'the slots it made before it met a\'s are given back');
-    await a.release([0]);
-    const all = await b.take(1, true);
-    assert.equal(all.taken?.length, MAX_CAPACITY);
+    assert.equal(refused.taken, undefined, 'a slot is held');
+    assert.deepEqual(refused.heldBy.map((l) => [l.slot, l.owner.run]), [['slot-0', 'aaaa1111']]);
+    assert.ok(!existsSync(slotDir('whole')), 'it let go of the whole host it had made');
+    await a.release(['slot-0']);
+    assert.deepEqual((await b.take(1, true)).taken, ['whole']);
     const c = await leasesOf('cccc3333').take(8, false);
-    assert.deepEqual(c.heldBy?.map((l) => l.owner.run), Array(8).fill('bbbb2222'));
-    await b.release(all.taken!);
+    assert.equal(c.taken, undefined);
+    assert.deepEqual(c.heldBy.map((l) => [l.slot, l.owner.run]), [['whole', 'bbbb2222']]);
+    assert.ok(!existsSync(slotDir(0)), 'the slot it made beside the whole host is gone again');
+    await b.release(['whole']);
   });
 
   it('a lease not renewed for the stale time is broken by the next taker, which says whose it was; one renewed is not', async () => {
     const dead = leasesOf('dead0000');
-    assert.deepEqual((await dead.take(1, false)).taken, [0]);
+    assert.deepEqual((await dead.take(1, false)).taken, ['slot-0']);
     ageLease(0, 30); // Its run died 30 s ago, by the host's clock (its renewal, every 15 s, has not come yet).
     const fresh = await leasesOf('eeee5555', 60_000).take(1, false);
     assert.equal(fresh.taken, undefined, 'within 60 s it is not stale');
     const next = leasesOf('ffff6666', 10_000);
     const broke = await next.take(1, false);
-    assert.deepEqual(broke.taken, [0]);
-    assert.deepEqual(broke.broke.map((l) => [l.slot, l.owner.run]), [[0, 'dead0000']]);
+    assert.deepEqual(broke.taken, ['slot-0']);
+    assert.deepEqual(broke.broke.map((l) => [l.slot, l.owner.run]), [['slot-0', 'dead0000']]);
     assert.ok(broke.broke[0].ageS >= 30, `${broke.broke[0].ageS}`);
     // The dead run's renewal finds its lease gone and says so.
     await (dead as unknown as { renew(): Promise<void> }).renew();
-    assert.ok(notes.some((n) => /^dead0000: lease on lab slot 0 was broken by another process and is now run ffff6666/.test(n)), notes.join('\n'));
-    await next.release([0]);
+    assert.ok(notes.some((n) => /^dead0000: lease on lab \(slot 0\) was broken by another process and is now run ffff6666/.test(n)), notes.join('\n'));
+    await next.release(['slot-0']);
   });
 
   it('a lease that says it outlives a longer silence (a gate\'s, held through reboots) is not stale at the breaker\'s own time', async () => {
     const gate = new HostLeases(host, { ...owner('gate0000'), stale: 120 }, 10_000, () => {});
-    assert.deepEqual((await gate.take(1, false)).taken, [0]);
+    assert.deepEqual((await gate.take(1, false)).taken, ['slot-0']);
     assert.match(readFileSync(`${slotDir(0)}/owner`, 'utf8'), /^stale=120$/m);
     ageLease(0, 30);
     const other = await leasesOf('dddd4444', 10_000).take(1, false);
