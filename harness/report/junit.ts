@@ -89,6 +89,8 @@ export function buildJunit(run: RunResult, options: Partial<JunitOptions> = {}):
       'bhyve-smoke.known': t.known?.map((k) => k.id).join(', '),
     };
     for (const [k, v] of Object.entries(props)) if (v !== undefined) suite.property(k, plainText(String(v)));
+    // The test's metrics, built in or its suite's own, as its samples (a metric recorded more than once: their mean).
+    for (const [key, m] of metricSamples(t)) suite.property(`bhyve-smoke.metric.${key}`, plainText(`${m.value} ${m.unit}`));
 
     const className = classNameOf(t);
     const repeat = t.repeat > 0 ? ` [repeat ${t.repeat}]` : '';
@@ -206,3 +208,16 @@ const bootOf = (run: RunResult, index: number) => {
   const b = run.boots?.find((x) => x.index === index);
   return b ? `${b.index + 1} (${b.be}, ${b.side}, boot id ${b.bootId})` : String(index + 1);
 };
+
+/** A test's metrics by name and dims (`throughput.hard.host-to-guest`), each the mean of what it recorded under that key. */
+function metricSamples(t: TestResult): Map<string, { value: number; unit: string }> {
+  const by = new Map<string, { sum: number; n: number; unit: string }>();
+  for (const m of t.metrics ?? []) {
+    const key = [m.metric, m.dims.dose, m.dims.direction].filter(Boolean).join('.');
+    const acc = by.get(key) ?? { sum: 0, n: 0, unit: m.unit };
+    acc.sum += m.value;
+    acc.n += 1;
+    by.set(key, acc);
+  }
+  return new Map([...by].map(([k, a]) => [k, { value: Number((a.sum / a.n).toPrecision(6)), unit: a.unit }]));
+}

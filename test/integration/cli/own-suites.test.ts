@@ -68,7 +68,8 @@ describe('suites of your own', { timeout: 600_000 }, () => {
       assert.equal(own.length, 2, 'one a reboot');
       for (const m of own) assert.ok(m.unit === 'ms' && m.better === 'lower' && Number.isFinite(m.value) && m.value > 0 && m.value < 120_000, JSON.stringify(m));
       const junit = readFileSync(join(root, 'out', 'junit.xml'), 'utf8');
-      assert.match(junit, /login-after-reboot/, 'JUnit carries it');
+      assert.match(junit, /<property name="bhyve-smoke\.metric\.login-after-reboot" value="\d+(\.\d+)? ms"\/>/, 'JUnit carries it as it carries the built-in ones');
+      assert.match(junit, /<property name="bhyve-smoke\.metric\.reboot-time" value="\d+(\.\d+)? ms"\/>/);
 
       // Two recorded nights of six tests each from this run, the candidate's login 20% slower: compare flags it.
       const night = (runId: string, factor: number): RunResult => ({
