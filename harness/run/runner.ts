@@ -14,7 +14,7 @@ import { createHost, type Host } from '../host.ts';
 import { writeJunit, type JunitOptions } from '../report/junit.ts';
 import { writeReportHtml } from '../report/html/page.ts';
 import { multiplex, type Reporter } from '../report/reporter.ts';
-import { exitCodeOf, writeResults, type HostDeathRecord, type RunResult, type TestResult, type TestStatus } from '../report/results.ts';
+import { exitCodeOf, writeResults, type FailOn, type HostDeathRecord, type RunResult, type TestResult, type TestStatus } from '../report/results.ts';
 import type { ResolvedThresholds } from '../suite.ts';
 import { Timeline } from '../timeline.ts';
 import { shQuote } from '../transport/quote.ts';
@@ -70,7 +70,7 @@ export interface RunOptions {
   /** Hosts the caller holds whole across this run and others (a gate across boots leases its host for all of them). */
   heldHosts?: string[];
   /** What fails the run besides failures: a skipped test (--fail-on-skip), a flaky one (--fail-on-flaky-tests). */
-  failOn?: { skip?: boolean; flaky?: boolean };
+  failOn?: FailOn;
 }
 
 /** Everything the run has started, for teardown on abort. */

@@ -90,9 +90,10 @@ describe('ssh transport on 127.0.0.1', { timeout: 600_000 }, () => {
       assert.equal((await host.$`printf '%s' ${hostile}`).stdout, hostile);
       assert.equal((await host.$`exit 3`.nothrow()).exitCode, 3);
       const started = Date.now();
-      await assert.rejects(host.$({ timeout: '1s' })`sleep 420`);
+      // An unusual duration: pgrep finds this sleep and no other on the machine.
+      await assert.rejects(host.$({ timeout: '1s' })`sleep 4193`);
       assert.ok(Date.now() - started < 10_000, `the timed-out command took ${Date.now() - started} ms to end`);
-      assert.equal(await goneWithin('sleep 420', 10_000), true, `the remote sleep survived: ${await pgrep('sleep 420')}`);
+      assert.equal(await goneWithin('sleep 4193', 10_000), true, `the remote sleep survived: ${await pgrep('sleep 4193')}`);
     } finally {
       await host.close();
     }
