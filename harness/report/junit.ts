@@ -22,6 +22,7 @@ import { extend, newBuilder, type CaseExtras, type Rerun } from './junit-builder
 import type { Attachment, RunResult, TestResult } from './results.ts';
 import { wedgedNote, writeFileAtomic } from './results.ts';
 import { MISSING_SHARD_SUITE } from './merge.ts';
+import { collectSeries } from '../verdict/compare.ts';
 
 export interface JunitOptions {
   /** 'strict': valid against the Jenkins xunit plugin's junit-10.xsd (no testcase properties or file). */
@@ -90,7 +91,9 @@ export function buildJunit(run: RunResult, options: Partial<JunitOptions> = {}):
     };
     for (const [k, v] of Object.entries(props)) if (v !== undefined) suite.property(k, plainText(String(v)));
     // The test's metrics, built in or its suite's own, as its samples (a metric recorded more than once: their mean).
-    for (const [key, m] of metricSamples(t)) suite.property(`bhyve-smoke.metric.${key}`, plainText(`${m.value} ${m.unit}`));
+    for (const { key, unit, values } of collectSeries([t]).values()) {
+      suite.property(`bhyve-smoke.metric.${[key.metric, key.dose, key.direction].filter(Boolean).join('.')}`, plainText(`${Number(values[0].toPrecision(6))} ${unit}`));
+    }
 
     const className = classNameOf(t);
     const repeat = t.repeat > 0 ? ` [repeat ${t.repeat}]` : '';
@@ -209,15 +212,3 @@ const bootOf = (run: RunResult, index: number) => {
   return b ? `${b.index + 1} (${b.be}, ${b.side}, boot id ${b.bootId})` : String(index + 1);
 };
 
-/** A test's metrics by name and dims (`throughput.hard.host-to-guest`), each the mean of what it recorded under that key. */
-function metricSamples(t: TestResult): Map<string, { value: number; unit: string }> {
-  const by = new Map<string, { sum: number; n: number; unit: string }>();
-  for (const m of t.metrics ?? []) {
-    const key = [m.metric, m.dims.dose, m.dims.direction].filter(Boolean).join('.');
-    const acc = by.get(key) ?? { sum: 0, n: 0, unit: m.unit };
-    acc.sum += m.value;
-    acc.n += 1;
-    by.set(key, acc);
-  }
-  return new Map([...by].map(([k, a]) => [k, { value: Number((a.sum / a.n).toPrecision(6)), unit: a.unit }]));
-}

@@ -15,8 +15,8 @@ import { buildId, readBuild } from '../host-life/build.ts';
 import { rebootHost, waitUntilUp, type RebootBounds } from '../host-life/reboot.ts';
 import type { StatusLine } from '../report/status-line.ts';
 import type { BootRecord, RunResult } from '../report/results.ts';
-import { describeLease, entryName, type HostLeases } from './host-leases.ts';
-import { HostBusy, LEASE_POLL_MS } from './placement.ts';
+import type { HostLeases, LeaseEntry } from './host-leases.ts';
+import { LEASE_POLL_MS, leaseOutcome, sleep } from './placement.ts';
 
 export type Side = BootRecord['side'];
 
@@ -72,20 +72,14 @@ export async function runAcrossBoots(o: BootCycleOptions): Promise<BootCycle> {
   }
 }
 
-/** Every slot of the host, waited for (saying for whom) unless noWait; throws a HostBusy with the holder's name. */
-async function holdWholeHost(o: BootCycleOptions): Promise<string[]> {
-  let told = '';
+/** The whole host, waited for (saying for whom) unless noWait; throws a HostBusy with the holder's name, or the abort's reason. */
+async function holdWholeHost(o: BootCycleOptions): Promise<LeaseEntry[]> {
+  const told = new Map<string, string>();
   for (;;) {
-    const got = await o.lease.take(1, true);
-    for (const b of got.broke) o.status.line(`host ${o.host.name}: broke a stale lease on ${entryName(b.slot)}, not renewed for ${b.ageS} s: ${describeLease(b)}`);
-    if (got.taken) return got.taken;
-    const holders = got.heldBy.map(describeLease).join('; ');
-    if (o.noWait) throw new HostBusy(`host ${o.host.name} is held by another process and --no-wait does not wait: ${holders}`);
-    const key = got.heldBy.map((l) => l.owner.run).join(' ');
-    if (key !== told) o.status.line(`waiting for host ${o.host.name} (the whole host, for every boot of the gate), held by ${holders}`);
-    told = key;
+    const taken = leaseOutcome(o.host.name, await o.lease.take(1, true), { noWait: o.noWait, note: (line) => o.status.line(line), told, what: ' (the whole host, for every boot of the gate)' });
+    if (taken) return taken;
     if (o.signal.aborted) throw o.signal.reason;
-    await new Promise((r) => setTimeout(r, LEASE_POLL_MS));
+    await sleep(LEASE_POLL_MS, o.signal);
   }
 }
 

@@ -167,7 +167,7 @@ export class HostLeases {
     /** Something the run should know: a lease of ours broken by another process, a renewal that failed. */
     private readonly note: (line: string) => void,
   ) {
-    this.root = `${host.platform.leaseRoot}`;
+    this.root = host.platform.leaseRoot;
   }
 
   private get staleS() {

@@ -4,7 +4,7 @@
 // holds is passed over for a free one of the test's candidates, else waited
 // for, saying for whom — or, with --no-wait, not waited for at all.
 import { InfraError } from '../errors.ts';
-import { describeLease, entryName, type HostLeases, type LeaseEntry } from './host-leases.ts';
+import { describeLease, entryName, type HostLeases, type LeaseEntry, type TakeResult } from './host-leases.ts';
 import type { HostSlots } from './host-slots.ts';
 
 /** How often a host another process holds is asked again. */
@@ -26,15 +26,33 @@ export interface PlacementDeps {
   noWait: boolean;
   note: (line: string) => void;
   signal: AbortSignal;
+  /** The holders last told per host, so a wait is said once per change of holder, not every poll. */
+  told: Map<string, string>;
 }
 
-/** The last holders told per host, so a wait is said once per change of holder, not every poll. */
-const told = new WeakMap<PlacementDeps, Map<string, string>>();
+/**
+ * What one try at a host's lease came to: the entries taken; or, held by
+ * another process, undefined after saying for whom (once per holder) — or,
+ * with noWait, a HostBusy naming them. Stale leases it broke are said.
+ */
+export function leaseOutcome(host: string, got: TakeResult, o: { noWait: boolean; note: (line: string) => void; told: Map<string, string>; what: string }): LeaseEntry[] | undefined {
+  for (const b of got.broke) o.note(`host ${host}: broke a stale lease on ${entryName(b.slot)}, not renewed for ${b.ageS} s: ${describeLease(b)} (its run died; a vm it left is \`bhyve-smoke clean\`'s on the machine it ran on)`);
+  if (got.taken) {
+    o.told.delete(host);
+    return got.taken;
+  }
+  const holders = got.heldBy.map(describeLease).join('; ');
+  if (o.noWait) throw new HostBusy(`host ${host} is held by another process and --no-wait does not wait: ${holders}`);
+  const key = got.heldBy.map((l) => l.owner.run).join(' ');
+  if (o.told.get(host) !== key) {
+    o.told.set(host, key);
+    o.note(`waiting for host ${host}${o.what}, held by ${holders}`);
+  }
+  return undefined;
+}
 
 /** A placed test, or undefined when no candidate is left (all retired) or the run was aborted while waiting. */
 export async function placeTest(d: PlacementDeps, candidates: readonly string[], exclusive: boolean): Promise<Placement | undefined> {
-  if (!told.has(d)) told.set(d, new Map());
-  const said = told.get(d)!;
   const busy = new Set<string>();
   for (;;) {
     if (d.signal.aborted) return undefined;
@@ -56,24 +74,19 @@ export async function placeTest(d: PlacementDeps, candidates: readonly string[],
       d.slots.release(host, exclusive);
       throw e;
     }
-    for (const b of got.broke) d.note(`host ${host}: broke a stale lease on ${entryName(b.slot)}, not renewed for ${b.ageS} s: ${describeLease(b)} (its run died; a vm it left is \`bhyve-smoke clean\`'s on the machine it ran on)`);
-    if (got.taken) {
-      said.delete(host);
-      return { host, lease: got.taken };
+    let taken;
+    try {
+      taken = leaseOutcome(host, got, { ...d, what: exclusive ? ' (the whole host: an exclusive test)' : '' });
+    } finally {
+      if (!taken) d.slots.release(host, exclusive);
     }
-    d.slots.release(host, exclusive);
-    const holders = got.heldBy.map(describeLease).join('; ');
-    if (d.noWait) throw new HostBusy(`host ${host} is held by another process and --no-wait does not wait: ${holders}`);
-    const key = got.heldBy.map((l) => l.owner.run).join(' ');
-    if (said.get(host) !== key) {
-      said.set(host, key);
-      d.note(`waiting for host ${host}${exclusive ? ' (the whole host: an exclusive test)' : ''}, held by ${holders}`);
-    }
+    if (taken) return { host, lease: taken };
     busy.add(host);
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or less when `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
     function done() {

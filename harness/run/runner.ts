@@ -167,7 +167,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       //    the slots place each test on a free host able to run it.
       const healthy = (t: PlannedTest) => t.hosts.filter((h) => health.get(h) && !health.get(h)!.quarantined);
       const slots = new HostSlots(new Map(hostNames.map((n) => [n, o.config.hosts[n].capacity])));
-      const placement = { slots, leases, capacityOf: (h: string) => o.config.hosts[h].capacity, noWait: Boolean(o.noWait), note: (line: string) => report.onNote(line), signal: live.abort.signal };
+      const placement = { slots, leases, capacityOf: (h: string) => o.config.hosts[h].capacity, noWait: Boolean(o.noWait), note: (line: string) => report.onNote(line), signal: live.abort.signal, told: new Map<string, string>() };
       const pools = new Map<string, ReturnType<typeof pLimit>>();
       const poolLimit = (t: PlannedTest) => {
         if (!pools.has(t.host)) {

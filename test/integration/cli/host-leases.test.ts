@@ -15,7 +15,7 @@ import type { RunResult } from '../../../harness/report/results.ts';
 import { cliSandbox } from '../../helpers/cli.ts';
 import { labRunRoot } from '../../helpers/lab.ts';
 
-/** Two sandboxes (two machines' state), one lab host of capacity 1 (its own run root), leases stale after 8 s. */
+/** Two sandboxes (two machines' state), one lab host of capacity 1 (its own run root), leases stale after 15 s: long enough that the killed run's lease is still fresh through the --no-wait run and clean that follow its kill (it was renewed up to a quarter of that before). */
 function twoProcessesOneHost() {
   const lab = labRunRoot();
   const boxes = [cliSandbox(), cliSandbox()];
@@ -24,7 +24,7 @@ function twoProcessesOneHost() {
     writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({
       ...BUILTIN_CONFIG,
       hosts: { lab: { ...BUILTIN_CONFIG.hosts.lab, capacity: 1 } },
-      thresholds: { ...BUILTIN_CONFIG.thresholds, leaseStale: '8s' },
+      thresholds: { ...BUILTIN_CONFIG.thresholds, leaseStale: '15s' },
     }));
   }
   return {
