@@ -14,6 +14,8 @@ import { shJoin } from '../transport/quote.ts';
 import type { RunningCommand } from '../transport/types.ts';
 import { onLines } from '../transport/lines.ts';
 import type { Watchdog } from '../watch/watchdog.ts';
+import type { WrlockTraceRecipe } from '../platform/wrlock-trace.ts';
+import { type TracedCycle, WrlockTracer } from './wrlock-tracer.ts';
 
 /**
  * How hard to hammer: cycles per second (or as fast as bhyvectl returns); the
@@ -37,7 +39,20 @@ export interface HammerSummary {
   latenciesMs: number[];
   /** A cycle that never returned, if any. */
   blocked?: { cycle: number; forMs: number };
+  /** The cycles as the host's kernel timed them (platform/wrlock-trace.ts), or why they were not. */
+  kernel: KernelTiming;
 }
+
+/**
+ * The kernel's timing of the cycles: each traced one's time from the ioctl's
+ * entry to its return, in µs, in the order they came; the cycles it has none
+ * for (begun before the tracer was ready, or while it was gone); why it
+ * stopped, if it failed; what it said on stderr (drops).
+ */
+export type KernelTiming = { timing: string; latenciesUs: number[]; untraced: number; failed?: string; said: string[] } | { off: string };
+
+/** How long the hammer waits, once stopped, for the tracer's lines of its last cycles (DTrace's switchrate is 10 Hz). */
+const TRACE_SETTLE_MS = 600;
 
 /**
  * The host-side loop, POSIX sh. It first times five `--get-active-cpus`
@@ -49,8 +64,12 @@ export interface HammerSummary {
  * `sh -c LOOP hammer BHYVECTL VM INTERVAL COUNT PATTERN ON OFF SEED`, PATTERN
  * one of steady, burst (ON seconds hammering, OFF quiet), random (gaps drawn
  * uniformly from 0 to twice INTERVAL by awk, seeded with SEED + cycle).
+ * Each cycle's bhyvectl runs in the background of its command substitution
+ * so that its pid is printed (`P n PID`, on the loop's stdout as fd 3): the
+ * kernel's timing of that cycle (platform/wrlock-trace.ts) is found by it.
  */
-export const HAMMER_SH = `for i in 1 2 3 4 5; do echo "C $i"; out=$("$1" --vm="$2" --get-active-cpus 2>&1); echo "CE $i"; done
+export const HAMMER_SH = `exec 3>&1
+for i in 1 2 3 4 5; do echo "C $i"; out=$("$1" --vm="$2" --get-active-cpus 2>&1); echo "CE $i"; done
 i=0
 start=$(date +%s)
 while [ "$4" -eq 0 ] || [ "$i" -lt "$4" ]; do
@@ -60,7 +79,7 @@ while [ "$4" -eq 0 ] || [ "$i" -lt "$4" ]; do
 	fi
 	i=$((i + 1))
 	echo "S $i"
-	out=$("$1" --vm="$2" --wrlock-cycle 2>&1)
+	out=$("$1" --vm="$2" --wrlock-cycle 2>&1 & echo "P $i $!" >&3; wait $!)
 	rc=$?
 	[ -z "$out" ] || printf '%s\\n' "$out" | sed "s/^/O $i /"
 	echo "E $i $rc"
@@ -77,14 +96,15 @@ echo "DONE $i"`;
  * output comes as `O n TEXT` lines). Any other line is an error quoting the
  * loop's last lines (`recent`, the line among them).
  */
-export type HammerLine = { kind: 'C' | 'CE' | 'S' | 'DONE'; n: number } | { kind: 'E'; n: number; rc: number } | { kind: 'O'; n: number; text: string };
+export type HammerLine = { kind: 'C' | 'CE' | 'S' | 'DONE'; n: number } | { kind: 'E'; n: number; rc: number } | { kind: 'P'; n: number; pid: number } | { kind: 'O'; n: number; text: string };
 
 export function readHammerLine(line: string, recent: string[], vm: string): HammerLine {
-  const m = /^(?:(C|CE|S|DONE) (\d+)|(E) (\d+) (\d+)|(O) (\d+) (.*))$/.exec(line);
-  if (!m) throw new UnexpectedOutput({ command: `the write-lock hammer loop on ${vm}`, expected: '`C n`, `CE n`, `S n`, `O n TEXT`, `E n STATUS` and `DONE n` lines (HAMMER_SH)' }, recent.slice(-8).join('\n'), `the line ${JSON.stringify(line)} is not one`);
+  const m = /^(?:(C|CE|S|DONE) (\d+)|(E) (\d+) (\d+)|(P) (\d+) (\d+)|(O) (\d+) (.*))$/.exec(line);
+  if (!m) throw new UnexpectedOutput({ command: `the write-lock hammer loop on ${vm}`, expected: '`C n`, `CE n`, `S n`, `P n PID`, `O n TEXT`, `E n STATUS` and `DONE n` lines (HAMMER_SH)' }, recent.slice(-8).join('\n'), `the line ${JSON.stringify(line)} is not one`);
   if (m[1]) return { kind: m[1] as 'C' | 'CE' | 'S' | 'DONE', n: Number(m[2]) };
   if (m[3]) return { kind: 'E', n: Number(m[4]), rc: Number(m[5]) };
-  return { kind: 'O', n: Number(m[7]), text: m[8] };
+  if (m[6]) return { kind: 'P', n: Number(m[7]), pid: Number(m[8]) };
+  return { kind: 'O', n: Number(m[10]), text: m[11] };
 }
 
 const CHECK_EVERY_MS = 50;
@@ -94,7 +114,16 @@ const HAMMER_LIFETIME_MS = 24 * 3600_000;
 export class WrlockHammer {
   private running?: RunningCommand;
   private inFlight?: { cycle: number; since: number };
-  private summary: HammerSummary = { cycles: 0, failed: 0, failures: {}, latenciesMs: [] };
+  private summary: HammerSummary = { cycles: 0, failed: 0, failures: {}, latenciesMs: [], kernel: { off: 'not traced' } };
+  /** The tracer of this start, if the host can trace; the pid of the cycle in flight's bhyvectl; cycles done whose trace has not come. */
+  private tracer?: WrlockTracer;
+  private tracerStarting?: Promise<void>;
+  private inFlightPid?: number;
+  private readonly awaitingTrace = new Set<number>();
+  private readonly kernelUs: number[] = [];
+  private untraced = 0;
+  private traceFailure?: string;
+  private readonly traceSaid: string[] = [];
   /** The loop ended by itself (its count done, or its session lost): a cycle it left in flight is no longer watched. */
   private loopEnded = false;
   /** Write-lock cycles that took the lock, over every start: the test's exposure. */
@@ -120,6 +149,8 @@ export class WrlockHammer {
     private readonly timeline: Timeline,
     /** A cycle longer than this is a blocked write lock. */
     private readonly deadlineMs: number,
+    /** How the host times cycles in its kernel, or why it cannot (its wrlock-trace capability). */
+    private readonly trace: WrlockTraceRecipe | { off: string } = { off: 'no tracer was asked for' },
   ) {}
 
   /** Write-lock cycles that completed, however many times the hammer started: what the host was exposed to. */
@@ -145,6 +176,12 @@ export class WrlockHammer {
     const command = `sh -c ${shJoin([HAMMER_SH, 'hammer', this.host.platform.bhyvectl, this.vm.vmm, ...args])}`;
     this.running = this.host.transport.start(command, { timeoutMs: HAMMER_LIFETIME_MS, doing: `hammering the write lock of ${this.vm.vmm}`, keepStdout: false });
     this.loopEnded = false;
+    // The tracer starts beside the loop, not before it: the dose is not delayed by DTrace compiling its program; cycles before it is ready go untraced, and are counted.
+    if ('command' in this.trace) {
+      const tracer = new WrlockTracer(this.host, this.trace, this.timeline, (pid, c) => this.traced(pid, c));
+      this.tracer = tracer;
+      this.tracerStarting = tracer.start();
+    }
     this.timeline.event('hammer-start', `rate ${dose.rate}, ${typeof p === 'object' ? `burst ${on} s on / ${off} s off` : p}${dose.count ? `, ${dose.count} cycles` : ''}`);
     const running = this.running;
     // A loop whose session is lost (a host that stops answering) can time no cycle: the watch is broken, the vm not hung.
@@ -194,8 +231,10 @@ export class WrlockHammer {
     }
     if (read.kind === 'S') {
       this.inFlight = { cycle: read.n, since: now };
+      this.inFlightPid = undefined;
       this.output = [];
     }
+    if (read.kind === 'P' && this.inFlight?.cycle === read.n) this.inFlightPid = read.pid;
     if (read.kind === 'O' && this.inFlight?.cycle === read.n) this.output.push(read.text);
     if (read.kind === 'E' && this.inFlight?.cycle === read.n) {
       const ms = now - this.inFlight.since;
@@ -210,6 +249,11 @@ export class WrlockHammer {
       this.timeline.sample('wrlock.latency_ms', ms, this.inFlight.since);
       this.spans.push([this.inFlight.since, now]);
       this.inFlight = undefined;
+      if (this.tracer && this.inFlightPid !== undefined) {
+        const traced = this.tracer.take(this.inFlightPid);
+        if (traced) this.kernelUs.push(traced.ns / 1000);
+        else this.awaitingTrace.add(this.inFlightPid);
+      }
     }
   }
 
@@ -239,9 +283,36 @@ export class WrlockHammer {
     return held;
   }
 
-  /** Stops the loop (killing a blocked bhyvectl with it) and returns what it did. */
+  /** A traced cycle the tracer hands over: ours if one of our cycles ended awaiting it. */
+  private traced(pid: number, c: TracedCycle): boolean {
+    if (!this.awaitingTrace.delete(pid)) return false;
+    this.kernelUs.push(c.ns / 1000);
+    return true;
+  }
+
+  /** Stops the tracer once the lines of the last cycles have had time to come; what it timed joins the summary. */
+  private async stopTracer(): Promise<void> {
+    const tracer = this.tracer;
+    if (!tracer) return;
+    this.tracer = undefined;
+    await this.tracerStarting;
+    const settle = Date.now() + TRACE_SETTLE_MS;
+    while (this.awaitingTrace.size && !tracer.failed && Date.now() < settle) await new Promise((r) => setTimeout(r, 20));
+    await tracer.stop();
+    this.untraced += this.awaitingTrace.size;
+    this.awaitingTrace.clear();
+    this.traceFailure ??= tracer.failed;
+    this.traceSaid.push(...tracer.stderr);
+    const timing = tracer.recipe.timing;
+    this.summary.kernel = this.traceFailure && !this.kernelUs.length
+      ? { off: this.traceFailure }
+      : { timing, latenciesUs: this.kernelUs, untraced: this.untraced, said: this.traceSaid, ...(this.traceFailure ? { failed: this.traceFailure } : {}) };
+  }
+
+  /** Stops the loop (killing a blocked bhyvectl with it) and the tracer, and returns what they did. */
   async stop(): Promise<HammerSummary> {
     clearInterval(this.timer);
+    if ('off' in this.trace) this.summary.kernel = { off: this.trace.off };
     if (this.running) {
       // Ours no longer before it is killed: its end (ssh exits 255 when its command is killed) is no lost session.
       const running = this.running;
@@ -255,6 +326,7 @@ export class WrlockHammer {
     }
     // What became of a cycle killed with the loop is not seen any more.
     this.inFlight = undefined;
+    await this.stopTracer();
     return this.summary;
   }
 }

@@ -61,7 +61,7 @@ function read<T>(parse: () => T): T | string {
  * (their exit status is not theirs to tell: usage() exits 1), and whether the
  * checks of the vm network passed (`links`).
  */
-export function judgeCapabilities(p: Platform, answers: { usage: string; devices: string }, links: { ok: boolean; detail: string }): HostCapabilities {
+export function judgeCapabilities(p: Platform, answers: { usage: string; devices: string; trace?: string }, links: { ok: boolean; detail: string }): HostCapabilities {
   const usage = read(() => parseBhyvectlUsage(answers.usage, `${p.bhyvectl} (no arguments)`));
   const devices = read(() => parseDeviceList(answers.devices, `${p.bhyve} -s help`));
   const lists = (set: Set<string> | string, what: string, source: string): CapabilityFinding =>
@@ -74,12 +74,21 @@ export function judgeCapabilities(p: Platform, answers: { usage: string; devices
       // The vmm kstats exist per vm (vmm_sol_dev.c vmm_kstat_alloc()): their fields are checked at each vm's first sample.
       ? { present: true, detail: 'the vmm kstats of each vm (kstat -p vmm:…), checked at its first sample' }
       : lists(usage, '--get-stats', `${p.bhyvectl}'s usage`),
+    'wrlock-trace': judgeTrace(p, answers.trace),
     framebuffer: lists(devices, 'fbuf', `${p.bhyve} -s help`),
     links: { present: links.ok, detail: links.detail },
   };
   // What the platform is known to lack stays lacking, whatever its tools answer.
   for (const [c, why] of Object.entries(p.lacks ?? {}) as Array<[Capability, string]>) probed[c] = { present: false, detail: why };
   return probed;
+}
+
+/** Whether the host can time write-lock cycles in its kernel: its tracer's probe (wrlock-trace.ts), judged. */
+function judgeTrace(p: Platform, answer: string | undefined): CapabilityFinding {
+  if (!p.wrlockTrace) return { present: false, detail: `${p.kind} hosts have no write-lock tracer` };
+  if (answer === undefined) return { present: false, detail: 'its tracer was not probed' };
+  const judged = p.wrlockTrace.probe.judge(answer);
+  return judged === true ? { present: true, detail: p.wrlockTrace.timing } : { present: false, detail: judged };
 }
 
 /** A capability a host lacks, in the words a skipped test gives. */

@@ -85,7 +85,7 @@ const BECTL_BOOT_ENVIRONMENTS: BootEnvironmentRecipe = {
 export const freebsdPlatform = (): Platform => ({
   kind: 'freebsd',
   // illumos's bhyvectl has --wrlock-cycle under `#ifndef __FreeBSD__` (bhyvectl.c; illumos 12665); FreeBSD's none.
-  lacks: { wrlock: "freebsd's bhyvectl has no --wrlock-cycle (an illumos option)" },
+  lacks: { wrlock: "freebsd's bhyvectl has no --wrlock-cycle (an illumos option)", 'wrlock-trace': "freebsd's bhyvectl has no --wrlock-cycle: no cycle to trace" },
   images: ['file', 'zfs'],
   bhyve: '/usr/sbin/bhyve',
   bhyvectl: '/usr/sbin/bhyvectl',

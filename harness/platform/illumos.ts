@@ -10,6 +10,7 @@ import { ILLUMOS_ERRNO } from './bhyvectl.ts';
 import { parseFindstack, VMM_FUNCTION } from './stacks.ts';
 import { kstatProgress } from './vcpu-stats.ts';
 import { oneLine, readLines } from './host-output.ts';
+import { dtraceWrlockTrace } from './wrlock-trace.ts';
 
 /**
  * The bhyve command line, in the shape of bhyve(8)'s example: hostbridge and
@@ -157,6 +158,8 @@ export const illumosBase = {
   vcpuProgress: kstatProgress,
   // kernel-stacks is mdb's ::findstack -v of the bhyve process (illumosEvidence).
   stacks: { evidence: 'kernel-stacks', parse: parseFindstack, ours: (fn: string) => VMM_FUNCTION.test(fn) },
+  // DTrace's syscall provider: in the global zone, where the harness runs raw bhyve and the zone brands' vms alike.
+  wrlockTrace: dtraceWrlockTrace,
 } as const;
 
 const ILLUMOS_VNICS = vnicLinks('/usr/sbin/dladm', ILLUMOS_MAY_CREATE_VNICS);

@@ -5,11 +5,12 @@ import type { ExecResult } from '../transport/types.ts';
 import type { DiskImage } from '../image/disk-image.ts';
 import type { StackReading } from './stacks.ts';
 import type { VcpuProgressRecipe } from './vcpu-stats.ts';
+import type { WrlockTraceRecipe } from './wrlock-trace.ts';
 
 export type PlatformKind = 'lab' | 'illumos' | 'freebsd' | 'smartos' | 'omnios';
 
 /** What a test may need of a host (capabilities.ts probes each). */
-export const CAPABILITIES = ['wrlock', 'vcpu-stats', 'framebuffer', 'links'] as const;
+export const CAPABILITIES = ['wrlock', 'wrlock-trace', 'vcpu-stats', 'framebuffer', 'links'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /**
@@ -302,6 +303,8 @@ export interface Platform {
   readonly vcpuProgress: VcpuProgressRecipe;
   /** How the stacks in the evidence are read, to name where a hung vm's threads are stuck. */
   readonly stacks?: StackReading;
+  /** How the host times write-lock cycles in its kernel (wrlock-trace.ts), where it can: the wrlock-trace capability probes it. */
+  readonly wrlockTrace?: WrlockTraceRecipe;
   /** Commands whose output is evidence of a hung or failed vm (given a shell expression for the bhyve pid). */
   evidence(vm: { id: string; vmm: string; dir: string }, bhyvePid: string): Array<{ name: string; command: string }>;
 }

@@ -101,12 +101,16 @@ async function examineHost(host: Host, config: Config, guests: string[]): Promis
 export async function probeCapabilities(host: Host, networkFindings: Finding[]): Promise<HostCapabilities> {
   const p = host.platform;
   const answer = async (command: string, what: string) => (await host.exec(command, { doing: `reading ${what}`, timeoutMs: 30_000, check: false })).stdout;
-  const [usage, devices] = await Promise.all([answer(bhyvectlUsage(p), "bhyvectl's usage text"), answer(bhyveDevices(p), "bhyve's device list")]);
+  const [usage, devices, trace] = await Promise.all([
+    answer(bhyvectlUsage(p), "bhyvectl's usage text"),
+    answer(bhyveDevices(p), "bhyve's device list"),
+    p.wrlockTrace ? answer(p.wrlockTrace.probe.command, 'whether the host can trace its write-lock cycles') : undefined,
+  ]);
   const failed = networkFindings.filter((f) => !f.ok);
   const links = failed.length
     ? { ok: false, detail: failed.map((f) => `${f.what}: ${f.detail}`).join('; ') }
     : { ok: true, detail: p.links ? `a link of its own per vm over ${host.nic} (${networkFindings.map((f) => f.what).join(', ')})` : `the ${p.kind} zone brand makes each vm's VNIC over ${host.nic}` };
-  return judgeCapabilities(p, { usage, devices }, links);
+  return judgeCapabilities(p, { usage, devices, ...(trace === undefined ? {} : { trace }) }, links);
 }
 
 export interface HostHealth {

@@ -360,7 +360,8 @@ async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vm
   const check = new Checks(live.abort.signal, log);
   const metrics = new Metrics(test.suite.metrics, test.suite.name);
   const watchdog = new Watchdog(timeline);
-  const hammer = new WrlockHammer(host, vm, watchdog, timeline, o.thresholds.wrlockCycleMs);
+  const hammer = new WrlockHammer(host, vm, watchdog, timeline, o.thresholds.wrlockCycleMs,
+    capabilities['wrlock-trace'].present && host.platform.wrlockTrace ? host.platform.wrlockTrace : { off: lacking(host.name, 'wrlock-trace', capabilities['wrlock-trace']) });
   const heldByUs = (from: number, to: number) => hammer.heldMs(from, to);
   const liveness = new LivenessWatch(
     new HeartbeatWatch(vm, watchdog, timeline, { intervalMs: o.thresholds.heartbeatIntervalMs, maxGapMs: o.thresholds.heartbeatGapMs, heldByUs }),

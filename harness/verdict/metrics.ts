@@ -17,8 +17,10 @@ export interface MetricDefinition {
 export const METRICS = {
   throughput: { unit: 'Mbit/s', better: 'higher', description: 'iperf3 mean over a phase (warm-up omitted)' },
   'throughput-ratio': { unit: 'ratio', better: 'higher', description: "a dose's throughput over the same test's unstressed phase (paired)" },
-  'wrlock-cycle-p50': { unit: 'ms', better: 'lower', description: 'median write-lock cycle latency' },
-  'wrlock-cycle-p99': { unit: 'ms', better: 'lower', description: '99th percentile write-lock cycle latency' },
+  'wrlock-cycle-p50': { unit: 'ms', better: 'lower', description: 'median write-lock cycle latency, round trip: the hammer\'s bhyvectl from start to exit, as its lines arrive over the host session' },
+  'wrlock-cycle-p99': { unit: 'ms', better: 'lower', description: '99th percentile write-lock cycle latency, round trip (as wrlock-cycle-p50)' },
+  'wrlock-hold-p50': { unit: 'µs', better: 'lower', description: 'median write-lock cycle in the kernel: the VM_WRLOCK_CYCLE ioctl from entry to return (DTrace on illumos; the lab\'s bhyvectl clock); only where the host has the wrlock-trace capability' },
+  'wrlock-hold-p99': { unit: 'µs', better: 'lower', description: '99th percentile write-lock cycle in the kernel (as wrlock-hold-p50)' },
   'boot-time': { unit: 'ms', better: 'lower', description: 'power-on to a login prompt' },
   'reboot-time': { unit: 'ms', better: 'lower', description: 'reboot request to a login prompt (mean over the test\'s reboots)' },
   'update-time': { unit: 'ms', better: 'lower', description: 'the OS update run to completion' },

@@ -176,9 +176,13 @@ describe("the harness's own host scripts", () => {
   });
 
   it('the hammer loop: every line it prints is read; any other line is refused, quoting the loop\'s last lines', () => {
-    const out = sh(`sh -c "$1" hammer bhyvectl vm1 0 3 steady 0 0 1`, { bhyvectl: 'exit 0\n' }, [HAMMER_SH]);
+    // Each cycle's `P` line names the bhyvectl that made it (the kernel's timing is joined by it): its own pid, not a subshell's.
+    const pids = join(mkdtempSync(join(root, 'pids-')), 'pids');
+    const out = sh(`sh -c "$1" hammer bhyvectl vm1 0 3 steady 0 0 1`, { bhyvectl: `case "$2" in --wrlock-cycle) echo $$ >>${pids};; esac; exit 0\n` }, [HAMMER_SH]);
     const lines = out.trim().split('\n');
-    assert.deepEqual(lines.map((l, i) => readHammerLine(l, lines.slice(0, i + 1), 'vm1').kind), [...Array(10).fill(0).map((_, i) => (i % 2 ? 'CE' : 'C')), 'S', 'E', 'S', 'E', 'S', 'E', 'DONE']);
+    const read = lines.map((l, i) => readHammerLine(l, lines.slice(0, i + 1), 'vm1'));
+    assert.deepEqual(read.map((l) => l.kind), [...Array(10).fill(0).map((_, i) => (i % 2 ? 'CE' : 'C')), 'S', 'P', 'E', 'S', 'P', 'E', 'S', 'P', 'E', 'DONE']);
+    assert.deepEqual(read.flatMap((l) => (l.kind === 'P' ? [`${l.n} ${l.pid}`] : [])), readFileSync(pids, 'utf8').trim().split('\n').map((pid, i) => `${i + 1} ${pid}`));
     refuses(() => readHammerLine('sh: 1: bhyvectl: Permission denied', ['S 1', 'sh: 1: bhyvectl: Permission denied'], 'vm1'), /hammer loop on vm1/, 'sh: 1: bhyvectl: Permission denied');
     refuses(() => readHammerLine('E 1 ', ['S 1', 'E 1 '], 'vm1'), /hammer loop/, 'S 1');
   });
@@ -227,11 +231,14 @@ describe('capability probes', () => {
   const links = { ok: true, detail: 'a VNIC per vm' };
 
   it("read from the lab's bhyvectl usage text and bhyve -s help, both builds of bhyvectl", () => {
-    const caps = judgeCapabilities(lab, { usage, devices }, links);
-    assert.deepEqual(Object.fromEntries(Object.entries(caps).map(([c, f]) => [c, f.present])), { wrlock: true, 'vcpu-stats': true, framebuffer: true, links: true });
+    const trace = execFileSync('/bin/sh', ['-c', lab.wrlockTrace!.probe.command], { encoding: 'utf8', env: { ...process.env, BHYVE_LAB_RUNDIR: mkdtempSync(join(root, 'lab-')) } });
+    const caps = judgeCapabilities(lab, { usage, devices, trace }, links);
+    assert.deepEqual(Object.fromEntries(Object.entries(caps).map(([c, f]) => [c, f.present])), { wrlock: true, 'wrlock-trace': true, 'vcpu-stats': true, framebuffer: true, links: true });
+    assert.match(caps['wrlock-trace'].detail, /^in the lab's vmm: its bhyvectl's own clock/);
     const without = labPlatform(join(LAB_BIN, '..'), undefined, false);
     const old = judgeCapabilities(without, { usage: execFileSync('/bin/sh', ['-c', bhyvectlUsage(without)], { encoding: 'utf8' }), devices }, links);
     assert.deepEqual(old.wrlock, { present: false, detail: `${without.bhyvectl}'s usage lists no --wrlock-cycle` });
+    assert.deepEqual(old['wrlock-trace'], { present: false, detail: 'its bhyvectl has no --wrlock-cycle: no cycle to trace' });
     assert.equal(old['vcpu-stats'].present, true);
   });
 

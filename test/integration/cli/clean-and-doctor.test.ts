@@ -72,7 +72,7 @@ describe('clean and doctor', { timeout: 300_000 }, () => {
         assert.match(String(ok.stdout), new RegExp(`^  ok {3}${what}`, 'm'));
       }
       // What the lab offers the tests, each with how it was told.
-      for (const c of ['wrlock', 'vcpu-stats', 'framebuffer', 'links']) assert.match(String(ok.stdout), new RegExp(`^  has  ${c}: \\S`, 'm'));
+      for (const c of ['wrlock', 'wrlock-trace', 'vcpu-stats', 'framebuffer', 'links']) assert.match(String(ok.stdout), new RegExp(`^  has  ${c}: \\S`, 'm'));
       writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), stringify({
         hosts: { lab: { transport: 'local', platform: 'lab' } },
         guests: { linux: { os: 'linux', image: { bootrom: '@lab/guest', disk: '/nonexistent/golden.img' }, credentials: { passwordEnv: 'X' } } },

@@ -192,6 +192,14 @@ describe('gate and scale commands', { timeout: 1_200_000 }, () => {
       assert.match(String(r.stdout), /^verdict\s+series\s+n\s+lab → slow/m);
       // Both hosts are this machine, at once: their vms share its two cores, which blurs throughput; the cycle time is the lock's own.
       assert.match(String(r.stdout), /^REGRESSED\s+hard-dose · linux · wrlock-cycle-p50\s+5\/\d /m);
+      // The cycle as the lab's vmm times it: 50 ms more a cycle, flagged too.
+      assert.match(String(r.stdout), /^REGRESSED\s+hard-dose · linux · wrlock-hold-p50\s+5\/\d /m);
+      const holdMs = (host: string) => {
+        const xs = run.tests.filter((t) => t.host === host).map((t) => t.metrics?.find((m) => m.metric === 'wrlock-hold-p50')?.value ?? NaN);
+        return xs.reduce((a, b) => a + b, 0) / xs.length / 1000;
+      };
+      const rise = holdMs('slow') - holdMs('lab');
+      assert.ok(rise > 40 && rise < 70, `the traced cycle rose ${rise.toFixed(1)} ms under slow-wrlock=50`);
       assert.match(String(r.stdout), /^verdict: FAIL — \d+ series regressed$/m);
       // The lab's faults are its vmm's behaviour: part of its build, not of the machine's fingerprint.
       assert.match(String(r.stdout), /^builds: lab lab · vmm ([0-9a-f]{12}); slow lab · vmm (?!\1)[0-9a-f]{12} · faults slow-wrlock=50$/m);

@@ -13,8 +13,9 @@ describe('wrlock hammer doses', { timeout: 120_000 }, () => {
   const hammerOf = (timeline = new Timeline()) => ({ timeline, hammer: new WrlockHammer(host, { vmm: lab.vm().name }, new Watchdog(timeline), timeline, 5_000) });
   const starts = (t: Timeline) => t.samples.filter((s) => s.series === 'wrlock.latency_ms').map((s) => s.t);
 
-  it('runs exactly COUNT cycles, each timed, none failed, on a vm that runs meanwhile', async () => {
-    const { hammer, timeline } = hammerOf();
+  it('runs exactly COUNT cycles, each timed, none failed, on a vm that runs meanwhile; the lab\'s tracer times them in its vmm', async () => {
+    const timeline = new Timeline();
+    const hammer = new WrlockHammer(host, { vmm: lab.vm().name }, new Watchdog(timeline), timeline, 5_000, host.platform.wrlockTrace!);
     const before = await vcpuTime(lab.vm());
     hammer.start({ rate: 'max', count: 20 });
     for (let i = 0; i < 100 && starts(timeline).length < 20; i++) await sleep(100);
@@ -23,6 +24,16 @@ describe('wrlock hammer doses', { timeout: 120_000 }, () => {
     assert.equal(s.cycles, 20);
     assert.equal(s.failed, 0);
     assert.match(hammer.transcript, /Z E 20 0\nZ?.*DONE 20/s);
+    // The tracer starts beside the loop: the first cycles may come before it traces, and are counted, not lost.
+    assert.ok('latenciesUs' in s.kernel, JSON.stringify(s.kernel));
+    const { latenciesUs, untraced } = s.kernel;
+    assert.equal(latenciesUs.length + untraced, 20);
+    assert.ok(latenciesUs.length >= 10, `only ${latenciesUs.length} of 20 cycles traced`);
+    // Inside each round trip: the kernel's time is a part of what the hammer sees.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    assert.ok(latenciesUs.every((us) => Number.isFinite(us) && us > 0));
+    assert.ok(median(latenciesUs) / 1000 < median(s.latenciesMs), `kernel median ${median(latenciesUs)} µs against a round trip of ${median(s.latenciesMs)} ms`);
+    assert.deepEqual(timeline.events.filter((e) => e.kind.startsWith('wrlock-trace')).map((e) => e.kind), ['wrlock-trace']);
     // Cycles against a vm with no running vCPU would succeed too (nothing to freeze): this one ran.
     assert.ok((await vcpuTime(lab.vm())) > before, 'the vm\'s vCPU made no progress while it was hammered');
   });
