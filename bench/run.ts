@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   'host-output': async () => (await import('./host-output.ts')).benchHostOutput(),
   'false-alarms': async () => (await import('./false-alarms.ts')).benchFalseAlarms(),
   'gate-boots': async () => (await import('./gate-boots.ts')).benchGateBoots(),
+  pinning: async () => (await import('./pinning.ts')).benchPinning(),
 };
 
 const wanted = process.argv.slice(2);

@@ -15,13 +15,14 @@ import { parseExits } from './platform/supervisor.ts';
 import { UnexpectedOutput } from './platform/host-output.ts';
 import { DESTROY_MS } from './platform/teardown.ts';
 import type { Timeline } from './timeline.ts';
-import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, VmPlan } from './platform/types.ts';
+import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, VmPlan, VmRequest } from './platform/types.ts';
 import { Screen } from './evidence/screen.ts';
 import { diskImageFor } from './image/disk-image.ts';
 import { Secrets } from './secrets.ts';
 import type { Duplex } from 'node:stream';
 import { shQuote } from './transport/quote.ts';
 import { bhyvectlFailure } from './platform/bhyvectl.ts';
+import { pinnedAfterStart } from './platform/vcpu-pinning.ts';
 
 const CONSOLE_CONNECT_MS = 30_000;
 const LOGIN_STEP_MS = 20_000;
@@ -72,6 +73,8 @@ export class Vm {
   /** How the platform makes, starts and removes the vm; set at provisioning. */
   private plan?: VmPlan;
   private vmmName?: string;
+  /** Its vCPUs' pinning, as the host applied it (guests.X.pinVcpus), in words. */
+  pinned?: string;
 
   constructor(private readonly o: VmOptions) {
     this.name = o.name;
@@ -121,7 +124,7 @@ export class Vm {
     this.o.timeline.event('provision', `${this.name} on ${host.name}`);
     const dir = shQuote(this.dir);
     // A plan first: a host that cannot take the image is a config mistake, found before anything is made.
-    this.plan = host.platform.plan(host, {
+    const request: VmRequest = {
       name: this.name,
       dir: this.dir,
       cpus: guest.vcpus,
@@ -129,10 +132,12 @@ export class Vm {
       guest: this.o.guestName,
       bootrom: guest.image.bootrom,
       ...(guest.ignoreUnimplementedMsrs ? { ignoreUnimplementedMsrs: true } : {}),
+      ...(guest.pinVcpus ? { pinVcpus: guest.pinVcpus } : {}),
       image: diskImageFor(guest, host.name, host.config.pool),
       console: this.consoleSpec,
       ...(this.framebuffer && this.o.framebuffer ? { framebuffer: { ...this.framebuffer, settings: this.o.framebuffer } } : {}),
-    });
+    };
+    this.plan = host.platform.plan(host, request);
     await host.exec(`mkdir -p ${dir} && chmod 700 ${dir}`, { doing: `creating ${this.dir}` });
     // The command line carries the VNC password; the runner masks it in all it records of this vm (vm.secrets).
     this.startedAt ??= Date.now();
@@ -145,6 +150,11 @@ export class Vm {
       await Promise.race([this.console.connect(CONSOLE_CONNECT_MS), this.exitedBefore(() => connected)]);
     } finally {
       connected = true;
+    }
+    // Pinned once bhyve runs (re-pinned at every start of it); a pinning that failed is said, never run unpinned.
+    if (request.pinVcpus) {
+      this.pinned = await pinnedAfterStart(host, { ...request, pinVcpus: request.pinVcpus });
+      this.o.timeline.event('vcpus-pinned', this.pinned);
     }
   }
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load.ts';
 import { ConfigError, EXIT } from '../errors.ts';
 import { readResults } from '../report/read-results.ts';
 import { writeFileAtomic, type RunResult } from '../report/results.ts';
-import { seriesNoise, splitTrials, unitsOf } from '../verdict/calibrate.ts';
+import { pinningNoise, seriesNoise, splitTrials, unitsOf } from '../verdict/calibrate.ts';
 import { ignoreRuleFor } from '../verdict/compare.ts';
 import type { Command } from './command.ts';
 import { CONFIG_OPTION, intOption } from './context.ts';
@@ -69,7 +69,10 @@ export const calibrateCommand: Command = {
     }
     const { config } = await loadConfig(values.config as string | undefined);
     const gate = gateWithOptions(config.gate, values);
-    const tests = runs.flatMap((r) => r.tests).filter((t) => t.metrics?.length);
+    const measured = runs.flatMap((r) => r.tests).filter((t) => t.metrics?.length);
+    // Tests with pinned vCPUs and without: their noise side by side, and the gate's calibration on the pinned ones.
+    const pinning = pinningNoise(measured);
+    const tests = pinning ? measured.filter((t) => t.vcpusPinned) : measured;
     // Tests of a gate across boots are split by boot, the gate's unit.
     const units = unitsOf(tests);
     const unit = units.length < tests.length ? 'boots' : 'tests';
@@ -79,8 +82,15 @@ export const calibrateCommand: Command = {
     const noise = seriesNoise(tests, gate, perSide);
     const split = splitTrials(runs[0], tests, gate, { trials, perSide, seed: gate.seed });
 
+    const cv = (x?: number) => (x === undefined ? '–' : pct(x)).padStart(11);
     const lines = [
-      `calibration: ${tests.length} tests ${unit === 'boots' ? `in ${units.length} boots ` : ''}of one build, ${trials} random A/A splits of ${perSide} against ${perSide} ${unit}`,
+      ...(pinning ? [
+        `noise with and without pinned vCPUs: ${pinning.unpinned} tests unpinned, ${pinning.pinned} pinned (${pinning.as.join('; ')})`,
+        `${'series'.padEnd(64)} ${'CV unpinned'.padStart(11)} ${'CV pinned'.padStart(11)}`,
+        ...pinning.series.map((s) => `${s.id.padEnd(64)} ${cv(s.unpinned)} ${cv(s.pinned)}`),
+        '',
+      ] : []),
+      `calibration: ${tests.length}${pinning ? ' pinned' : ''} tests ${unit === 'boots' ? `in ${units.length} boots ` : ''}of one build, ${trials} random A/A splits of ${perSide} against ${perSide} ${unit}`,
       `gate: p < ${gate.significance}${gate.familyWise === 'holm' ? ' over all tested series (Holm)' : ' per series'}, worse by > ${pct(gate.noiseThreshold)} (per-metric overrides apply)`,
       '',
       `${'series'.padEnd(64)} ${'n'.padStart(3)} ${'mean'.padStart(10)} ${'CV'.padStart(6)} ${'detects'.padStart(8)} ${'false+'.padStart(7)}`,
@@ -92,7 +102,7 @@ export const calibrateCommand: Command = {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     const path = join(output, 'calibration.json');
-    writeFileAtomic(path, `${JSON.stringify({ version: 1, tests: tests.length, perSide, trials, gate, gateFalsePositiveRate: split.gateRate, series: noise.map((s) => ({ ...s, falsePositiveRate: split.seriesRates.get(s.id) ?? 0 })) }, null, 2)}\n`);
+    writeFileAtomic(path, `${JSON.stringify({ version: 1, tests: tests.length, perSide, trials, gate, gateFalsePositiveRate: split.gateRate, series: noise.map((s) => ({ ...s, falsePositiveRate: split.seriesRates.get(s.id) ?? 0 })), ...(pinning ? { pinning } : {}) }, null, 2)}\n`);
     process.stdout.write(`reports: ${path}\n`);
     return EXIT.passed;
   },

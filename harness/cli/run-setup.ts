@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readResultsFile } from '../report/read-results.ts';
 import { ConfigError } from '../errors.ts';
-import { checkGateMetrics } from '../config/schema.ts';
+import { checkGateMetrics, withProfile } from '../config/schema.ts';
 import { knownMetricNames } from '../verdict/metrics.ts';
 import { platformFor } from '../host.ts';
 import { checkBootable } from '../image/clone.ts';
@@ -102,7 +102,8 @@ export async function setUpRun(values: Values, positionals: string[], o: { repea
   const profile = values.profile !== undefined ? loaded.config.profiles[String(values.profile)] : undefined;
   const wants = { junit: reporters.includes('junit'), json: reporters.includes('json'), html: reporters.includes('html') };
   const runOptions = (planned: PlannedTest[], out: string, extra: Partial<RunOptions> = {}): RunOptions => ({
-    config: loaded.config,
+    // The profile's vCPU pinning over the guests' own.
+    config: withProfile(loaded.config, profile),
     configSource: loaded.source,
     profile: values.profile as string | undefined,
     tests: planned,

@@ -33,13 +33,16 @@ export const BUILTIN_CONFIG: ConfigInput = {
   gate: {
     ignore: [
       { metric: 'wrlock-cycle-p99', reason: 'run-to-run CV 127% on the lab: one slow cycle moves it; blocked cycles are the hang watch\'s business' },
+      { metric: 'wrlock-hold-p99', reason: 'run-to-run CV 80% on the lab (npm run bench -- pinning), as the round trip\'s p99: one slow cycle moves it' },
       { metric: 'throughput-ratio', reason: 'noisier than the dosed throughput on the lab (CV 9.5-11.9% against 7.4-8.0%): pairing adds the unstressed phase\'s noise' },
     ],
   },
   profiles: {
     quick: { thresholds: { bootReady: '60s', rebootReady: '60s' }, testTimeout: '5m' },
     nightly: { repeatEach: 1, retries: 1 },
-    // 20 tests a side: what the gate needs against the lab's run-to-run noise (see bench/gate.ts).
+    // 20 tests a side: what the gate needs against the lab's run-to-run noise (see bench/gate.ts). Not pinned:
+    // on this 2-core box a pinned vCPU shares its CPU with the hammer and iperf3, and most series got noisier
+    // (npm run bench -- pinning, docs/noise.md).
     gate: { repeatEach: 20, retries: 0 },
   },
 };

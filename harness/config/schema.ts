@@ -80,6 +80,9 @@ export const diskImageSchema = z.union([
   z.strictObject({ smartos: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a SmartOS image UUID') }),
 ]);
 
+/** A host CPU id (psrinfo's on illumos, cpuset's on FreeBSD, Linux's). */
+const hostCpu = z.number().int().min(0).max(1023);
+
 export const guestSchema = z.strictObject({
   os: z.enum(['linux', 'freebsd', 'windows']),
   image: z.strictObject({
@@ -132,7 +135,15 @@ export const guestSchema = z.strictObject({
    * failure the suites see; on, it is hidden. Raw bhyve hosts only.
    */
   ignoreUnimplementedMsrs: z.boolean().default(false),
+  /**
+   * The host CPU each vCPU runs on, in vCPU order (one per vCPU): vCPUs that
+   * stay put make quieter numbers (docs/noise.md). FreeBSD bhyve's `-p`;
+   * on illumos, whose bhyve has no `-p`, pbind(8) of each "vcpu N" thread;
+   * the lab's QEMU threads by taskset(1). Re-applied at every bhyve start.
+   */
+  pinVcpus: z.array(hostCpu).min(1).optional(),
 }).superRefine((g, ctx) => {
+  if (g.pinVcpus && g.pinVcpus.length !== g.vcpus) ctx.addIssue({ code: 'custom', path: ['pinVcpus'], message: `one host CPU per vCPU: ${g.vcpus} vCPU${g.vcpus === 1 ? '' : 's'}, ${g.pinVcpus.length} host CPU${g.pinVcpus.length === 1 ? '' : 's'} given` });
   if (g.os === 'windows' && g.access !== 'ssh') ctx.addIssue({ code: 'custom', path: ['access'], message: 'windows guests are reached over their OpenSSH server: set access: ssh and ssh: { address, knownHosts, identityFile }' });
   if (g.access === 'ssh' && !g.ssh) ctx.addIssue({ code: 'custom', path: ['ssh'], message: 'access: ssh needs ssh: { address, knownHosts, identityFile }' });
   // (A Windows guest on serial has its own error above; a password would not help it.)
@@ -276,6 +287,8 @@ export const profileSchema = z.strictObject({
   failOnSkip: z.boolean().optional(),
   /** A test that passed only on a retry fails the run (exit 1), as --fail-on-flaky-tests. */
   failOnFlakyTests: z.boolean().optional(),
+  /** Per guest: its vCPUs pinned to these host CPUs in this profile's runs (as guests.X.pinVcpus), or false: not pinned. */
+  pinVcpus: z.record(name, z.union([z.array(hostCpu).min(1), z.literal(false)])).optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -292,7 +305,28 @@ export const configSchema = z.strictObject({
   knownIssues: z.array(knownIssueSchema).default([]),
   /** The user's suites: folders or files, relative to the config file (as Playwright's testDir). */
   suites: z.array(z.string().min(1)).default([]),
+}).superRefine((c, ctx) => {
+  // A profile pins guests there are, one host CPU per vCPU.
+  for (const [p, profile] of Object.entries(c.profiles)) {
+    for (const [g, cpus] of Object.entries(profile.pinVcpus ?? {})) {
+      const guest = c.guests[g];
+      const path = ['profiles', p, 'pinVcpus', g];
+      if (!guest) ctx.addIssue({ code: 'custom', path, message: `no guest ${g} (guests: ${Object.keys(c.guests).join(', ')})` });
+      else if (cpus && cpus.length !== guest.vcpus) ctx.addIssue({ code: 'custom', path, message: `one host CPU per vCPU: guest ${g} has ${guest.vcpus} vCPU${guest.vcpus === 1 ? '' : 's'}, ${cpus.length} host CPU${cpus.length === 1 ? '' : 's'} given` });
+    }
+  }
 });
+
+/** The config as a profile runs it: its guests' vCPU pinning overridden where the profile says (profiles.X.pinVcpus). */
+export function withProfile(config: Config, profile: z.infer<typeof profileSchema> | undefined): Config {
+  if (!profile?.pinVcpus) return config;
+  const guests = { ...config.guests };
+  for (const [g, cpus] of Object.entries(profile.pinVcpus)) {
+    const { pinVcpus: _, ...rest } = guests[g];
+    guests[g] = cpus === false ? rest : { ...rest, pinVcpus: cpus };
+  }
+  return { ...config, guests };
+}
 
 export type HostConfig = z.infer<typeof hostSchema>;
 export type GuestConfig = z.infer<typeof guestSchema>;

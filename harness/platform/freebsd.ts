@@ -13,9 +13,10 @@ import { FREEBSD_ERRNO } from './bhyvectl.ts';
 import { parseProcstatKk, FREEBSD_VMM_FUNCTION } from './stacks.ts';
 import { FREEBSD_CRASH } from './freebsd-crash.ts';
 import { oneLine, readLines } from './host-output.ts';
+import { bhyvePinArgs } from './vcpu-pinning.ts';
 
 /** bhyve(8)'s FreeBSD command line: the Handbook's slots, the NIC the vm's own tap. */
-const freebsdBhyveArgv = (vm: VmLaunch) => [
+export const freebsdBhyveArgv = (vm: VmLaunch) => [
   '/usr/sbin/bhyve',
   '-c', String(vm.cpus), '-m', `${vm.memoryMiB}M`, '-A', '-H', '-P',
   '-s', '0:0,hostbridge', '-s', '1:0,lpc',
@@ -23,6 +24,8 @@ const freebsdBhyveArgv = (vm: VmLaunch) => [
   ...(vm.slots ?? []).flatMap((slot) => ['-s', slot]),
   '-l', `com1,${vm.console}`,
   '-l', `bootrom,${vm.bootrom}`,
+  // bhyve pins each vCPU thread itself (bhyve(8) -p: "A -p option is required for every guest vCPU to be pinned").
+  ...bhyvePinArgs(vm.pinVcpus),
   vm.name,
 ];
 
@@ -86,6 +89,8 @@ export const freebsdPlatform = (): Platform => ({
   kind: 'freebsd',
   // illumos's bhyvectl has --wrlock-cycle under `#ifndef __FreeBSD__` (bhyvectl.c; illumos 12665); FreeBSD's none.
   lacks: { wrlock: "freebsd's bhyvectl has no --wrlock-cycle (an illumos option)", 'wrlock-trace': "freebsd's bhyvectl has no --wrlock-cycle: no cycle to trace" },
+  // bhyve's own -p (freebsdBhyveArgv).
+  pinning: { how: 'bhyve -p' },
   images: ['file', 'zfs'],
   bhyve: '/usr/sbin/bhyve',
   bhyvectl: '/usr/sbin/bhyvectl',

@@ -11,6 +11,7 @@ import { parseFindstack, VMM_FUNCTION } from './stacks.ts';
 import { kstatProgress } from './vcpu-stats.ts';
 import { oneLine, readLines } from './host-output.ts';
 import { dtraceWrlockTrace } from './wrlock-trace.ts';
+import { pbindPinning } from './vcpu-pinning.ts';
 
 /**
  * The bhyve command line, in the shape of bhyve(8)'s example: hostbridge and
@@ -160,6 +161,8 @@ export const illumosBase = {
   stacks: { evidence: 'kernel-stacks', parse: parseFindstack, ours: (fn: string) => VMM_FUNCTION.test(fn) },
   // DTrace's syscall provider: in the global zone, where the harness runs raw bhyve and the zone brands' vms alike.
   wrlockTrace: dtraceWrlockTrace,
+  // bhyve has no -p here: pbind of its "vcpu N" threads, from the global zone.
+  pinning: pbindPinning,
 } as const;
 
 const ILLUMOS_VNICS = vnicLinks('/usr/sbin/dladm', ILLUMOS_MAY_CREATE_VNICS);

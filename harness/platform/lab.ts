@@ -16,6 +16,7 @@ import { ILLUMOS_ERRNO } from './bhyvectl.ts';
 import { parseGdbThreads } from './stacks.ts';
 import { oneLine } from './host-output.ts';
 import { labWrlockTrace } from './wrlock-trace.ts';
+import { labPinning } from './vcpu-pinning.ts';
 
 /** fixtures/lab of this checkout: right for the local host and for ssh to this machine. */
 // Real path: the compiled CLI (dist/) reaches fixtures/ through a link, and paths of the lab are compared and passed on.
@@ -89,6 +90,8 @@ export function labPlatform(labDir: string = LOCAL_LAB_DIR, faults?: string, wrl
       };
     },
     iperf3Target: (vm) => `sed -n 's/.*"5201": "\\(.*\\)".*/\\1/p' "${LAB_VMM}/${vm}/net.json" | head -n 1`,
+    // The lab's bhyve refuses -p as illumos's does: QEMU's vCPU threads are bound from outside.
+    pinning: labPinning(LAB_VMM),
     // Without the hook there is no cycle to trace.
     ...(wrlockHook ? { wrlockTrace: labWrlockTrace(labDir) } : { lacks: { 'wrlock-trace': 'its bhyvectl has no --wrlock-cycle: no cycle to trace' } }),
     // QEMU has no vm-exit counters: the lab counts the host thread running each vCPU.

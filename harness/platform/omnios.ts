@@ -11,6 +11,7 @@ import { cloneFor } from '../image/clone.ts';
 import { shQuote } from '../transport/quote.ts';
 import { beadmBootEnvironments, fbufOptions, illumosBase, illumosEvidence } from './illumos.ts';
 import { finishTeardown, stopSupervisor } from './teardown.ts';
+import { writePinScript } from './vcpu-pinning.ts';
 import type { ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
 import { parseZoneList, socketInode, watchZone } from './zone-watch.ts';
 import { vmPlan } from './plan.ts';
@@ -120,6 +121,8 @@ function omniosPlan(host: Host, vm: VmRequest, zoneRoot: string): VmPlan {
     await host.exec(`zoneadm -z ${z} install`, { doing: `installing zone ${vm.name}`, timeoutMs: 600_000 });
     await host.exec(`zoneadm -z ${z} boot`, { doing: `booting zone ${vm.name}`, timeoutMs: 120_000 });
     // A guest reboot restarts bhyve in place; its console socket, bound anew, tells it.
+    // The watcher pins each bhyve it sees: the brand's `extra` attributes reach a bhyve without -p (boot.py).
+    await writePinScript(host, vm, vm.name);
     await watchZone(host, vm.dir, vm.name, BHYVE_PROCESS, socketInode(`${zonepath}/root${COM1_IN_ZONE}`));
     return { vmm: vm.name, commandLine: `zonecfg -z ${vm.name} -f - <<'EOF'\n${config}EOF\nzoneadm -z ${vm.name} install && zoneadm -z ${vm.name} boot` };
   });

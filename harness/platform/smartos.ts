@@ -16,6 +16,7 @@ import { finishTeardown, stopSupervisor } from './teardown.ts';
 import type { BootEnvironment, BootEnvironmentRecipe, ConsoleSpec, FramebufferSettings, FramebufferSpec, ListedVm, Platform, VmPlan, VmRequest } from './types.ts';
 import { INIT_RESTARTS, parseZoneList, watchZone } from './zone-watch.ts';
 import { vmPlan } from './plan.ts';
+import { writePinScript } from './vcpu-pinning.ts';
 
 const VMADM = '/usr/vm/sbin/vmadm';
 const VMADM_LIST = `${VMADM} list -p -o uuid,alias`;
@@ -115,6 +116,8 @@ function smartosPlan(host: Host, vm: VmRequest): VmPlan {
     const debugId = parseZoneList(zone.stdout, `zoneadm -z ${uuid} list -p`)[0]?.debugId;
     if (debugId === undefined) throw new InfraError(`host ${host.name}: no zone debug id for ${vm.name} in \`zoneadm list -p\``, { output: zone.stdout });
     // A guest reboot restarts init (zhyve, then bhyve) in place; the zone's init_restarts kstat counts it.
+    // The watcher pins each bhyve it sees: vmadm passes nothing that pins (bhyve_extra_opts would reach a bhyve without -p).
+    await writePinScript(host, vm, `SYSbhyve-${debugId}`);
     await watchZone(host, vm.dir, uuid, BHYVE_PROCESS, INIT_RESTARTS);
     return { vmm: `SYSbhyve-${debugId}`, commandLine: `${VMADM} create <<'EOF'\n${payload}\nEOF` };
   });

@@ -9,6 +9,7 @@ import { shJoin, shQuote } from '../transport/quote.ts';
 import { SUPERVISOR_SH } from './supervisor.ts';
 import { vmPlan } from './plan.ts';
 import type { VmLaunch, VmPlan, VmRequest } from './types.ts';
+import { writePinScript } from './vcpu-pinning.ts';
 
 export function supervisedPlan(host: Host, vm: VmRequest, bhyveArgv: (launch: VmLaunch) => string[]): VmPlan {
   const p = host.platform;
@@ -23,6 +24,7 @@ export function supervisedPlan(host: Host, vm: VmRequest, bhyveArgv: (launch: Vm
     await host.exec(clone.create, { doing: `cloning the disk of ${vm.name}`, timeoutMs: 600_000 });
     const link = p.links ? (await host.exec(p.links.create(vm.name, host.nic, vm.dir), { doing: `making the network link of ${vm.name} on ${host.nic}` })).stdout.trim() : host.nic;
     await host.exec(`cat > ${dir}/supervise.sh`, { doing: 'writing the supervisor', input: SUPERVISOR_SH });
+    await writePinScript(host, vm, vm.name);
     const argv = bhyveArgv({
       name: vm.name,
       cpus: vm.cpus,
@@ -33,6 +35,7 @@ export function supervisedPlan(host: Host, vm: VmRequest, bhyveArgv: (launch: Vm
       nic: link,
       ...(vm.framebuffer ? { slots: [vm.framebuffer.device] } : {}),
       ...(vm.ignoreUnimplementedMsrs ? { ignoreUnimplementedMsrs: true } : {}),
+      ...(vm.pinVcpus && p.pinning?.how === 'bhyve -p' ? { pinVcpus: vm.pinVcpus } : {}),
     });
     await host.exec(p.detach(`sh ${dir}/supervise.sh ${dir} ${shJoin(argv)}`), { doing: `starting ${vm.name}` });
     return { vmm: vm.name, commandLine: shJoin(argv) };

@@ -2,6 +2,7 @@
 // restart it when the guest reboots (exit 0) and stop on poweroff (1), halt
 // (2), triple fault (3) or error (4). It runs detached from the ssh session, so
 // a vm survives the harness's connections; every exit is logged with its time.
+// Beside each bhyve it starts the vm's pin.sh, if there is one.
 import { readLines } from './host-output.ts';
 
 export const SUPERVISOR_SH = `#!/bin/sh
@@ -11,8 +12,11 @@ shift
 echo $$ >"$dir/supervisor.pid"
 while :; do
 	"$@" </dev/null >>"$dir/bhyve.log" 2>&1 &
-	echo $! >"$dir/bhyve.pid"
-	wait $!
+	pid=$!
+	echo $pid >"$dir/bhyve.pid"
+	# Each bhyve's vCPU threads are new: pinned anew (platform/vcpu-pinning.ts).
+	[ -f "$dir/pin.sh" ] && { sh "$dir/pin.sh" $pid >>"$dir/pinning.log" 2>&1 & }
+	wait $pid
 	rc=$?
 	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $rc" >>"$dir/exits"
 	[ "$rc" -eq 0 ] || break

@@ -65,6 +65,8 @@ export interface VmLaunch {
   slots?: string[];
   /** bhyve -w: ignore unimplemented MSRs (guests.X.ignoreUnimplementedMsrs; a debug aid, off by default). */
   ignoreUnimplementedMsrs?: boolean;
+  /** The host CPU of each vCPU, where bhyve pins them itself (FreeBSD's -p: vcpu-pinning.ts). */
+  pinVcpus?: readonly number[];
 }
 
 /** A vm's screen as bhyve's fbuf takes it: size, and the VNC password if there is one. */
@@ -108,6 +110,8 @@ export interface VmRequest {
   bootrom: string;
   /** bhyve -w (guests.X.ignoreUnimplementedMsrs). */
   ignoreUnimplementedMsrs?: boolean;
+  /** The host CPU of each vCPU (guests.X.pinVcpus), pinned at every start of bhyve (vcpu-pinning.ts). */
+  pinVcpus?: readonly number[];
   /** The golden disk; each vm boots from its own clone of it (image/clone.ts). */
   image: DiskImage;
   console: ConsoleSpec;
@@ -303,11 +307,18 @@ export interface Platform {
   readonly vcpuProgress: VcpuProgressRecipe;
   /** How the stacks in the evidence are read, to name where a hung vm's threads are stuck. */
   readonly stacks?: StackReading;
+  /** How the platform pins a vm's vCPUs to host CPUs (vcpu-pinning.ts): bhyve's own -p, or a script beside each bhyve. */
+  readonly pinning?: PinningRecipe;
   /** How the host times write-lock cycles in its kernel (wrlock-trace.ts), where it can: the wrlock-trace capability probes it. */
   readonly wrlockTrace?: WrlockTraceRecipe;
   /** Commands whose output is evidence of a hung or failed vm (given a shell expression for the bhyve pid). */
   evidence(vm: { id: string; vmm: string; dir: string }, bhyvePid: string): Array<{ name: string; command: string }>;
 }
+
+/** How a platform pins a vm's vCPUs (vcpu-pinning.ts): bhyve's own option, or a script run beside each bhyve (its pid as $1). */
+export type PinningRecipe = { how: 'bhyve -p' } | ScriptPinning;
+/** Pinning from outside: the vm's pin script, given what bhyvectl calls the vm and the host CPU of each vCPU. */
+export type ScriptPinning = { how: 'after start'; script(vmm: string, cpus: readonly number[]): string };
 
 /** How a platform gives each vm its own network link (a VNIC on illumos, a tap on FreeBSD): links.ts has the recipes. */
 export interface LinkRecipe {

@@ -48,6 +48,8 @@ while :; do
 		seen="$zid/$pid/$(eval "$generation" 2>/dev/null)"
 		[ -n "$last" ] && [ "$seen" != "$last" ] && echo "\${gone:-$(stamp)} 0" >>"$dir/exits"
 		echo "$pid" >"$dir/bhyve.pid"
+		# A new bhyve (or the same one restarted in place) has new vCPU threads: pinned anew (vcpu-pinning.ts).
+		[ "$seen" != "$last" ] && [ -f "$dir/pin.sh" ] && { sh "$dir/pin.sh" "$pid" >>"$dir/pinning.log" 2>&1 & }
 		last=$seen gone= down=0
 	else
 		[ -z "$gone" ] && gone=$(stamp)

@@ -73,6 +73,8 @@ export interface TestResult {
   hostDeath?: HostDeathRecord;
   /** What it exposed its host to: what hang and panic rates are counted against (compare, the gate). */
   exposure?: Exposure;
+  /** Its vm's vCPUs pinned to host CPUs, as the host applied it (guests.X.pinVcpus): `vcpu 0 cpu 1, …`. calibrate tells pinned from unpinned noise by it. */
+  vcpusPinned?: string;
 }
 
 /** A test's exposure: write-lock cycles taken, guest reboots (forced resets too), and how long its vm ran. */

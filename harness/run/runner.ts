@@ -493,6 +493,7 @@ async function runOnce({ o, test, attempt, runId, host, capabilities, runDir, vm
   }
   live.vms.delete(vm);
   result.exposure = { wrlockCycles: hammer.cyclesTaken, ...vm.exposure };
+  if (vm.pinned) result.vcpusPinned = vm.pinned;
   result.durationMs = Date.now() - started;
   const known = triage(result, o.config.knownIssues);
   if (known.length) result.known = known;

@@ -90,6 +90,25 @@ export interface SeriesNoise {
   detectable: number;
 }
 
+/**
+ * The noise of each series with its vms' vCPUs pinned and without
+ * (TestResult.vcpusPinned), side by side: what pinning buys on this host.
+ * Undefined unless both kinds of test are there, at least 2 of each.
+ */
+export function pinningNoise(tests: readonly TestResult[]): { unpinned: number; pinned: number; as: string[]; series: Array<{ id: string; unpinned?: number; pinned?: number }> } | undefined {
+  const pinned = tests.filter((t) => t.vcpusPinned);
+  const unpinned = tests.filter((t) => !t.vcpusPinned);
+  if (pinned.length < 2 || unpinned.length < 2) return undefined;
+  const cvs = (group: readonly TestResult[]) => new Map([...collectSeries(group)].filter(([, s]) => s.values.length >= 2).map(([id, s]) => [id, coefficientOfVariation(s.values)]));
+  const [off, on] = [cvs(unpinned), cvs(pinned)];
+  const ids = [...new Set([...off.keys(), ...on.keys()])].sort();
+  return {
+    unpinned: unpinned.length, pinned: pinned.length,
+    as: [...new Set(pinned.map((t) => t.vcpusPinned!))],
+    series: ids.map((id) => ({ id, ...(off.has(id) ? { unpinned: off.get(id) } : {}), ...(on.has(id) ? { pinned: on.get(id) } : {}) })),
+  };
+}
+
 export function seriesNoise(tests: readonly TestResult[], gate: GateConfig, perSide: number): SeriesNoise[] {
   return [...collectSeries(tests)].map(([id, s]) => {
     const cv = coefficientOfVariation(s.values);

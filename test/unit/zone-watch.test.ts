@@ -85,8 +85,9 @@ describe('the zone watcher', () => {
     assert.deepEqual(never.exits(), [4]);
   });
 
-  it('SmartOS: init restarted in place (same pid, same zone id) is a reboot, told by the zone\'s init_restarts kstat', async () => {
+  it('SmartOS: init restarted in place (same pid, same zone id) is a reboot, told by the zone\'s init_restarts kstat; each bhyve seen is pinned anew', async () => {
     const z = watchedZone('bsm-r2-1', () => INIT_RESTARTS);
+    writeFileSync(join(z.dir, 'pin.sh'), 'echo "pinned $1: vcpu 0 cpu 1"\n');
     z.restarts(0);
     z.set('7', 'running', '300');
     await sleep(3 * POLL_MS);
@@ -96,6 +97,8 @@ describe('the zone watcher', () => {
     assert.deepEqual(z.exits(), [0], 'an in-place init restart is a reboot');
     await sleep(3 * POLL_MS);
     assert.deepEqual(z.exits(), [0], 'one restart, one reboot');
+    // The restarted bhyve's vCPU threads are new: pinned again, once per bhyve seen.
+    assert.deepEqual(z.file('pinning.log')?.split('\n'), ['pinned 300: vcpu 0 cpu 1', 'pinned 300: vcpu 0 cpu 1']);
     z.set('-', 'installed', '');
     assert.equal(await z.ended, 0);
     assert.deepEqual(z.exits(), [0, 1]);

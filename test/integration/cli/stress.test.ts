@@ -29,9 +29,9 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
     });
   });
 
-  it('wrlock-iperf passes on a clean lab with every phase measured', async () => {
+  it('wrlock-iperf passes on a clean lab with every phase measured, its vCPU pinned', async () => {
     await inSandbox(async (box) => {
-      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config({ guests: { linux: { ...BUILTIN_CONFIG.guests.linux, pinVcpus: [1] } } }));
       const r = await box.run(['run', 'wrlock-iperf', '--output', 'out']);
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
       const t = results(box.dir).tests[0];
@@ -47,6 +47,9 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
       ]);
       // The cycle as the lab's vmm timed it, beside the round trip, and which timing it is.
       assert.match(t.checks.find((c) => c.name === 'write-lock cycle in the kernel p99')?.measured ?? '', /^p50 \d+ µs, p99 .* cycles traced.* — in the lab's vmm: its bhyvectl's own clock/);
+      // Pinned as the guest asks, once its bhyve ran: said in the timeline and kept for calibrate.
+      assert.equal(t.vcpusPinned, 'vcpu 0 cpu 1');
+      assert.deepEqual(t.timeline.events.filter((e) => e.kind === 'vcpus-pinned').map((e) => e.detail), ['vcpu 0 cpu 1']);
       const raw = t.attachments.find((a) => a.name === 'iperf3-hard.txt');
       assert.ok(raw && /^\$ iperf3 -c 127\.0\.0\.1 /.test(readFileSync(raw.path, 'utf8')), 'the raw iperf3 output of the hard phase is not attached');
     });

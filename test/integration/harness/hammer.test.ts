@@ -6,6 +6,10 @@ import { WrlockHammer } from '../../../harness/disturbance/wrlock-hammer.ts';
 import { Timeline } from '../../../harness/timeline.ts';
 import { Watchdog } from '../../../harness/watch/watchdog.ts';
 import { labVmForSuite, vcpuTime } from '../../helpers/lab.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
 
 describe('wrlock hammer doses', { timeout: 120_000 }, () => {
   const lab = labVmForSuite('hammer1');
@@ -61,6 +65,21 @@ describe('wrlock hammer doses', { timeout: 120_000 }, () => {
     assert.ok(rate > 12 && rate < 22, `rate ${rate.toFixed(1)}/s for a dose of 20/s`);
     const gaps = t.slice(1).map((x, i) => x - t[i]);
     assert.ok(Math.max(...gaps) - Math.min(...gaps) > 30, 'the gaps do not vary');
+  });
+
+  it("the lab's pin script binds QEMU's vCPU thread to the host CPU asked, and logs it", async () => {
+    const vm = lab.vm();
+    const pinning = host.platform.pinning;
+    assert.ok(pinning?.how === 'after start');
+    const cpu = cpus().length - 1;
+    const [vcpu0] = readFileSync(join(vm.dir, 'vcpus'), 'utf8').trim().split('\n').map((l) => l.split(' ')[1]);
+    const allowed = () => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${vcpu0}/status`, 'utf8'))?.[1];
+    const script = join(vm.dir, 'pin-test.sh');
+    writeFileSync(script, pinning.script(vm.name, [cpu]));
+    const r = await execa('/bin/sh', [script, readFileSync(join(vm.dir, 'bhyve.pid'), 'utf8').trim()], { env: vm.env, reject: false });
+    assert.equal(r.exitCode, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`new affinity list: ${cpu}\n[\\s\\S]*^pinned \\d+: vcpu 0 cpu ${cpu}$`, 'm'));
+    assert.equal(allowed(), String(cpu));
   });
 
   it('rejects a malformed burst', () => {
