@@ -29,11 +29,12 @@ import { readLines, UnexpectedOutput } from './host-output.ts';
 export const ZONE_DOWN_POLLS = 20;
 
 /**
- * `sh zone-watch.sh VMDIR ZONE PROCESS GENERATION`: GENERATION is a shell
+ * `sh zone-watch.sh VMDIR ZONE PROCESS GENERATION` (downPolls: how many polls
+ * without bhyve make a poweroff; tests shorten it): GENERATION is a shell
  * command, run with the zone id in $zid, printing what changes at every start
  * of bhyve in the zone.
  */
-export const ZONE_WATCH_SH = `#!/bin/sh
+export const zoneWatchScript = (downPolls = ZONE_DOWN_POLLS) => `#!/bin/sh
 # bhyve-smoke zone watcher: usage: zone-watch.sh VMDIR ZONE PROCESS GENERATION
 dir=$1 zone=$2 proc=$3 generation=$4
 echo $$ >"$dir/supervisor.pid"
@@ -54,7 +55,7 @@ while :; do
 	else
 		[ -z "$gone" ] && gone=$(stamp)
 		case $state in running | ready) down=0 ;; *) down=$((down + 1)) ;; esac
-		if [ "$down" -ge ${ZONE_DOWN_POLLS} ]; then
+		if [ "$down" -ge ${downPolls} ]; then
 			if [ -n "$last" ]; then status=1; else status=4; fi
 			echo "$gone $status" >>"$dir/exits"
 			break
@@ -74,7 +75,7 @@ export const socketInode = (path: string) => `ls -i ${shQuote(path)} | awk '{ pr
 /** Writes the watcher of a zone's bhyve (named `process`) into the vm's folder and starts it, detached as the platform detaches. */
 export async function watchZone(host: Host, vmDir: string, zone: string, process: string, generation: string): Promise<void> {
   const dir = shQuote(vmDir);
-  await host.exec(`cat > ${dir}/zone-watch.sh`, { doing: 'writing the zone watcher', input: ZONE_WATCH_SH });
+  await host.exec(`cat > ${dir}/zone-watch.sh`, { doing: 'writing the zone watcher', input: zoneWatchScript() });
   await host.exec(host.platform.detach(`sh ${dir}/zone-watch.sh ${dir} ${shQuote(zone)} ${shQuote(process)} ${shQuote(generation)}`), { doing: `watching zone ${zone}` });
 }
 
