@@ -27,7 +27,6 @@ export class WrlockTracer {
   /** What the tracer said on stderr: drops, errors. */
   private readonly said: string[] = [];
   private failure?: string;
-  private readyAt?: number;
 
   constructor(
     private readonly host: Host,
@@ -56,10 +55,8 @@ export class WrlockTracer {
     onLines(running.stdout, (line, now) => {
       try {
         const read = readTraceLine(line, command);
-        if (read?.kind === 'ready') {
-          this.readyAt = now;
-          ready();
-        } else if (read?.kind === 'cycle' && !this.onCycle(read.pid, read)) {
+        if (read?.kind === 'ready') ready();
+        else if (read?.kind === 'cycle' && !this.onCycle(read.pid, read)) {
           this.unclaimed.set(read.pid, { ...read, at: now });
           for (const [pid, c] of this.unclaimed) if (now - c.at > UNCLAIMED_KEEP_MS) this.unclaimed.delete(pid);
         }
@@ -95,11 +92,6 @@ export class WrlockTracer {
     const c = this.unclaimed.get(pid);
     if (c) this.unclaimed.delete(pid);
     return c;
-  }
-
-  /** When it began tracing (cycles started before then were not traced). */
-  get tracingSince(): number | undefined {
-    return this.readyAt;
   }
 
   private fail(why: string): void {
