@@ -35,7 +35,7 @@ export function supervisedPlan(host: Host, vm: VmRequest, bhyveArgv: (launch: Vm
       nic: link,
       ...(vm.framebuffer ? { slots: [vm.framebuffer.device] } : {}),
       ...(vm.ignoreUnimplementedMsrs ? { ignoreUnimplementedMsrs: true } : {}),
-      ...(vm.pinVcpus && p.pinning?.how === 'bhyve -p' ? { pinVcpus: vm.pinVcpus } : {}),
+      ...(vm.pinVcpus && p.pinning.how === 'bhyve -p' ? { pinVcpus: vm.pinVcpus } : {}),
     });
     await host.exec(p.detach(`sh ${dir}/supervise.sh ${dir} ${shJoin(argv)}`), { doing: `starting ${vm.name}` });
     return { vmm: vm.name, commandLine: shJoin(argv) };

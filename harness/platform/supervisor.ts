@@ -4,6 +4,7 @@
 // a vm survives the harness's connections; every exit is logged with its time.
 // Beside each bhyve it starts the vm's pin.sh, if there is one.
 import { readLines } from './host-output.ts';
+import { PIN_LOG, PIN_SCRIPT } from './vcpu-pinning.ts';
 
 export const SUPERVISOR_SH = `#!/bin/sh
 # bhyve-smoke supervisor: usage: supervise.sh VMDIR bhyve ARGS... VMNAME
@@ -15,7 +16,7 @@ while :; do
 	pid=$!
 	echo $pid >"$dir/bhyve.pid"
 	# Each bhyve's vCPU threads are new: pinned anew (platform/vcpu-pinning.ts).
-	[ -f "$dir/pin.sh" ] && { sh "$dir/pin.sh" $pid >>"$dir/pinning.log" 2>&1 & }
+	[ -f "$dir/${PIN_SCRIPT}" ] && { sh "$dir/${PIN_SCRIPT}" $pid >>"$dir/${PIN_LOG}" 2>&1 & }
 	wait $pid
 	rc=$?
 	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $rc" >>"$dir/exits"

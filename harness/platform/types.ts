@@ -308,7 +308,7 @@ export interface Platform {
   /** How the stacks in the evidence are read, to name where a hung vm's threads are stuck. */
   readonly stacks?: StackReading;
   /** How the platform pins a vm's vCPUs to host CPUs (vcpu-pinning.ts): bhyve's own -p, or a script beside each bhyve. */
-  readonly pinning?: PinningRecipe;
+  readonly pinning: PinningRecipe;
   /** How the host times write-lock cycles in its kernel (wrlock-trace.ts), where it can: the wrlock-trace capability probes it. */
   readonly wrlockTrace?: WrlockTraceRecipe;
   /** Commands whose output is evidence of a hung or failed vm (given a shell expression for the bhyve pid). */

@@ -11,13 +11,14 @@
 //     reach that same bhyve). So the harness binds each vCPU thread from
 //     outside, with pbind(8) `-b CPU PID/LWPID`: bhyve names its vCPU threads
 //     "vcpu N" (common/bhyverun.c fbsdrun_start_thread(): pthread_set_name_np),
-//     read from /proc/PID/lwp/LWPID/lwpname (a NUL-padded buffer).
+//     read from /proc/PID/lwp/LWPID/lwpname (a NUL-padded buffer: PR_LWPNAME,
+//     usr/src/uts/common/fs/proc/prdata.h; libproc Plwp_getname() reads it).
 //   - The lab binds QEMU's vCPU threads (its run folder's `vcpus`: index and
 //     host thread id) with taskset(1).
 // A binding dies with its thread, and bhyve starts anew at every guest reboot:
 // the supervisor (and the zone watcher) runs the vm's pin.sh at every start of
 // bhyve, which logs `pinned PID: …` or `pinning failed PID: …` to pinning.log.
-import { ConfigError, InfraError } from '../errors.ts';
+import { InfraError } from '../errors.ts';
 import { shQuote } from '../transport/quote.ts';
 import type { Host, ScriptPinning, VmRequest } from './types.ts';
 
@@ -75,7 +76,7 @@ export const pbindPinning = pbindPinningAt();
 export const labPinning = (labVmm: string): ScriptPinning => ({
   how: 'after start',
   script: (vmm, cpus) => {
-    const run = `${labVmm}/${shQuote(vmm)}`;
+    const run = `"${labVmm}"/${shQuote(vmm)}`;
     return pinScript(cpus, {
       listed: `[ "$(cat ${run}/bhyve.pid 2>/dev/null)" = "$pid" ] && [ -s ${run}/vcpus ]`,
       where: `${run}/vcpus`,
@@ -86,22 +87,16 @@ export const labPinning = (labVmm: string): ScriptPinning => ({
   },
 });
 
-/**
- * Before bhyve starts: the vm's pin script in its folder, where the platform
- * pins from outside (nothing for bhyve's own `-p`). A platform that cannot
- * pin is a config error naming the guest.
- */
+/** Before bhyve starts: the vm's pin script in its folder, where the platform pins from outside (nothing for bhyve's own `-p`). */
 export async function writePinScript(host: Host, vm: VmRequest, vmm: string): Promise<void> {
-  if (!vm.pinVcpus) return;
-  const pinning = host.platform.pinning;
-  if (!pinning) throw new ConfigError(`guests.${vm.guest}.pinVcpus: ${host.platform.kind} hosts cannot pin vCPUs`);
-  if (pinning.how !== 'after start') return;
+  const { pinning } = host.platform;
+  if (!vm.pinVcpus || pinning.how !== 'after start') return;
   await host.exec(`cat > ${shQuote(`${vm.dir}/${PIN_SCRIPT}`)}`, { doing: `writing the vCPU pinning of ${vm.name}`, input: pinning.script(vmm, vm.pinVcpus) });
 }
 
 /** Once bhyve runs: the pinning it got, in words (waitPinned where the platform pins from outside). */
 export async function pinnedAfterStart(host: Host, vm: VmRequest & { pinVcpus: readonly number[] }): Promise<string> {
-  if (host.platform.pinning?.how !== 'after start') return `${vm.pinVcpus.map((c, v) => `vcpu ${v} cpu ${c}`).join(', ')} (bhyve -p)`;
+  if (host.platform.pinning.how !== 'after start') return `${vm.pinVcpus.map((c, v) => `vcpu ${v} cpu ${c}`).join(', ')} (bhyve -p)`;
   return waitPinned(host, vm.dir, vm.guest);
 }
 

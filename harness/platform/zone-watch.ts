@@ -24,6 +24,7 @@
 import type { Host } from './types.ts';
 import { shQuote } from '../transport/quote.ts';
 import { readLines, UnexpectedOutput } from './host-output.ts';
+import { PIN_LOG, PIN_SCRIPT } from './vcpu-pinning.ts';
 
 /** Polls (of 0.5 s) a zone may spend without bhyve before the watcher calls it powered off. */
 export const ZONE_DOWN_POLLS = 20;
@@ -50,7 +51,7 @@ while :; do
 		[ -n "$last" ] && [ "$seen" != "$last" ] && echo "\${gone:-$(stamp)} 0" >>"$dir/exits"
 		echo "$pid" >"$dir/bhyve.pid"
 		# A new bhyve (or the same one restarted in place) has new vCPU threads: pinned anew (vcpu-pinning.ts).
-		[ "$seen" != "$last" ] && [ -f "$dir/pin.sh" ] && { sh "$dir/pin.sh" "$pid" >>"$dir/pinning.log" 2>&1 & }
+		[ "$seen" != "$last" ] && [ -f "$dir/${PIN_SCRIPT}" ] && { sh "$dir/${PIN_SCRIPT}" "$pid" >>"$dir/${PIN_LOG}" 2>&1 & }
 		last=$seen gone= down=0
 	else
 		[ -z "$gone" ] && gone=$(stamp)

@@ -211,4 +211,3 @@ const bootOf = (run: RunResult, index: number) => {
   const b = run.boots?.find((x) => x.index === index);
   return b ? `${b.index + 1} (${b.be}, ${b.side}, boot id ${b.bootId})` : String(index + 1);
 };
-

@@ -61,8 +61,10 @@ export function describeLease(l: FoundLease): string {
 
 /** The entries a taker of up to `capacity` slots looks at: the whole host's and its slots'. */
 const entriesUpTo = (capacity: number) => ['whole', ...Array.from({ length: capacity }, (_, i) => `slot-${i}`)].join(' ');
+/** The slot folders present (a slot's break lock is none). */
+const slotFolders = (root: string) => `$(cd "${root}" 2>/dev/null && ls -d slot-* 2>/dev/null | grep -v '[.]break$')`;
 /** Every entry there is (an exclusive taker's, and clean's): the whole host's and every slot folder present. */
-const EVERY_ENTRY = (root: string) => `whole $(cd "${root}" 2>/dev/null && ls -d slot-* 2>/dev/null | grep -v '[.]break$')`;
+const EVERY_ENTRY = (root: string) => `whole ${slotFolders(root)}`;
 
 /**
  * The shell that breaks the stale leases among `entries`: under a break lock
@@ -108,7 +110,7 @@ const takeEntry = (root: string, capacity: number, owner: string, exclusive: boo
   const make = (name: string) => `mkdir "${root}/${name}" 2>/dev/null && { printf '%s\\n' ${owner} > "${root}/${name}/owner"; date +%s > "${root}/${name}/alive"; }`;
   return exclusive ? `
 if ${make('whole')}; then
-  if [ -z "$(cd "${root}" && ls -d slot-* 2>/dev/null | grep -v '[.]break$')" ]; then echo "took	whole"; exit 0; fi
+  if [ -z "${slotFolders(root)}" ]; then echo "took	whole"; exit 0; fi
   rm -rf "${root}/whole"
 fi` : `
 for s in ${Array.from({ length: capacity }, (_, i) => `slot-${i}`).join(' ')}; do
