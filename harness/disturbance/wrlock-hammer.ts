@@ -203,13 +203,16 @@ export class WrlockHammer {
    * its vm would freeze its vCPUs under the host-wide vmm_mtx and block with
    * it held (vmm_sol_dev.c vmm_destroy_begin()): a cycle that never returns
    * means the vm must not be destroyed. Resolves with it, or nothing.
+   * Only that cycle counts: a loop still cycling has the next one in flight
+   * nearly all the time, and each that returns shows the lock let go.
    */
   async stillBlocked(graceMs: number): Promise<{ cycle: number; forMs: number } | undefined> {
-    // A loop that is gone (its ssh session lost with the host's answer) says nothing of the cycle it left.
-    if (!this.running || this.loopEnded) return undefined;
+    const blocked = this.inFlight;
     const deadline = Date.now() + graceMs;
-    while (this.inFlight && Date.now() < deadline) await new Promise((r) => setTimeout(r, CHECK_EVERY_MS));
-    return this.inFlight ? { cycle: this.inFlight.cycle, forMs: Date.now() - this.inFlight.since } : undefined;
+    // A loop that is gone (its ssh session lost with the host's answer) says nothing of the cycle it left.
+    const waiting = () => this.running && !this.loopEnded && this.inFlight === blocked;
+    while (blocked && waiting() && Date.now() < deadline) await new Promise((r) => setTimeout(r, CHECK_EVERY_MS));
+    return blocked && waiting() ? { cycle: blocked.cycle, forMs: Date.now() - blocked.since } : undefined;
   }
 
   private line(line: string, now: number): void {

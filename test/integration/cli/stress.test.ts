@@ -17,21 +17,25 @@ const config = (over: object = {}) => stringify({ ...BUILTIN_CONFIG, stress: { r
 const results = (dir: string): RunResult => JSON.parse(readFileSync(join(dir, 'out/results.json'), 'utf8'));
 
 describe('stress suites on the lab', { timeout: 900_000 }, () => {
-  it('wrlock-reboot passes on a clean lab, with cycles, reboots and heartbeats recorded', async () => {
+  it('wrlock-reboot passes on a clean lab, with cycles, reboots and heartbeats recorded, its vCPU pinned', async () => {
     await inSandbox(async (box) => {
-      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
+      // Pinned here, where only liveness is judged: on two host CPUs a pinned vCPU's throughput is noisier (docs/noise.md).
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config({ guests: { linux: { ...BUILTIN_CONFIG.guests.linux, pinVcpus: [1] } } }));
       const r = await box.run(['run', 'wrlock-reboot', '--output', 'out']);
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
       const t = results(box.dir).tests[0];
       assert.ok(t.timeline.samples.filter((s) => s.series === 'wrlock.latency_ms').length > 50, 'too few write-lock cycles');
       assert.ok(t.timeline.samples.some((s) => s.series === 'heartbeat.uptime_s'), 'no heartbeat seen');
       assert.equal(t.timeline.events.filter((e) => e.kind === 'rebooted').length, 2);
+      // Pinned as the guest asks, once its bhyve ran: said in the timeline and kept for calibrate.
+      assert.equal(t.vcpusPinned, 'vcpu 0 cpu 1');
+      assert.deepEqual(t.timeline.events.filter((e) => e.kind === 'vcpus-pinned').map((e) => e.detail), ['vcpu 0 cpu 1']);
     });
   });
 
-  it('wrlock-iperf passes on a clean lab with every phase measured, its vCPU pinned', async () => {
+  it('wrlock-iperf passes on a clean lab with every phase measured', async () => {
     await inSandbox(async (box) => {
-      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config({ guests: { linux: { ...BUILTIN_CONFIG.guests.linux, pinVcpus: [1] } } }));
+      writeFileSync(join(box.dir, 'bhyve-smoke.config.yaml'), config());
       const r = await box.run(['run', 'wrlock-iperf', '--output', 'out']);
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
       const t = results(box.dir).tests[0];
@@ -47,9 +51,6 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
       ]);
       // The cycle as the lab's vmm timed it, beside the round trip, and which timing it is.
       assert.match(t.checks.find((c) => c.name === 'write-lock cycle in the kernel p99')?.measured ?? '', /^p50 \d+ µs, p99 .* cycles traced.* — in the lab's vmm: its bhyvectl's own clock/);
-      // Pinned as the guest asks, once its bhyve ran: said in the timeline and kept for calibrate.
-      assert.equal(t.vcpusPinned, 'vcpu 0 cpu 1');
-      assert.deepEqual(t.timeline.events.filter((e) => e.kind === 'vcpus-pinned').map((e) => e.detail), ['vcpu 0 cpu 1']);
       const raw = t.attachments.find((a) => a.name === 'iperf3-hard.txt');
       assert.ok(raw && /^\$ iperf3 -c 127\.0\.0\.1 /.test(readFileSync(raw.path, 'utf8')), 'the raw iperf3 output of the hard phase is not attached');
     });
@@ -193,8 +194,9 @@ describe('stress suites on the lab', { timeout: 900_000 }, () => {
         .filter((s) => s.series === 'wrlock.latency_ms')
         .reduce((sum, s) => sum + Math.max(0, Math.min(s.t + s.value, detected.t) - Math.max(s.t, frozenAt)), 0);
       const silence = detected.t - frozenAt - held;
+      assert.equal(t.wedged, undefined, 'a vm stopped from outside wedged nothing: its write-lock cycles kept returning');
       assert.ok(silence <= 3 * 1000 + 500, `hang detected after ${silence} ms of the guest's own silence (${detected.t - frozenAt} ms wall, ${held} ms held by the hammer)`);
-      assert.ok(!labVmNames().includes(t.vm!), 'the frozen vm was not destroyed');
+      assert.ok(!labVmNames().includes(t.vm!), `the frozen vm was not destroyed: ${JSON.stringify({ wedged: t.wedged, leftBehind: t.leftBehind, events: t.timeline.events.slice(-12) })}`);
     });
   });
 
