@@ -46,7 +46,11 @@ export async function startSshd(o: { labRunRoot?: string; env?: Record<string, s
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PermitRootLogin prohibit-password',
     'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
     'AllowStreamLocalForwarding yes', 'MaxSessions 64', 'MaxStartups 64', `PidFile ${join(dir, 'sshd.pid')}`,
-    ...(o.labRunRoot || o.env ? [`SetEnv ${Object.entries({ ...(o.labRunRoot ? { BHYVE_LAB_RUNDIR: o.labRunRoot } : {}), ...o.env }).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
+    // SHLVL=1: the login shell (root's bash) skips ~/.bashrc, which bash sources for
+    // a command from sshd (Debian builds it with SSH_SOURCE_BASHRC) unless its
+    // shell level is 2 or more. The tester's dotfiles are not the host under test;
+    // this machine's (pyenv init) cost 0.45 s on every command, muxed or not.
+    `SetEnv SHLVL=1${Object.entries({ ...(o.labRunRoot ? { BHYVE_LAB_RUNDIR: o.labRunRoot } : {}), ...o.env }).map(([k, v]) => ` ${k}=${v}`).join('')}`,
   ].join('\n') + '\n');
   mkdirSync('/run/sshd', { recursive: true }); // privilege separation directory
   const sshd: ResultPromise = execa('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { reject: false });
