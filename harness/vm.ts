@@ -153,7 +153,7 @@ export class Vm {
     }
     // Pinned once bhyve runs (re-pinned at every start of it); a pinning that failed is said, never run unpinned.
     if (request.pinVcpus) {
-      this.pinned = await pinnedAfterStart(host, { ...request, pinVcpus: request.pinVcpus });
+      this.pinned = await pinnedAfterStart(host, request, request.pinVcpus);
       this.o.timeline.event('vcpus-pinned', this.pinned);
     }
   }

@@ -22,7 +22,6 @@ import { InfraError } from '../errors.ts';
 import { shQuote } from '../transport/quote.ts';
 import type { Host, ScriptPinning, VmRequest } from './types.ts';
 
-
 /** The script beside each bhyve, in the vm's folder: the supervisor and the zone watcher run it if it is there. */
 export const PIN_SCRIPT = 'pin.sh';
 export const PIN_LOG = 'pinning.log';
@@ -95,8 +94,8 @@ export async function writePinScript(host: Host, vm: VmRequest, vmm: string): Pr
 }
 
 /** Once bhyve runs: the pinning it got, in words (waitPinned where the platform pins from outside). */
-export async function pinnedAfterStart(host: Host, vm: VmRequest & { pinVcpus: readonly number[] }): Promise<string> {
-  if (host.platform.pinning.how !== 'after start') return `${vm.pinVcpus.map((c, v) => `vcpu ${v} cpu ${c}`).join(', ')} (bhyve -p)`;
+export async function pinnedAfterStart(host: Host, vm: VmRequest, cpus: readonly number[]): Promise<string> {
+  if (host.platform.pinning.how !== 'after start') return `${cpus.map((c, v) => `vcpu ${v} cpu ${c}`).join(', ')} (bhyve -p)`;
   return waitPinned(host, vm.dir, vm.guest);
 }
 

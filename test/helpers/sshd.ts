@@ -47,8 +47,8 @@ export async function startSshd(o: { labRunRoot?: string; env?: Record<string, s
     'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
     'AllowStreamLocalForwarding yes', 'MaxSessions 64', 'MaxStartups 64', `PidFile ${join(dir, 'sshd.pid')}`,
     // SHLVL=1: the login shell (root's bash) skips ~/.bashrc, which bash sources for
-    // a command from sshd (Debian builds it with SSH_SOURCE_BASHRC) unless its
-    // shell level is 2 or more. The tester's dotfiles are not the host under test;
+    // a command from sshd unless its shell level is 2 or more (bash shell.c
+    // run_startup_files(), under SSH_SOURCE_BASHRC, which Debian's bash is built with). The tester's dotfiles are not the host under test;
     // this machine's (pyenv init) cost 0.45 s on every command, muxed or not.
     `SetEnv SHLVL=1${Object.entries({ ...(o.labRunRoot ? { BHYVE_LAB_RUNDIR: o.labRunRoot } : {}), ...o.env }).map(([k, v]) => ` ${k}=${v}`).join('')}`,
   ].join('\n') + '\n');

@@ -70,7 +70,7 @@ describe('wrlock hammer doses', { timeout: 120_000 }, () => {
   it("the lab's pin script binds QEMU's vCPU thread to the host CPU asked, and logs it", async () => {
     const vm = lab.vm();
     const pinning = host.platform.pinning;
-    assert.ok(pinning?.how === 'after start');
+    assert.ok(pinning.how === 'after start');
     const cpu = cpus().length - 1;
     const [vcpu0] = readFileSync(join(vm.dir, 'vcpus'), 'utf8').trim().split('\n').map((l) => l.split(' ')[1]);
     const allowed = () => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${vcpu0}/status`, 'utf8'))?.[1];
